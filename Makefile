@@ -1,0 +1,45 @@
+# The whole set-up is `make lab` or `make test`; both create .venv on first use.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PYTEST_ARGS ?=
+
+.PHONY: lab test lint demo bench sandbox clean venv
+
+venv: $(STAMP)
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## JupyterLab on the demo notebooks; they use the offline sandbox unless LAMINA_API_KEY is set.
+lab: $(STAMP)
+	$(BIN)/jupyter lab --notebook-dir=notebooks notebooks/01-quickstart.ipynb
+
+## The whole suite: lint, then every test (browser tests skip without Chromium unless required).
+test: $(STAMP)
+	$(BIN)/ruff check lamina_notebook tests benchmarks
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check lamina_notebook tests benchmarks
+	$(BIN)/ruff format --check lamina_notebook tests benchmarks
+	$(BIN)/mypy
+
+## Execute every notebook headlessly against the sandbox; executed copies and HTML go to build/.
+demo: $(STAMP)
+	$(BIN)/python -m benchmarks.demo
+
+## Benchmarks against the sandbox on loopback; prints a table and writes build/bench.json.
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
+## A standalone sandbox server (Ctrl-C to stop).
+sandbox: $(STAMP)
+	$(BIN)/lamina-sandbox
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache .mypy_cache
