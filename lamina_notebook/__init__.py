@@ -30,7 +30,26 @@ _LAZY: dict[str, str] = {
     "WaitTimeout": "errors",
 }
 
-__all__ = sorted([*_LAZY, "__version__", "load_ipython_extension", "unload_ipython_extension"])
+__all__ = [
+    "App",
+    "Execution",
+    "ExecutionFailed",
+    "Journal",
+    "LaminaApp",
+    "LaminaClient",
+    "LaminaError",
+    "LaminaMagics",
+    "Output",
+    "Parameter",
+    "Sandbox",
+    "WaitTimeout",
+    "WebhookReceiver",
+    "__version__",
+    "load_ipython_extension",
+    "save",
+    "unload_ipython_extension",
+    "verify_webhook",
+]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import LaminaClient

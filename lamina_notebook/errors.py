@@ -174,8 +174,11 @@ class InvalidResponseError(LaminaError):
         self.status_code = status_code
         self.snippet = snippet
         text = message if not snippet else f"{message}: {snippet!r}"
-        super().__init__(text, hint="The service (or a proxy in front of it) sent a malformed "
-                         "answer; retry later, or check LAMINA_BASE_URL points at the Lamina API.")
+        super().__init__(
+            text,
+            hint="The service (or a proxy in front of it) sent a malformed "
+            "answer; retry later, or check LAMINA_BASE_URL points at the Lamina API.",
+        )
 
 
 class ExecutionFailed(LaminaError):
@@ -183,9 +186,11 @@ class ExecutionFailed(LaminaError):
 
     def __init__(self, execution: Execution) -> None:
         self.execution = execution
-        reason = execution.error_message or "; ".join(
-            f"{o.label}: {o.error}" for o in execution.outputs if o.error
-        ) or "no reason given"
+        reason = (
+            execution.error_message
+            or "; ".join(f"{o.label}: {o.error}" for o in execution.outputs if o.error)
+            or "no reason given"
+        )
         super().__init__(f"Execution {execution.execution_id} {execution.status}: {reason}")
 
 

@@ -55,7 +55,9 @@ def _str_or_none(value: Any) -> str | None:
 
 def _require_mapping(payload: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
-        raise InvalidResponseError(f"expected a JSON object for {what}, got {type(payload).__name__}")
+        raise InvalidResponseError(
+            f"expected a JSON object for {what}, got {type(payload).__name__}"
+        )
     return payload
 
 
@@ -325,10 +327,14 @@ class Execution:
         d = _require_mapping(payload, "an execution")
         execution_id = d.get("executionId") or d.get("runId") or d.get("id")
         if not execution_id:
-            raise InvalidResponseError("execution without an executionId", snippet=str(dict(d))[:200])
+            raise InvalidResponseError(
+                "execution without an executionId", snippet=str(dict(d))[:200]
+            )
         outputs = d.get("outputs") or []
         if not isinstance(outputs, list):
-            raise InvalidResponseError("execution outputs is not a list", snippet=str(outputs)[:200])
+            raise InvalidResponseError(
+                "execution outputs is not a list", snippet=str(outputs)[:200]
+            )
         return cls(
             execution_id=str(execution_id),
             status=str(d.get("status") or "queued").lower(),

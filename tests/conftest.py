@@ -16,7 +16,9 @@ FAST = 0.02
 
 
 @pytest.fixture(autouse=True)
-def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Path:
+def isolated_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
     """Point HOME and every Jupyter/Lamina location at a temp dir; drop real credentials."""
     home = tmp_path_factory.mktemp("home")
     monkeypatch.setenv("HOME", str(home))
@@ -24,7 +26,9 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
     monkeypatch.setenv("IPYTHONDIR", str(home / ".ipython"))
     monkeypatch.setenv("JUPYTER_CONFIG_DIR", str(home / ".jupyter"))
     monkeypatch.setenv("JUPYTER_DATA_DIR", str(home / ".local" / "share" / "jupyter"))
-    monkeypatch.setenv("JUPYTER_RUNTIME_DIR", str(home / ".local" / "share" / "jupyter" / "runtime"))
+    monkeypatch.setenv(
+        "JUPYTER_RUNTIME_DIR", str(home / ".local" / "share" / "jupyter" / "runtime")
+    )
     monkeypatch.setenv("LAMINA_JOURNAL", str(home / "journal.sqlite3"))
     for var in ("LAMINA_API_KEY", "LAMINA_BASE_URL"):
         monkeypatch.delenv(var, raising=False)
@@ -33,7 +37,7 @@ def isolated_home(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.
 
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[object]:
-    """One sandbox server for the session, fast clock, rate limit off (tests that need it make their own)."""
+    """One sandbox for the session: fast clock, no rate limit (tests needing one make their own)."""
     from lamina_notebook.sandbox import Sandbox
 
     with Sandbox(time_scale=FAST, rate_limit=0) as sb:

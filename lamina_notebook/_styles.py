@@ -1,0 +1,75 @@
+"""The one scoped stylesheet of the rendered HTML, and the status -> badge class mapping.
+
+Every rule is under a ``lamina-`` class so nothing leaks into the notebook; colours are
+JupyterLab ``--jp-*`` variables with fallbacks, so light and dark themes, nbviewer and GitHub
+(which drop the ``<style>``; inline ``max-width`` on images keeps them in bounds) all read well.
+"""
+
+from __future__ import annotations
+
+__all__ = ["CSS", "STYLE_TAG", "status_class"]
+
+CSS = """
+.lamina-card{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;
+ color:var(--jp-ui-font-color1,#1f2328);background:var(--jp-layout-color1,#fff);
+ border:1px solid var(--jp-border-color2,#d0d7de);border-radius:6px;padding:10px 12px;
+ margin:4px 0;max-width:100%;box-sizing:border-box;overflow-wrap:anywhere}
+.lamina-head{display:flex;flex-wrap:wrap;align-items:center;gap:8px;margin-bottom:8px}
+.lamina-title{font-weight:600;font-size:14px}
+.lamina-id,.lamina-muted{color:var(--jp-ui-font-color2,#59636e);font-size:12px}
+.lamina-id{font-family:var(--jp-code-font-family,monospace)}
+.lamina-badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:11px;
+ font-weight:600;color:#fff;background:var(--jp-layout-color4,#6e7781)}
+.lamina-s-completed{background:var(--jp-success-color1,#1a7f37)}
+.lamina-s-failed{background:var(--jp-error-color1,#cf222e)}
+.lamina-s-running{background:var(--jp-brand-color1,#0969da)}
+.lamina-s-queued{background:var(--jp-warn-color1,#9a6700)}
+.lamina-gallery{display:grid;grid-template-columns:repeat(auto-fill,minmax(220px,1fr));gap:10px}
+.lamina-out{margin:0;min-width:0}
+.lamina-out img,.lamina-out video{max-width:100%;height:auto;display:block;border-radius:4px;
+ background:var(--jp-layout-color2,#f6f8fa)}
+.lamina-out figcaption{margin-top:4px;color:var(--jp-ui-font-color2,#59636e);font-size:12px}
+.lamina-wide{grid-column:1/-1}
+.lamina-text{white-space:pre-wrap;margin:0;padding:8px;border-radius:4px;
+ font-family:var(--jp-content-font-family,system-ui,sans-serif);
+ background:var(--jp-layout-color2,#f6f8fa);color:var(--jp-ui-font-color1,#1f2328)}
+.lamina-pending{display:flex;align-items:center;justify-content:center;min-height:80px;
+ border:1px dashed var(--jp-border-color2,#d0d7de);border-radius:4px;
+ color:var(--jp-ui-font-color2,#59636e)}
+.lamina-error{border-left:4px solid var(--jp-error-color1,#cf222e);padding:6px 10px;margin:6px 0;
+ background:var(--jp-layout-color2,#f6f8fa);color:var(--jp-ui-font-color1,#1f2328)}
+.lamina-error ul{margin:4px 0 0 0;padding-left:18px}
+.lamina-hint{color:var(--jp-ui-font-color2,#59636e);margin-top:4px}
+.lamina-link{color:var(--jp-content-link-color,var(--jp-brand-color1,#0969da))}
+.lamina-table{border-collapse:collapse;width:100%;font-size:12px;margin-bottom:6px;
+ color:var(--jp-ui-font-color1,#1f2328)}
+.lamina-table th,.lamina-table td{text-align:left;vertical-align:top;padding:4px 8px;
+ border-bottom:1px solid var(--jp-border-color2,#d0d7de);color:inherit}
+.lamina-table th{color:var(--jp-ui-font-color2,#59636e);font-weight:600}
+.lamina-table img{max-width:64px;max-height:64px;border-radius:3px}
+.lamina-code{font-family:var(--jp-code-font-family,monospace);font-size:12px}
+.lamina-bar{height:6px;border-radius:3px;background:var(--jp-layout-color3,#e6e8eb);
+ overflow:hidden;margin:4px 0}
+.lamina-bar>div{height:100%;background:var(--jp-brand-color1,#0969da)}
+.lamina-grid{display:grid;gap:8px;align-items:start}
+.lamina-grid-label{font-weight:600;color:var(--jp-ui-font-color2,#59636e);font-size:12px}
+.lamina-inputs summary{cursor:pointer;color:var(--jp-ui-font-color2,#59636e);margin-top:8px}
+"""
+
+STYLE_TAG = f"<style>{' '.join(CSS.split())}</style>"
+
+_STATUS_CLASS = {
+    "completed": "lamina-s-completed",
+    "failed": "lamina-s-failed",
+    "cancelled": "lamina-s-failed",
+    "error": "lamina-s-failed",
+    "running": "lamina-s-running",
+    "processing": "lamina-s-running",
+    "queued": "lamina-s-queued",
+    "pending": "lamina-s-queued",
+}
+
+
+def status_class(status: str | None) -> str:
+    """A fixed class for a status (service text never becomes a class name)."""
+    return _STATUS_CLASS.get((status or "").lower(), "lamina-s-other")

@@ -1,0 +1,286 @@
+"""Tables as escaped HTML and terminal text: apps, an app's parameters, the run history, sweeps.
+
+Re-exported by ``render``; every service string goes through ``esc``/``plain``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._html import (
+    data_uri,
+    esc,
+    fmt_duration,
+    fmt_epoch,
+    inputs_text,
+    plain,
+    quote_arg,
+    shorten,
+)
+from ._outputs import Media, message_html, output_html
+from ._styles import STYLE_TAG, status_class
+from .models import App, Execution, Parameter
+
+__all__ = [
+    "GridCell",
+    "app_info_html",
+    "app_info_text",
+    "apps_table_html",
+    "apps_table_text",
+    "comparison_grid_html",
+    "comparison_grid_text",
+    "example_run_line",
+    "history_html",
+    "history_text",
+]
+
+
+def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
+    """An HTML table; ``rows`` cells are already HTML (escaped by the caller)."""
+    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
+    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    return (f'<table class="lamina-table"><thead><tr>{head}</tr></thead>'
+            f"<tbody>{body}</tbody></table>")
+
+
+def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
+    """Fixed-width columns for terminals; cells are plain text (control chars removed)."""
+    cells = [[plain(c).replace("\n", " ") for c in row] for row in rows]
+    widths = [max([len(h), *(len(r[i]) for r in cells)]) for i, h in enumerate(headers)]
+    fmt = "  ".join(f"{{:<{w}}}" for w in widths)
+    lines = [fmt.format(*headers), fmt.format(*("-" * w for w in widths))]
+    lines.extend(fmt.format(*row).rstrip() for row in cells)
+    return "\n".join(lines)
+
+
+def _badge(status: str) -> str:
+    return f'<span class="lamina-badge {status_class(status)}">{esc(status)}</span>'
+
+
+def _card(inner: str, extra: str = "") -> str:
+    return f'{STYLE_TAG}<div class="lamina-card {extra}">{inner}</div>'
+
+
+# --------------------------------------------------------------------------- apps
+
+
+def apps_table_html(apps: Sequence[App]) -> str:
+    """Apps as a table: name, description, id; ``run`` lines are copy-pasteable."""
+    if not apps:
+        return _card('<div class="lamina-muted">No apps match.</div>')
+    rows = [
+        (
+            f"<strong>{esc(a.name)}</strong>",
+            esc(shorten(a.description, 200)),
+            f'<span class="lamina-code">{esc(a.app_id)}</span>',
+        )
+        for a in apps
+    ]
+    note = (f'<div class="lamina-muted">{len(apps)} app(s). Parameters: '
+            "<code>%lamina info APP</code>; run: <code>%lamina run APP Name=value</code></div>")
+    return _card(_table(["Name", "Description", "App id"], rows) + note)
+
+
+def apps_table_text(apps: Sequence[App]) -> str:
+    """The apps table for terminals."""
+    if not apps:
+        return "No apps match."
+    rows = [(shorten(a.name, 40), shorten(a.description, 60), a.app_id) for a in apps]
+    return _text_table(["Name", "Description", "App id"], rows)
+
+
+# --------------------------------------------------------------------------- app info
+
+
+def example_run_line(app: App) -> str:
+    """A ``%lamina run`` line with every parameter that needs a value (quoted as needed)."""
+    parts = ["%lamina run", quote_arg(app.name)]
+    for p in app.parameters or ():
+        if p.needs_value:
+            value = p.options[0] if p.options else f"<{p.type}>"
+            parts.append(quote_arg(f"{p.name}={value}"))
+    return " ".join(parts)
+
+
+def _param_cells(p: Parameter) -> tuple[str, str, str, str, str]:
+    name = f"<strong>{esc(p.name)}</strong>"
+    if p.needs_value:
+        name += ' <span class="lamina-badge lamina-s-queued">required</span>'
+    kind = esc(p.type) + (f" ({esc(', '.join(p.accept))})" if p.accept else "")
+    options = ", ".join(f'<code class="lamina-code">{esc(o)}</code>' for o in p.options)
+    default = f'<code class="lamina-code">{esc(p.default)}</code>' if p.has_default else ""
+    return name, kind, options, default, esc(p.description or "")
+
+
+def app_info_html(app: App) -> str:
+    """The app's parameters: name (+ required), type, options, default, description."""
+    head = (
+        f'<div class="lamina-head"><span class="lamina-title">{esc(app.name)}</span>'
+        f'<span class="lamina-id">{esc(app.app_id)}</span></div>'
+    )
+    desc = f"<div>{esc(app.description)}</div>" if app.description else ""
+    if app.parameters is None:
+        body = '<div class="lamina-muted">Parameters not loaded (use the app detail call).</div>'
+    elif not app.parameters:
+        body = '<div class="lamina-muted">This app takes no parameters.</div>'
+    else:
+        rows = [_param_cells(p) for p in app.parameters]
+        body = _table(["Parameter", "Type", "Options", "Default", "Description"], rows)
+    example = f'<div class="lamina-muted">Example: <code>{esc(example_run_line(app))}</code></div>'
+    return _card(head + desc + body + example)
+
+
+def app_info_text(app: App) -> str:
+    """The parameters table for terminals, with an example run line."""
+    lines = [f"{plain(app.name)}  ({plain(app.app_id)})"]
+    if app.description:
+        lines.append(plain(app.description))
+    if app.parameters is None:
+        lines.append("Parameters not loaded.")
+    elif not app.parameters:
+        lines.append("This app takes no parameters.")
+    else:
+        rows = [
+            (
+                p.name + (" *" if p.needs_value else ""),
+                p.type,
+                shorten(", ".join(p.options), 50),
+                p.default or "",
+                shorten(p.description or "", 50),
+            )
+            for p in app.parameters
+        ]
+        lines.append(_text_table(["Parameter", "Type", "Options", "Default", "Description"], rows))
+        lines.append("(* required: no default)")
+    lines.append(f"Example: {plain(example_run_line(app))}")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- history
+
+
+def _entry_outputs(entry: Any) -> str:
+    outs = list(getattr(entry, "outputs", ()) or ())
+    done = sum(1 for o in outs if isinstance(o, Mapping) and o.get("status") == "completed")
+    return f"{done}/{len(outs)}"
+
+
+def _duration(entry: Any) -> float | None:
+    done, start = getattr(entry, "completed_at", None), getattr(entry, "created_at", None)
+    if isinstance(done, (int, float)) and isinstance(start, (int, float)):
+        return max(0.0, done - start)
+    return None
+
+
+def history_html(entries: Sequence[Any], thumbs: Mapping[str, Media] | None = None) -> str:
+    """Journal entries (newest first) as a table; ``thumbs[execution_id]`` adds a thumbnail."""
+    if not entries:
+        return _card('<div class="lamina-muted">No executions in the journal yet.</div>')
+    thumbs = thumbs or {}
+    rows = []
+    for e in entries:
+        thumb = thumbs.get(e.execution_id)
+        uri = data_uri(*thumb) if thumb else None
+        rows.append((
+            f'<img src="{esc(uri)}" alt="" style="max-width:64px;max-height:64px">' if uri else "",
+            esc(fmt_epoch(e.created_at)),
+            esc(e.app_name or e.app_id or ""),
+            _badge(e.status),
+            esc(fmt_duration(_duration(e))),
+            f'<span class="lamina-code">{esc(e.execution_id)}</span>',
+            esc(inputs_text(e.inputs)),
+            esc(_entry_outputs(e)),
+        ))
+    headers = ["", "Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"]
+    note = ('<div class="lamina-muted">Reattach: <code>%lamina resume ID</code>; '
+            "download: <code>%lamina save ID</code></div>")
+    return _card(_table(headers, rows) + note)
+
+
+def history_text(entries: Sequence[Any]) -> str:
+    """The history table for terminals."""
+    if not entries:
+        return "No executions in the journal yet."
+    rows = [
+        (
+            fmt_epoch(e.created_at),
+            shorten(e.app_name or e.app_id or "", 30),
+            e.status,
+            fmt_duration(_duration(e)),
+            e.execution_id,
+            inputs_text(e.inputs, 50),
+            _entry_outputs(e),
+        )
+        for e in entries
+    ]
+    return _text_table(["Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"],
+                       rows)
+
+
+# --------------------------------------------------------------------------- sweeps
+
+
+@dataclass(frozen=True)
+class GridCell:
+    """One run of a sweep: its row/column labels (the swept values) and what to show."""
+
+    row: str
+    col: str = ""
+    execution: Execution | None = None
+    media: Mapping[str, Media] = field(default_factory=dict)
+
+
+def _labels(values: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(values))  # first-seen order, no duplicates
+
+
+def _grid_cell_html(cell: GridCell | None) -> str:
+    ex = cell.execution if cell else None
+    if ex is None:
+        return '<div class="lamina-pending">not started</div>'
+    if ex.is_failed:
+        reason = ex.error_message or ex.status
+        return message_html(f"Run {ex.status}", [reason], None)
+    shown = next((o for o in ex.outputs if o.is_completed), None)
+    if shown is None:
+        return f'<div class="lamina-pending">{_badge(ex.status)}</div>'
+    return output_html(shown, cell.media.get(shown.id) if cell else None)
+
+
+def comparison_grid_html(
+    cells: Sequence[GridCell], *, row_name: str | None = None, col_name: str | None = None
+) -> str:
+    """A sweep as a grid: one row per ``row`` value, one column per ``col`` value.
+
+    Each cell shows the run's first finished output (image embedded from ``media``), its
+    status while it runs, or its failure. ``row_name``/``col_name`` label the swept parameters.
+    """
+    rows, cols = _labels(c.row for c in cells), _labels(c.col for c in cells)
+    by_pos = {(c.row, c.col): c for c in cells}
+    corner = esc(" \\ ".join(n for n in (row_name, col_name) if n))
+    parts = [f'<div class="lamina-grid-label">{corner}</div>']
+    parts.extend(f'<div class="lamina-grid-label">{esc(c)}</div>' for c in cols)
+    for r in rows:
+        parts.append(f'<div class="lamina-grid-label">{esc(r)}</div>')
+        parts.extend(f"<div>{_grid_cell_html(by_pos.get((r, c)))}</div>" for c in cols)
+    template = f"grid-template-columns:auto repeat({len(cols)},minmax(140px,1fr))"
+    grid = f'<div class="lamina-grid" style="{template}">{"".join(parts)}</div>'
+    return _card(grid)
+
+
+def comparison_grid_text(cells: Sequence[GridCell]) -> str:
+    """The sweep for terminals: row, column, status and the first output's URL or text."""
+    rows = []
+    for c in cells:
+        ex = c.execution
+        first = next((o for o in ex.outputs if o.is_completed), None) if ex else None
+        rows.append((
+            c.row,
+            c.col,
+            ex.status if ex else "not started",
+            shorten(first.value, 80) if first and first.value else (ex.error_message or "")
+            if ex else "",
+        ))
+    return _text_table(["Row", "Column", "Status", "Output"], rows)

@@ -1,0 +1,174 @@
+"""The client's view of the wire: the key header, reply envelopes, error translation, salvaging a
+damaged run answer, and resolving an app name to one app (helpers of :mod:`client`).
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+import logging
+import re
+from collections.abc import Awaitable, Callable, Generator
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlsplit
+from uuid import UUID
+
+import httpx
+
+from .errors import (
+    APIError,
+    AppNotFoundError,
+    ConfigurationError,
+    InputValidationError,
+    InvalidResponseError,
+    TransportError,
+    error_from_response,
+)
+from .models import App, Execution
+
+log = logging.getLogger("lamina_notebook.client")
+
+#: httpx errors raised before any byte of the request left: safe to resend even a POST.
+NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+#: httpx errors that no retry can fix (a bad URL, an invalid header).
+NOT_RETRYABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
+RETRY_STATUSES = frozenset({500, 502, 503, 504})
+_EXECUTION_ID = re.compile(r'"(?:executionId|runId)"\s*:\s*"([^"\\]{1,200})"')
+MAY_HAVE_STARTED = (
+    "The run MAY have been created (and billed) even so; it was not sent again. Check "
+    "%lamina history and the app's executions in Lamina before starting it again."
+)
+
+
+class KeyAuth(httpx.Auth):
+    """Adds ``x-api-key`` to API requests only; its repr never shows the key."""
+
+    def __init__(self, key: str) -> None:
+        self._key = key
+
+    def __repr__(self) -> str:
+        return "<x-api-key: ***>"
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        request.headers["x-api-key"] = self._key
+        yield request
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A fully read HTTP answer."""
+
+    status_code: int
+    headers: httpx.Headers
+    content: bytes
+
+
+def url_path(url: str) -> str:
+    """The path of a URL, for log lines and messages (no query, never a key)."""
+    return urlsplit(url).path or "/"
+
+
+def require_id(value: Any, what: str) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigurationError(f"The {what} must be a non-empty string, got {value!r}.",
+                                 hint="%lamina apps lists app ids; %lamina history lists runs.")
+    return value.strip()
+
+
+def check_webhook_url(url: str) -> None:
+    """Reject a webhook that is not http(s) before sending (the service would answer 400)."""
+    parts = urlsplit(url) if isinstance(url, str) else None
+    if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
+        raise InputValidationError(
+            "The webhook URL is not an http(s) URL; nothing was sent.",
+            details=[f"webhook: {str(url)[:200]!r} must start with http:// or https://"],
+            hint="Pass a reachable https://... address, or no webhook (polling works alone).")
+
+
+def transport_error(exc: httpx.HTTPError, method: str, url: str, sent: bool,
+                    creates_run: bool) -> TransportError:
+    """Our TransportError for an httpx failure (raise it ``from`` the httpx error)."""
+    what = "connect to" if not sent else "get an answer from"
+    message = f"Could not {what} the Lamina API ({method} {url_path(url)}): {type(exc).__name__}"
+    if str(exc):
+        message += f": {exc}"
+    if creates_run and sent:
+        return TransportError(message, sent=True, hint=MAY_HAVE_STARTED)
+    host = urlsplit(url).netloc
+    return TransportError(message, sent=sent, hint=f"Check the network and that {host} is "
+                          "reachable (LAMINA_BASE_URL); reads were retried already.")
+
+
+def error_for(reply: Reply, creates_run: bool) -> APIError:
+    """The APIError for an HTTP error reply; a 5xx on run creation says the run may exist."""
+    error = error_from_response(reply.status_code, reply.content, dict(reply.headers))
+    if creates_run and reply.status_code >= 500:
+        error.hint = MAY_HAVE_STARTED
+    return error
+
+
+def parse_json(reply: Reply, path: str) -> Any:
+    try:
+        return json.loads(reply.content.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError):
+        snippet = reply.content[:120].decode("utf-8", "replace")
+        raise InvalidResponseError(f"{path} answered HTTP {reply.status_code} with a body that "
+                                   "is not JSON", status_code=reply.status_code,
+                                   snippet=snippet) from None
+
+
+def envelope_data(doc: Any, path: str, kind: type) -> Any:
+    """``doc["data"]`` checked to be a ``kind`` (dict or list), else InvalidResponseError."""
+    data = doc.get("data") if isinstance(doc, dict) else None
+    if not isinstance(data, kind):
+        raise InvalidResponseError(f'{path} answered without a {{"data": {kind.__name__}}} '
+                                   "envelope", snippet=str(doc)[:200])
+    return data
+
+
+def started_execution(reply: Reply, path: str) -> Execution:
+    """The new execution from a 2xx run answer; salvages the id from a damaged body.
+
+    The run exists once the service said 2xx, so an unreadable answer must not lose its id.
+    """
+    try:
+        return Execution.from_json(envelope_data(parse_json(reply, path), path, dict))
+    except InvalidResponseError as exc:
+        found = _EXECUTION_ID.search(reply.content.decode("utf-8", "replace"))
+        if found is None:
+            exc.hint = MAY_HAVE_STARTED
+            raise
+        log.warning("run answer was damaged; recovered execution id %s", found.group(1))
+        return Execution(execution_id=found.group(1), status="queued")
+
+
+def is_uuid(text: str) -> bool:
+    try:
+        UUID(text)
+    except ValueError:
+        return False
+    return True
+
+
+async def resolve_by_name(name: str, list_apps: Callable[..., Awaitable[list[App]]]) -> App:
+    """The one app whose name equals ``name`` (case-insensitive), via the search endpoint.
+
+    No match or several matches raise AppNotFoundError listing the candidates.
+    """
+    apps = await list_apps(search=name)
+    exact = [a for a in apps if a.name.casefold() == name.strip().casefold()]
+    if len(exact) == 1:
+        return exact[0]
+    if len(exact) > 1:
+        raise AppNotFoundError(
+            f"Several apps are called {name!r}.",
+            candidates=[f"{a.name} ({a.app_id})" for a in exact],
+            hint="Pass the app id instead of the name.")
+    pool = apps or await list_apps()
+    names = [a.name for a in pool]
+    close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
+    close += [n for n in names if name.casefold() in n.casefold() and n not in close]
+    raise AppNotFoundError(
+        f"No app is called {name!r}.", candidates=close[:8],
+        hint="%lamina apps lists the apps this key can run; use one of those names or an id.")

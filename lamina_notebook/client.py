@@ -1,0 +1,527 @@
+"""LaminaClient: the async client of the Lamina API (one httpx.AsyncClient, one ``_send`` choke
+point with the rate budget, safe retries and error translation) and its endpoint methods.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import warnings
+from collections.abc import AsyncIterator, Callable, Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+
+from . import __version__
+from ._wire import (
+    NOT_RETRYABLE,
+    NOT_SENT,
+    RETRY_STATUSES,
+    KeyAuth,
+    Reply,
+    check_webhook_url,
+    envelope_data,
+    error_for,
+    is_uuid,
+    parse_json,
+    require_id,
+    resolve_by_name,
+    started_execution,
+    transport_error,
+    url_path,
+)
+from .config import resolve_credentials
+from .errors import (
+    AppNotFoundError,
+    ConfigurationError,
+    InvalidResponseError,
+    LaminaError,
+    NotFoundError,
+    RateLimitError,
+    WaitTimeout,
+)
+from .models import App, Execution
+from .scheduling import Poller, RateBudget, Watch, backoff_delay
+from .validation import MAX_BODY_BYTES, validate_inputs
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .journal import Journal, JournalEntry
+    from .webhooks import WebhookReceiver
+
+__all__ = ["LaminaClient"]
+
+log = logging.getLogger(__name__)
+
+_DEFAULT: Any = object()
+
+
+class LaminaClient:
+    """Async client of the Lamina API.
+
+    Credentials come from the arguments, else ``LAMINA_API_KEY`` / ``LAMINA_BASE_URL``, else
+    ``~/.lamina/config.json``. Every request goes through one :class:`RateBudget` (default 90
+    per minute, under the service's 100); reads are retried with capped, jittered backoff; run
+    creation is only resent when it surely never reached the server (or got a 429). All
+    executions being waited on are polled by one shared :class:`Poller`.
+
+    A client belongs to the event loop it is first used on (front ends run it on a dedicated
+    loop thread); use it with ``async with`` or call :meth:`aclose`.
+    """
+
+    def __init__(
+        self, api_key: str | None = None, base_url: str | None = None, *,
+        api_prefix: str = "/api", transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0, rate_limit: float = 90, rate_period: float = 60.0,
+        rate_burst: int | None = None, poll_interval: float = 3.0, min_poll_interval: float = 1.0,
+        journal: Journal | str | os.PathLike[str] | None = _DEFAULT, max_retries: int = 5,
+        retry_backoff: float = 0.5, retry_backoff_cap: float = 8.0,
+        max_body_bytes: int | None = MAX_BODY_BYTES,
+    ) -> None:
+        creds = resolve_credentials(api_key, base_url, api_prefix=api_prefix)
+        self.base_url = creds.base_url
+        self.key_source = creds.key_source
+        self.api_prefix = "/" + api_prefix.strip("/") if api_prefix.strip("/") else ""
+        self._auth = KeyAuth(creds.api_key) if creds.api_key else None
+        self.max_retries = max_retries
+        self.retry_backoff = retry_backoff
+        self.retry_backoff_cap = retry_backoff_cap
+        self.max_body_bytes = max_body_bytes
+        self.poll_interval = poll_interval
+        self.min_poll_interval = min_poll_interval
+        self.budget = RateBudget(rate_limit, rate_period, burst=rate_burst)
+        self.journal = _open_journal(journal)
+        self._http = httpx.AsyncClient(
+            transport=transport, timeout=timeout, follow_redirects=False,
+            headers={"User-Agent": f"lamina-notebook/{__version__}", "Accept": "application/json"},
+        )
+        self._poller = Poller(self._poll_fetch, self.budget, on_change=self._record_update)
+        self._apps: dict[str, App] = {}
+        self._exec_apps: dict[str, tuple[str | None, str | None]] = {}
+        self._webhooked: set[str] = set()
+        self._receiver: WebhookReceiver | None = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._starts: set[asyncio.Task[Execution]] = set()
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._closed = False
+
+    def __repr__(self) -> str:
+        return f"LaminaClient(base_url={self.base_url!r}, key_source={self.key_source!r})"
+
+    async def __aenter__(self) -> LaminaClient:
+        self._bind()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    async def aclose(self) -> None:
+        """Stop polling, let run starts in flight finish journaling, close the connections."""
+        if self._closed:
+            return
+        self._closed = True
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        await self._poller.aclose()
+        if self._starts:
+            await asyncio.gather(*self._starts, return_exceptions=True)
+        await self._http.aclose()
+
+    # -- the choke point ------------------------------------------------------------------------
+
+    def _bind(self) -> None:
+        loop = asyncio.get_running_loop()
+        if self._loop is None:
+            self._loop = loop
+        elif self._loop is not loop:
+            raise LaminaError(
+                "This LaminaClient belongs to another event loop.",
+                hint="Use one client per event loop (asyncio.run makes a new loop each time): "
+                "create the client inside the loop that uses it.",
+            )
+        if self._closed:
+            raise LaminaError("This LaminaClient is closed.", hint="Create a new LaminaClient.")
+
+    def _require_key(self) -> httpx.Auth:
+        if self._auth is None:
+            raise ConfigurationError(
+                "No Lamina API key: none was passed, LAMINA_API_KEY is unset and "
+                "~/.lamina/config.json has none.",
+                hint="Run %lamina login (or set LAMINA_API_KEY=lma_...); %lamina sandbox "
+                "works offline without a key.",
+            )
+        return self._auth
+
+    def _url(self, path: str) -> str:
+        return f"{self.base_url}{self.api_prefix}{path}"
+
+    def _same_origin(self, url: str) -> bool:
+        a, b = urlsplit(url), urlsplit(self.base_url)
+        return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
+
+    async def _send(
+        self, method: str, url: str, *, params: Mapping[str, str] | None = None,
+        body: Any = None, creates_run: bool = False, token_held: bool = False,
+        api: bool = True, max_bytes: int | None = None,
+    ) -> Reply:
+        """Send one logical request: budget token, httpx, retries, error translation.
+
+        Returns a 2xx reply; raises an :class:`APIError` for an HTTP error and a
+        :class:`TransportError` when no complete answer came.
+        """
+        self._bind()
+        auth = self._require_key() if api else None
+        attempt = 0
+        while True:
+            if attempt or not token_held:
+                await self.budget.acquire()
+            try:
+                reply = await self._exchange(method, url, params, body, auth, max_bytes)
+            except httpx.TransportError as exc:
+                sent = not isinstance(exc, NOT_SENT)
+                retryable = not isinstance(exc, NOT_RETRYABLE)
+                if retryable and attempt < self.max_retries and (not creates_run or not sent):
+                    attempt += 1
+                    await self._backoff(attempt, method, url, type(exc).__name__)
+                    continue
+                raise transport_error(exc, method, url, sent, creates_run) from exc
+            if reply.status_code < 400:
+                return reply
+            error = error_for(reply, creates_run)
+            if isinstance(error, RateLimitError) and attempt < self.max_retries:
+                attempt += 1
+                wait = error.retry_after
+                if wait is None:
+                    wait = backoff_delay(attempt, self.retry_backoff, self.retry_backoff_cap)
+                log.info("429 on %s %s; every request pauses %.1f s", method, url_path(url), wait)
+                self.budget.pause(wait)
+                continue
+            if reply.status_code in RETRY_STATUSES and not creates_run and (
+                attempt < self.max_retries
+            ):
+                attempt += 1
+                await self._backoff(attempt, method, url, f"HTTP {reply.status_code}")
+                continue
+            raise error
+
+    async def _exchange(self, method: str, url: str, params: Mapping[str, str] | None,
+                        body: Any, auth: httpx.Auth | None, max_bytes: int | None) -> Reply:
+        request = self._http.build_request(method, url, params=params, json=body)
+        response = await self._http.send(request, auth=auth, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise LaminaError(
+                        f"{url_path(url)} is larger than {max_bytes:,} bytes; stopped reading.",
+                        hint="Raise max_bytes, or open the URL in a browser.")
+                chunks.append(chunk)
+            return Reply(response.status_code, response.headers, b"".join(chunks))
+        finally:
+            await response.aclose()
+
+    async def _backoff(self, attempt: int, method: str, url: str, why: str) -> None:
+        delay = backoff_delay(attempt, self.retry_backoff, self.retry_backoff_cap)
+        log.info("%s %s failed (%s); retry %d/%d in %.2f s", method, url_path(url), why, attempt,
+                 self.max_retries, delay)
+        await asyncio.sleep(delay)
+
+    async def _get_json(self, path: str, params: Mapping[str, str] | None = None, *,
+                        token_held: bool = False) -> Any:
+        """GET an API path and parse JSON; an unreadable 2xx body is fetched again (it's a read)."""
+        for attempt in range(self.max_retries + 1):
+            reply = await self._send("GET", self._url(path), params=params,
+                                     token_held=token_held and attempt == 0)
+            try:
+                return parse_json(reply, path)
+            except InvalidResponseError:
+                if attempt >= self.max_retries:
+                    raise
+                await self._backoff(attempt + 1, "GET", path, "unreadable body")
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    # -- apps -----------------------------------------------------------------------------------
+
+    async def list_apps(self, search: str | None = None, limit: int | None = None) -> list[App]:
+        """The apps this key can run (``search`` filters by text; ``limit`` caps the count)."""
+        params: dict[str, str] = {}
+        if search:
+            params["search"] = search
+        if limit is not None:
+            if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
+                raise ConfigurationError(f"limit must be a positive integer, got {limit!r}.")
+            params["limit"] = str(limit)
+        data = envelope_data(await self._get_json("/apps", params or None), "/apps", list)
+        return [App.from_json(item) for item in data]
+
+    async def get_app(self, app_id: str) -> App:
+        """One app with its parameters (cached: apps do not change during a session)."""
+        app_id = require_id(app_id, "app id")
+        cached = self._apps.get(app_id)
+        if cached is not None:
+            return cached
+        path = f"/apps/{quote(app_id, safe='')}"
+        app = App.from_json(envelope_data(await self._get_json(path), path, dict))
+        if app.parameters is None:
+            app = App.from_json({**app.raw, "parameters": []})
+        self._apps[app_id] = app
+        self._apps[app.app_id] = app
+        return app
+
+    async def resolve_app(self, app: App | str) -> App:
+        """An App with parameters from an App, an app id or an app name (case-insensitive).
+
+        Raises AppNotFoundError listing candidates when a name matches no app or several.
+        """
+        if isinstance(app, App):
+            return app if app.parameters is not None else await self.get_app(app.app_id)
+        text = require_id(app, "app name or id")
+        if text in self._apps:
+            return self._apps[text]
+        if is_uuid(text):
+            try:
+                return await self.get_app(text)
+            except NotFoundError as exc:
+                raise AppNotFoundError(
+                    f"No app with id {text}.", hint="%lamina apps lists the apps this key can "
+                    "run; ids come from there (or use the app's name).") from exc
+        found = await resolve_by_name(text, self.list_apps)
+        return await self.get_app(found.app_id)
+
+    def validate_inputs(self, app: App, inputs: Mapping[str, Any] | None) -> dict[str, str]:
+        """Check inputs against ``app.parameters``; raises InputValidationError, sends nothing."""
+        return validate_inputs(app, inputs, max_body_bytes=self.max_body_bytes)
+
+    # -- runs -----------------------------------------------------------------------------------
+
+    async def run(self, app: App | str, inputs: Mapping[str, Any] | None = None,
+                  webhook: str | None = None) -> Execution:
+        """Start a run; the execution is journaled before this returns.
+
+        Inputs are validated first (no request at all if they are wrong). The POST is never
+        resent once it may have reached the server. If the caller is cancelled while the POST
+        is in flight, the start still completes in the background and lands in the journal.
+        """
+        self._bind()
+        resolved = await self.resolve_app(app)
+        clean = self.validate_inputs(resolved, inputs)
+        hook = webhook or (self._receiver.url if self._receiver is not None else None)
+        if hook is not None:
+            check_webhook_url(hook)
+        start = asyncio.get_running_loop().create_task(self._start(resolved, clean, hook))
+        self._starts.add(start)
+        start.add_done_callback(self._starts.discard)
+        try:
+            return await asyncio.shield(start)
+        except asyncio.CancelledError:
+            log.warning("run of %s was interrupted while starting; if the service accepted it, "
+                        "it is journaled (see %%lamina history)", resolved.name)
+            raise
+
+    async def _start(self, app: App, inputs: dict[str, str], hook: str | None) -> Execution:
+        path = f"/apps/{quote(app.app_id, safe='')}/executions"
+        params = {"webhook": hook} if hook else None
+        reply = await self._send("POST", self._url(path), params=params,
+                                 body={"inputs": inputs}, creates_run=True)
+        execution = started_execution(reply, path).with_app(app.app_id, app.name)
+        self._exec_apps[execution.execution_id] = (app.app_id, app.name)
+        if hook is not None and self._receiver is not None and hook == self._receiver.url:
+            self._webhooked.add(execution.execution_id)
+        self._journal_started(execution, app, inputs, hook)
+        return execution
+
+    def _journal_started(self, execution: Execution, app: App, inputs: dict[str, str],
+                         hook: str | None) -> None:
+        if self.journal is None:
+            return
+        try:
+            if hook and execution.webhook_url is None:
+                execution = replace(execution, webhook_url=hook)
+            self.journal.record_started(execution, app_id=app.app_id, app_name=app.name,
+                                        inputs=inputs, base_url=self.base_url)
+        except Exception as exc:  # the id must reach the user even if the disk is full
+            message = (f"Execution {execution.execution_id} of {app.name} started but could "
+                       f"not be written to the run journal ({exc}). Note the id to resume it.")
+            log.error(message)
+            warnings.warn(message, RuntimeWarning, stacklevel=3)
+
+    def _record_update(self, execution: Execution) -> None:
+        if self.journal is None:
+            return
+        try:
+            self.journal.record_update(execution)
+        except Exception as exc:
+            log.warning("could not journal execution %s (%s)", execution.execution_id, exc)
+
+    def _tag(self, execution: Execution) -> Execution:
+        app_id, app_name = self._exec_apps.get(execution.execution_id, (None, None))
+        return execution.with_app(app_id, app_name)
+
+    async def get_execution(self, execution_id: str) -> Execution:
+        """The execution's current state (journaled)."""
+        execution = await self._fetch_execution(execution_id)
+        self._record_update(execution)
+        return execution
+
+    async def _fetch_execution(self, execution_id: str, *, token_held: bool = False) -> Execution:
+        execution_id = require_id(execution_id, "execution id")
+        path = f"/executions/{quote(execution_id, safe='')}"
+        data = envelope_data(await self._get_json(path, token_held=token_held), path, dict)
+        return self._tag(Execution.from_json(data))
+
+    async def _poll_fetch(self, execution_id: str) -> Execution:
+        return await self._fetch_execution(execution_id, token_held=True)
+
+    async def signing_keys(self) -> list[dict[str, Any]]:
+        """The service's webhook verification keys (JWKs); this answer has no ``data`` wrapper."""
+        doc = await self._get_json("/webhooks/signing-key")
+        keys = doc.get("keys") if isinstance(doc, dict) else None
+        if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
+            raise InvalidResponseError("signing-key answer has no list of keys",
+                                       snippet=str(doc)[:200])
+        return keys
+
+    # -- waiting --------------------------------------------------------------------------------
+
+    def _interval(self, interval: float | None) -> float:
+        value = self.poll_interval if interval is None else interval
+        if value < self.min_poll_interval:
+            log.info("poll interval %.2f s raised to the floor of %.2f s", value,
+                     self.min_poll_interval)
+        return max(value, self.min_poll_interval)
+
+    async def watch(self, execution: Execution | str, *, timeout: float | None = None,
+                    interval: float | None = None) -> AsyncIterator[Execution]:
+        """Yield the execution's state now and after each change, ending at a terminal state.
+
+        Stopping the iteration (``break``, cancellation) stops watching only; the run goes on
+        and can be resumed. ``timeout`` (seconds) raises :class:`WaitTimeout`.
+        """
+        self._bind()
+        initial = execution if isinstance(execution, Execution) else None
+        execution_id = require_id(initial.execution_id if initial else execution, "execution id")
+        every = self._interval(interval)
+        hooked = self._receiver is not None and execution_id in self._webhooked
+        w = self._poller.watch(execution_id, every, initial=initial,
+                               first_poll_in=every if initial else 0.0, webhook=hooked)
+        try:
+            async for state in _drain(w, execution_id, timeout):
+                yield state
+        finally:
+            w.close()
+
+    async def wait(self, execution: Execution | str, *, timeout: float | None = None,
+                   interval: float | None = None,
+                   on_update: Callable[[Execution], None] | None = None,
+                   check: bool = False) -> Execution:
+        """Wait for a terminal state; ``check=True`` raises ExecutionFailed on failure."""
+        last: Execution | None = None
+        async for state in self.watch(execution, timeout=timeout, interval=interval):
+            last = state
+            if on_update is not None:
+                on_update(state)
+        assert last is not None
+        return last.raise_for_status() if check else last
+
+    async def resume(self, execution_id: str) -> Execution:
+        """Reattach to a run (e.g. from an earlier process): journal details + a fresh GET."""
+        entry = self.journal.get(execution_id) if self.journal is not None else None
+        if entry is not None:
+            self._exec_apps[execution_id] = (entry.app_id, entry.app_name)
+            if self._receiver is not None and entry.webhook_url == self._receiver.url:
+                self._webhooked.add(execution_id)
+        try:
+            return await self.get_execution(execution_id)
+        except NotFoundError as exc:
+            if entry is not None and entry.base_url and entry.base_url != self.base_url:
+                exc.hint = (f"This run was started against {entry.base_url}; point "
+                            "LAMINA_BASE_URL (and the key) there to resume it.")
+            raise
+
+    def history(self, app: str | None = None, limit: int | None = None) -> list[JournalEntry]:
+        """Journaled runs, newest first (``app`` is an id or a name); [] without a journal."""
+        return self.journal.history(app=app, limit=limit) if self.journal is not None else []
+
+    # -- files and webhooks ---------------------------------------------------------------------
+
+    async def fetch_bytes(self, url: str, max_bytes: int = 200_000_000) -> tuple[bytes, str | None]:
+        """Download an output URL as ``(content, content type)``.
+
+        The key is sent only when the URL is on the API's own host, never to a CDN.
+        """
+        if not isinstance(url, str) or urlsplit(url).scheme not in ("http", "https"):
+            raise InvalidResponseError("an output URL is not http(s)", snippet=str(url)[:100])
+        own = self._same_origin(url)
+        try:
+            reply = await self._send("GET", url, api=own, max_bytes=max_bytes)
+        except NotFoundError as exc:
+            exc.hint = ("Output URLs expire; get fresh ones with %lamina resume EXECUTION_ID "
+                        "(client.get_execution), then save them.")
+            raise
+        return reply.content, reply.headers.get("content-type")
+
+    async def save(self, execution: Execution, folder: str | os.PathLike[str]) -> Path:
+        """Download every output of ``execution`` into ``folder`` with a manifest; its path."""
+        from .files import save
+
+        return await save(self, execution, folder)
+
+    def use_webhooks(self, receiver: WebhookReceiver | None) -> None:
+        """Take completion from ``receiver``'s verified deliveries; None switches back to polling.
+
+        Runs started afterwards get the receiver's URL as webhook; their polling drops to a slow
+        safety net.
+        """
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+            self._unsubscribe = None
+        self._receiver = receiver
+        if receiver is not None:
+            self._unsubscribe = receiver.subscribe(self._deliver_threadsafe)
+
+    def _deliver_threadsafe(self, execution: Execution) -> None:
+        """Called on the receiver's thread: hop onto the client's loop."""
+        loop = self._loop
+        if loop is None or loop.is_closed() or self._closed:
+            self._record_update(self._tag(execution))  # the journal is thread-safe
+            return
+        loop.call_soon_threadsafe(lambda: self._poller.deliver(self._tag(execution)))
+
+
+# -- helpers ----------------------------------------------------------------------------------
+
+
+def _open_journal(journal: Any) -> Journal | None:
+    if journal is None:
+        return None
+    from .journal import Journal
+
+    if journal is _DEFAULT:
+        return Journal()
+    if isinstance(journal, Journal):
+        return journal
+    return Journal(journal)
+
+
+async def _drain(w: Watch, execution_id: str, timeout: float | None) -> AsyncIterator[Execution]:
+    """The watch's states until a terminal one; WaitTimeout after ``timeout`` seconds."""
+    loop = asyncio.get_running_loop()
+    deadline = None if timeout is None else loop.time() + timeout
+    while True:
+        remaining = None if deadline is None else deadline - loop.time()
+        try:
+            state = await w.next(remaining)
+        except asyncio.TimeoutError:
+            raise WaitTimeout(execution_id, timeout or 0.0, w.last) from None
+        yield state
+        if state.is_terminal:
+            return

@@ -1,0 +1,95 @@
+"""The ``lamina-sandbox`` command (also ``python -m lamina_notebook.sandbox``).
+
+Serves the sandbox in the foreground until Ctrl-C or SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+
+from .server import DEFAULT_KEY, LOOPBACK, Sandbox
+
+
+def _fraction(text: str) -> float:
+    value = float(text)
+    if not 0.0 <= value <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, got {text}")
+    return value
+
+
+def _non_negative(text: str) -> float:
+    value = float(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="lamina-sandbox",
+        description="Offline imitation of the Lamina API (apps, runs, polling, signed webhooks) "
+                    "for notebooks, demos and tests. No network needed.")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="interface to listen on (default 127.0.0.1; others expose it)")
+    p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = a free one)")
+    p.add_argument("--api-key", default=DEFAULT_KEY,
+                   help=f"accepted API key (default {DEFAULT_KEY})")
+    p.add_argument("--time-scale", type=float, default=1.0,
+                   help="multiplies every server duration (0.1 = ten times faster)")
+    p.add_argument("--rate-limit", type=int, default=100,
+                   help="requests per minute per key (default 100; 0 = off)")
+    p.add_argument("--error-rate", type=_fraction, default=0.0, help="fraction of 500/503 answers")
+    p.add_argument("--latency", type=_non_negative, default=0.0,
+                   help="add a random delay of up to this many seconds to each API request")
+    p.add_argument("--drop-rate", type=_fraction, default=0.0,
+                   help="fraction of answers whose connection drops after the handler ran")
+    p.add_argument("--fail-rate", type=_fraction, default=0.0,
+                   help="fraction of executions that fail")
+    p.add_argument("--signing-key", metavar="PEM", default=None,
+                   help="Ed25519 private key file for webhooks (created if missing)")
+    p.add_argument("--allow-remote-urls", action="store_true",
+                   help="fetch url inputs and deliver webhooks to non-loopback hosts too")
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    if args.time_scale <= 0:
+        parser().error("--time-scale must be > 0")
+    if args.host not in LOOPBACK:
+        print(f"warning: listening on {args.host}: anyone who can reach this address can use the "
+              "sandbox. Use --host 127.0.0.1 to keep it local.", file=sys.stderr)
+    sb = Sandbox(host=args.host, port=args.port, api_key=args.api_key,
+                 time_scale=args.time_scale, rate_limit=args.rate_limit,
+                 error_rate=args.error_rate, latency=args.latency, drop_rate=args.drop_rate,
+                 fail_rate=args.fail_rate, signing_key_path=args.signing_key,
+                 allow_remote_urls=args.allow_remote_urls)
+    try:
+        sb.start()
+    except OSError as exc:
+        print(f"lamina-sandbox: {exc}", file=sys.stderr)
+        return 1
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    print(f"Lamina sandbox running at {sb.base_url}  (API: {sb.base_url}/api)")
+    print(f"API key: {sb.api_key}")
+    print(f"Try: curl -H 'x-api-key: {sb.api_key}' {sb.base_url}/api/apps")
+    print("Use it from Python: LAMINA_BASE_URL and LAMINA_API_KEY as above. Ctrl-C to stop.",
+          flush=True)
+    try:
+        while not stop.wait(0.5):
+            pass
+    except KeyboardInterrupt:
+        pass
+    finally:
+        sb.stop()
+        print("sandbox stopped", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,382 @@
+"""The client-wide rate budget (a token bucket every request goes through) and the shared poller
+that watches all active executions with one task instead of one loop per run.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import random
+import time
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from .errors import (
+    InvalidResponseError,
+    LaminaError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+from .models import Execution
+
+__all__ = ["Poller", "RateBudget", "Watch", "backoff_delay", "change_key"]
+
+log = logging.getLogger(__name__)
+
+#: Errors after which polling the same execution again may well succeed.
+TRANSIENT_ERRORS = (TransportError, ServerError, RateLimitError, InvalidResponseError)
+
+
+def backoff_delay(attempt: int, base: float, cap: float) -> float:
+    """Capped exponential backoff with full jitter: uniform in [0, min(cap, base * 2**attempt)].
+
+    Full jitter spreads the retries of many clients (or many runs) that failed together.
+    """
+    return random.uniform(0.0, min(cap, base * (2.0**attempt)))
+
+
+class RateBudget:
+    """An async token bucket shared by every request of one client.
+
+    ``rate`` requests per ``period`` seconds, refilled continuously; ``burst`` tokens at most.
+    Any ``period``-long window holds at most ``rate + burst`` requests; the default burst of 5
+    keeps 90/min at 95 in any minute, under the service's 100 with room for clock skew.
+    ``clock``/``sleep`` are seams for deterministic tests. Waiters are served first come, first
+    served. ``pause(seconds)`` (after a 429) stops everyone until the server's Retry-After.
+    ``rate=0`` means no limit.
+    """
+
+    def __init__(self, rate: float = 90, period: float = 60.0, *, burst: int | None = None,
+                 clock: Callable[[], float] = time.monotonic,
+                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+        if rate < 0 or period <= 0:
+            raise ValueError("rate must be >= 0 and period > 0")
+        self.rate = rate
+        self.period = period
+        self.capacity = float(burst if burst is not None else max(1, min(int(rate), 5)))
+        self._clock = clock
+        self._sleep = sleep
+        self._tokens = self.capacity
+        self._updated = clock()
+        self._paused_until = 0.0
+        self._lock: asyncio.Lock | None = None
+        self.acquired = 0
+        self.pauses = 0
+
+    def __repr__(self) -> str:
+        return f"RateBudget(rate={self.rate:g}, period={self.period:g}, burst={self.capacity:g})"
+
+    @property
+    def per_second(self) -> float:
+        return self.rate / self.period
+
+    @property
+    def unlimited(self) -> bool:
+        return self.rate == 0
+
+    def _refill(self, now: float) -> None:
+        elapsed = max(0.0, now - self._updated)
+        self._tokens = min(self.capacity, self._tokens + elapsed * self.per_second)
+        self._updated = now
+
+    @property
+    def available(self) -> float:
+        """Tokens available right now (0 while paused)."""
+        if self.unlimited:
+            return float("inf")
+        now = self._clock()
+        if now < self._paused_until:
+            return 0.0
+        self._refill(now)
+        return self._tokens
+
+    async def acquire(self) -> None:
+        """Wait for one token (FIFO among waiters)."""
+        if self._lock is None:
+            self._lock = asyncio.Lock()
+        async with self._lock:
+            while True:
+                now = self._clock()
+                if now < self._paused_until:
+                    await self._sleep(self._paused_until - now)
+                    continue
+                if self.unlimited:
+                    break
+                self._refill(now)
+                if self._tokens >= 1.0:
+                    self._tokens -= 1.0
+                    break
+                await self._sleep((1.0 - self._tokens) / self.per_second)
+        self.acquired += 1
+
+    def refund(self) -> None:
+        """Give back a token that was acquired but not spent."""
+        if not self.unlimited:
+            self._tokens = min(self.capacity, self._tokens + 1.0)
+
+    def pause(self, seconds: float) -> None:
+        """Stop every request for ``seconds`` (a 429's Retry-After) and empty the bucket."""
+        self.pauses += 1
+        self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
+        self._tokens = 0.0
+        self._updated = self._clock()
+
+    def min_interval(self, active: int, share: float) -> float:
+        """Seconds between polls of each of ``active`` executions so they use ``share`` of it."""
+        if self.unlimited or active <= 0:
+            return 0.0
+        return active / (self.per_second * share)
+
+
+def change_key(execution: Execution) -> tuple[Any, ...]:
+    """What counts as a change worth reporting: status, progress and each output's state.
+
+    Output URLs are left out on purpose: signed URLs can differ on every poll.
+    """
+    return (
+        execution.status,
+        execution.error_message,
+        execution.progress,
+        tuple((o.id, o.status, o.type, o.error, o.value is not None) for o in execution.outputs),
+    )
+
+
+Fetch = Callable[[str], Awaitable[Execution]]
+Item = Execution | BaseException
+
+
+@dataclass(eq=False)
+class _Entry:
+    execution_id: str
+    interval: float
+    next_due: float
+    webhook: bool = False
+    last: Execution | None = None
+    queues: list[asyncio.Queue[Item]] = field(default_factory=list)
+    failures: int = 0
+    in_flight: bool = False
+    removed: bool = False
+
+
+class Watch:
+    """One subscriber's view of an execution the poller watches; ``close()`` stops watching.
+
+    Closing leaves the run itself untouched at the service (it can be resumed later).
+    """
+
+    def __init__(self, poller: Poller, entry: _Entry, queue: asyncio.Queue[Item]) -> None:
+        self._poller = poller
+        self._entry = entry
+        self._queue = queue
+        self.closed = False
+
+    @property
+    def last(self) -> Execution | None:
+        return self._entry.last
+
+    async def next(self, timeout: float | None = None) -> Execution:
+        """The next changed state; raises the polling error, or TimeoutError after ``timeout``."""
+        if timeout is None:
+            item = await self._queue.get()
+        else:
+            item = await asyncio.wait_for(self._queue.get(), max(0.0, timeout))
+        if isinstance(item, BaseException):
+            raise item
+        return item
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            self._poller._unsubscribe(self._entry, self._queue)
+
+
+class Poller:
+    """One task polls every watched execution, oldest-due first, one budget token per poll.
+
+    Each execution is due ``interval`` after its last poll; when many are active the interval
+    is stretched to ``active / (rate * share)`` so polling keeps ``1 - share`` of the budget
+    for other calls and never bursts into 429s. A terminal state (from a poll or from
+    :meth:`deliver`, i.e. a verified webhook) ends the watch. After ``max_failures``
+    consecutive transient errors the error goes to the subscribers.
+
+    ``fetch(execution_id)`` must make the GET with the token the poller already holds.
+    ``on_change(execution)`` is called (on the loop) for every new state, e.g. to journal it.
+    """
+
+    def __init__(self, fetch: Fetch, budget: RateBudget, *,
+                 on_change: Callable[[Execution], None] | None = None, share: float = 0.8,
+                 max_failures: int = 5, safety_factor: float = 10.0, max_backoff: float = 60.0,
+                 max_in_flight: int = 8) -> None:
+        self._fetch = fetch
+        self._budget = budget
+        self._on_change = on_change
+        self.share = share
+        self.max_failures = max_failures
+        self.safety_factor = safety_factor
+        self.max_backoff = max_backoff
+        self._entries: dict[str, _Entry] = {}
+        self._delivered: OrderedDict[str, Execution] = OrderedDict()
+        self._task: asyncio.Task[None] | None = None
+        self._polls: set[asyncio.Task[None]] = set()
+        self._wake: asyncio.Event | None = None
+        self._slots: asyncio.Semaphore | None = None
+        self._max_in_flight = max_in_flight
+        self._closed = False
+        self.polls = 0
+
+    @property
+    def active(self) -> int:
+        return len(self._entries)
+
+    def watch(self, execution_id: str, interval: float, *, initial: Execution | None = None,
+              first_poll_in: float = 0.0, webhook: bool = False) -> Watch:
+        """Subscribe to ``execution_id``; the current state (if known) is the first item."""
+        if self._closed:
+            raise LaminaError("The client is closed.", hint="Create a new LaminaClient.")
+        queue: asyncio.Queue[Item] = asyncio.Queue()
+        delivered = self._delivered.get(execution_id)
+        entry = self._entries.get(execution_id)
+        if entry is None:
+            entry = _Entry(execution_id, interval, time.monotonic() + first_poll_in, webhook)
+            entry.last = delivered or initial
+            if entry.last is None or not entry.last.is_terminal:
+                self._entries[execution_id] = entry
+                self._ensure_running()
+            else:
+                entry.removed = True
+        else:
+            entry.interval = min(entry.interval, interval)
+            entry.webhook = entry.webhook and webhook
+        if entry.last is not None:
+            queue.put_nowait(entry.last)
+        if not entry.removed:
+            entry.queues.append(queue)
+            self._kick()
+        return Watch(self, entry, queue)
+
+    def deliver(self, execution: Execution) -> None:
+        """Take a verified webhook delivery as the answer for a watched (or future) execution."""
+        if execution.is_terminal:
+            self._delivered[execution.execution_id] = execution
+            while len(self._delivered) > 1000:
+                self._delivered.popitem(last=False)
+        entry = self._entries.get(execution.execution_id)
+        if entry is not None:
+            self._observe(entry, execution)
+        elif self._on_change is not None:
+            self._on_change(execution)
+
+    async def aclose(self, reason: BaseException | None = None) -> None:
+        """Stop polling; subscribers get ``reason`` (the runs go on at the service)."""
+        self._closed = True
+        error = reason or LaminaError("The client was closed while waiting.",
+                                      hint="The run goes on; %lamina resume EXECUTION_ID.")
+        for entry in list(self._entries.values()):
+            self._finish(entry, error)
+        tasks = [t for t in (self._task, *self._polls) if t is not None]
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    # -- internals ----------------------------------------------------------------------------
+
+    def _kick(self) -> None:
+        if self._wake is not None:
+            self._wake.set()
+
+    def _ensure_running(self) -> None:
+        if self._wake is None or self._slots is None:
+            self._wake = asyncio.Event()
+            self._slots = asyncio.Semaphore(self._max_in_flight)
+        if self._task is None or self._task.done():
+            self._task = asyncio.get_running_loop().create_task(self._run(), name="lamina-poller")
+
+    def _unsubscribe(self, entry: _Entry, queue: asyncio.Queue[Item]) -> None:
+        if queue in entry.queues:
+            entry.queues.remove(queue)
+        if not entry.queues and not entry.removed:
+            entry.removed = True
+            self._entries.pop(entry.execution_id, None)
+            self._kick()
+
+    def _spacing(self, entry: _Entry) -> float:
+        interval = entry.interval * (self.safety_factor if entry.webhook else 1.0)
+        return max(interval, self._budget.min_interval(len(self._entries), self.share))
+
+    def _next_entry(self) -> _Entry | None:
+        idle = [e for e in self._entries.values() if not e.in_flight]
+        return min(idle, key=lambda e: e.next_due) if idle else None
+
+    async def _run(self) -> None:
+        assert self._wake is not None and self._slots is not None
+        while self._entries:
+            entry = self._next_entry()
+            delay = None if entry is None else entry.next_due - time.monotonic()
+            if entry is None or (delay is not None and delay > 0):
+                self._wake.clear()
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), delay)
+                continue
+            await self._slots.acquire()
+            await self._budget.acquire()
+            if entry.removed or entry.in_flight:
+                self._budget.refund()
+                self._slots.release()
+                continue
+            entry.in_flight = True
+            task = asyncio.get_running_loop().create_task(self._poll(entry))
+            self._polls.add(task)
+            task.add_done_callback(self._polls.discard)
+
+    async def _poll(self, entry: _Entry) -> None:
+        assert self._slots is not None and self._wake is not None
+        try:
+            self.polls += 1
+            execution = await self._fetch(entry.execution_id)
+        except Exception as exc:
+            self._failed(entry, exc)
+        else:
+            entry.failures = 0
+            entry.next_due = time.monotonic() + self._spacing(entry)
+            if not entry.removed:
+                self._observe(entry, execution)
+        finally:
+            entry.in_flight = False
+            self._slots.release()
+            self._wake.set()
+
+    def _failed(self, entry: _Entry, exc: Exception) -> None:
+        entry.failures += 1
+        if not isinstance(exc, TRANSIENT_ERRORS) or entry.failures >= self.max_failures:
+            self._finish(entry, exc)
+            return
+        pause = min(self.max_backoff, self._spacing(entry) * 2.0**entry.failures)
+        log.info("polling %s failed (%s); next try in %.1f s", entry.execution_id,
+                 type(exc).__name__, pause)
+        entry.next_due = time.monotonic() + pause
+
+    def _observe(self, entry: _Entry, execution: Execution) -> None:
+        if entry.removed:
+            return
+        if entry.last is None or change_key(execution) != change_key(entry.last):
+            entry.last = execution
+            if self._on_change is not None:
+                self._on_change(execution)
+            for queue in entry.queues:
+                queue.put_nowait(execution)
+        if execution.is_terminal:
+            self._finish(entry, None)
+
+    def _finish(self, entry: _Entry, error: BaseException | None) -> None:
+        entry.removed = True
+        self._entries.pop(entry.execution_id, None)
+        if error is not None:
+            for queue in entry.queues:
+                queue.put_nowait(error)
+        self._kick()

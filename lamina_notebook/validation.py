@@ -1,0 +1,145 @@
+"""Input validation against an app's parameters, before anything is sent (pure, no I/O).
+
+Every problem is collected into one :class:`~lamina_notebook.errors.InputValidationError`, so
+a user fixes them all in one go; its details read like the service's own 400 details.
+"""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import urlsplit
+
+from .errors import InputValidationError
+from .models import App, Parameter
+
+__all__ = ["MAX_BODY_BYTES", "validate_inputs"]
+
+#: Request bodies above this are refused before sending. The contract names no limit; this is
+#: the smallest common gateway cap (4.5 MB on serverless hosts, 1 MB by default in Next.js API
+#: routes), so a prompt of megabytes fails here with a clear message instead of as an opaque 413.
+MAX_BODY_BYTES = 1_000_000
+
+
+def _show(value: Any, limit: int = 60) -> str:
+    """A short quoted rendering of a user value for messages (long values are cut)."""
+    text = value if isinstance(value, str) else repr(value)
+    if len(text) > limit:
+        text = text[: limit - 3] + "..."
+    return json.dumps(text) if isinstance(value, str) else text
+
+
+def _suggest(word: str, choices: list[str]) -> str | None:
+    """The closest choice: a case-insensitive exact match first, else difflib's best."""
+    for choice in choices:
+        if choice.lower() == word.lower():
+            return choice
+    close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
+    if not close:
+        lowered = {c.lower(): c for c in choices}
+        close = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1)]
+    return close[0] if close else None
+
+
+def _is_http_url(value: str) -> bool:
+    try:
+        parts = urlsplit(value.strip())
+    except ValueError:
+        return False
+    return parts.scheme in ("http", "https") and bool(parts.hostname)
+
+
+def _check_value(param: Parameter, value: str) -> str | None:
+    """The problem with one provided string value, or None when it is fine."""
+    name = json.dumps(param.name)
+    if param.type == "options" and param.options and value not in param.options:
+        valid = ", ".join(param.options)
+        guess = _suggest(value, list(param.options))
+        extra = f' (did you mean "{guess}"?)' if guess else ""
+        return f"{name}: invalid option {_show(value)}{extra}. Must be one of: {valid}"
+    if param.type == "url" and not _is_http_url(value):
+        return (f"{name}: {_show(value)} is not an http(s) URL; give a publicly reachable "
+                "https://... address")
+    if param.needs_value and not value.strip():
+        return f"{name}: is empty and has no default; give a value"
+    return None
+
+
+def _check_unknown(app: App, name: Any) -> str:
+    names = [p.name for p in app.parameters or ()]
+    if not isinstance(name, str):
+        return f"{_show(name)}: input names must be strings (parameter names of {app.name})"
+    guess = _suggest(name, names)
+    hint = f'did you mean "{guess}"? ' if guess else ""
+    return (f"{json.dumps(name)}: unknown input; {hint}"
+            f"{app.name} takes: {', '.join(names) or 'no inputs'}")
+
+
+def _check_type(param: Parameter, value: Any) -> str:
+    example = json.dumps(str(value)) if isinstance(value, (int, float)) else "a string"
+    return (f"{json.dumps(param.name)}: must be a string, got {type(value).__name__} "
+            f"{_show(value)}; pass {example}")
+
+
+def validate_inputs(
+    app: App, inputs: Mapping[str, Any] | None, *, max_body_bytes: int | None = MAX_BODY_BYTES
+) -> dict[str, str]:
+    """Check ``inputs`` against ``app.parameters`` and return the dict to send.
+
+    Rules (from the contract): names are parameter names, exact and case-sensitive; option
+    values are one of the labels; ``url`` values are http(s); values are strings; a parameter
+    without a default must be given. ``None`` (and ``""`` for a parameter with a default)
+    means "not given", so the service applies the default.
+
+    Raises
+    ------
+    InputValidationError
+        Listing every problem; nothing has been sent.
+    """
+    if app.parameters is None:
+        raise ValueError("validate_inputs needs an App with parameters (use get_app, not list)")
+    if inputs is None:
+        inputs = {}
+    if not isinstance(inputs, Mapping):
+        raise InputValidationError(
+            f"Inputs for {app.name} must be a dict of parameter name to value, "
+            f"got {type(inputs).__name__}.", details=[],
+            hint=f"%lamina info {app.name} shows the parameters.",
+        )
+    problems: list[str] = []
+    clean: dict[str, str] = {}
+    for name, value in inputs.items():
+        param = app.parameter(name) if isinstance(name, str) else None
+        if param is None:
+            problems.append(_check_unknown(app, name))
+        elif value is None or (value == "" and param.has_default):
+            continue
+        elif not isinstance(value, str):
+            problems.append(_check_type(param, value))
+        elif (problem := _check_value(param, value)) is not None:
+            problems.append(problem)
+        else:
+            clean[name] = value
+    for param in app.parameters:
+        if param.needs_value and inputs.get(param.name) is None:
+            problems.append(_missing(param))
+    if not problems and max_body_bytes is not None:
+        size = len(json.dumps({"inputs": clean}).encode("utf-8"))
+        if size > max_body_bytes:
+            problems.append(f"the inputs are {size:,} bytes; the limit is {max_body_bytes:,} "
+                            "(put long text or media behind a URL)")
+    if problems:
+        raise InputValidationError(
+            f"{len(problems)} problem(s) with the inputs for {app.name}; nothing was sent.",
+            details=problems, hint=f"Fix them and run again; %lamina info {app.name} shows "
+            "every parameter, its options and defaults.",
+        )
+    return clean
+
+
+def _missing(param: Parameter) -> str:
+    what = {"options": f"one of: {', '.join(param.options)}", "url": "an http(s) URL"}.get(
+        param.type, "a text value")
+    return f"{json.dumps(param.name)}: missing; it has no default, give {what}"

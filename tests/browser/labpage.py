@@ -1,0 +1,125 @@
+"""User-level actions on a JupyterLab 4 page: open a notebook, Run All, wait, find widgets, shoot.
+
+Every selector the browser tests rely on is here, with the console log the page produced.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from labdriver import BENIGN_CONSOLE, SCREENSHOTS, WIDGET_CONSOLE, JupyterLab, notebook_url
+from playwright.sync_api import ConsoleMessage, Error, Locator, Page
+
+IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
+CODE_PROMPTS = ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt"
+ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+DONE_PROMPT = re.compile(r"^\[\d+\]:$")
+
+
+@dataclass
+class LabPage:
+    """A Playwright page on a JupyterLab server, collecting console errors as it goes."""
+
+    page: Page
+    lab: JupyterLab
+    console_errors: list[str] = field(default_factory=list)
+    console_log: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.page.on("console", self._on_console)
+        self.page.on("pageerror", lambda exc: self.console_errors.append(f"pageerror: {exc}"))
+
+    def _on_console(self, msg: ConsoleMessage) -> None:
+        self.console_log.append(f"{msg.type}: {msg.text}")
+        if msg.type == "error" and not any(p.search(msg.text) for p in BENIGN_CONSOLE):
+            self.console_errors.append(msg.text)
+
+    # -- notebook life cycle -------------------------------------------------------------------
+    def open_notebook(self, relpath: str, *, kernel: bool = True, timeout: float = 60) -> None:
+        """Open `relpath` (relative to the lab root); with `kernel`, wait until it is idle."""
+        self.page.goto(notebook_url(self.lab, relpath))
+        self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
+        if kernel:
+            self.wait_kernel_idle(timeout)
+
+    def wait_kernel_idle(self, timeout: float = 60) -> None:
+        """Wait for a real kernel to be idle (not the "No Kernel | Initializing" start-up state)."""
+        self.page.wait_for_function(
+            """([idleSel]) => {
+                const bar = document.querySelector('#jp-main-statusbar');
+                return !!document.querySelector(idleSel) && !!bar &&
+                       /(^|\\n)(?!No Kernel)[^\\n|]+ \\| Idle(\\n|$)/.test(bar.innerText);
+            }""",
+            arg=[IDLE],
+            timeout=timeout * 1000,
+            polling=200,
+        )
+
+    def run_all(self, timeout: float = 180) -> None:
+        """Run > Run All Cells, then wait until every code cell has an execution count."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
+        self.page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+        self.wait_cells_done(timeout)
+
+    def wait_cells_done(self, timeout: float = 180) -> None:
+        """Wait for all code cells to show `[n]:`; fail at once with the traceback if one errors."""
+        deadline_ms = timeout * 1000
+        self.page.wait_for_function(
+            """([promptSel, errorSel]) => {
+                if (document.querySelector(errorSel)) return true;
+                const prompts = [...document.querySelectorAll(promptSel)];
+                return prompts.length > 0 &&
+                       prompts.every(p => /^\\[\\d+\\]:$/.test(p.textContent.trim()));
+            }""",
+            arg=[CODE_PROMPTS, ERROR_OUTPUT],
+            timeout=deadline_ms,
+            polling=250,
+        )
+        errors = self.page.locator(ERROR_OUTPUT)
+        if errors.count():
+            self.screenshot("cell-error")
+            raise AssertionError(f"a cell raised:\n{errors.first.inner_text()[:3000]}")
+        self.wait_kernel_idle(timeout)
+
+    def code_cell(self, index: int) -> Locator:
+        """The `index`-th code cell (0-based, Markdown cells not counted)."""
+        return self.page.locator(".jp-Notebook .jp-CodeCell").nth(index)
+
+    def cell_containing(self, source_fragment: str) -> Locator:
+        """The first code cell whose source contains `source_fragment`."""
+        return self.page.locator(".jp-Notebook .jp-CodeCell", has_text=source_fragment).first
+
+    # -- widgets -------------------------------------------------------------------------------
+    def widget_button(self, label: str, scope: Locator | None = None) -> Locator:
+        root = scope if scope is not None else self.page
+        return root.locator(".widget-button", has_text=label).first
+
+    def eval(self, script: str, arg: Any = None) -> Any:
+        return self.page.evaluate(script, arg)
+
+    # -- evidence ------------------------------------------------------------------------------
+    def screenshot(self, name: str, locator: Locator | None = None) -> Path:
+        """A PNG under build/screenshots/ (the page, or one element), for people to look at."""
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        path = SCREENSHOTS / f"{name}.png"
+        try:
+            if locator is not None:
+                locator.screenshot(path=str(path))
+            else:
+                self.page.screenshot(path=str(path), full_page=False)
+        except Error:
+            self.page.screenshot(path=str(path))
+        return path
+
+    def widget_console_errors(self) -> list[str]:
+        """Console errors that mention widgets/comms/models: the widget manager failing."""
+        return [e for e in self.console_errors if WIDGET_CONSOLE.search(e)]
+
+    def assert_no_console_errors(self) -> None:
+        """Fail on any console error (the widget manager's included) with the whole log attached."""
+        assert not self.console_errors, "console errors in JupyterLab:\n" + "\n".join(
+            self.console_errors + ["--- full log ---", *self.console_log[-60:]]
+        )

@@ -1,0 +1,272 @@
+"""Retries under injected faults, proven by the sandbox's own counters: reads retry through 5xx,
+429, drops and garbage; run creation is never resent once it may have reached the server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import pytest
+
+from lamina_notebook.client import LaminaClient
+from lamina_notebook.errors import (
+    InvalidResponseError,
+    LaminaError,
+    RateLimitError,
+    ServerError,
+    TransportError,
+)
+from lamina_notebook.models import App, Execution
+from lamina_notebook.sandbox import Sandbox
+
+PHOTO = "https://example.com/cat.jpg"
+FAULTS_OFF = {"error_rate": 0.0, "drop_rate": 0.0, "garbage_rate": 0.0, "truncate_rate": 0.0,
+              "force_429": 0}
+
+
+@pytest.fixture(scope="module")
+def faulty_server() -> Iterator[Sandbox]:
+    with Sandbox(time_scale=0.02, rate_limit=0, seed=7) as sb:
+        yield sb
+
+
+@pytest.fixture
+def faulty(faulty_server: Sandbox) -> Iterator[Sandbox]:
+    """The module's sandbox with faults off and fresh counters; faults are off again after."""
+    faulty_server.configure(**FAULTS_OFF)
+    faulty_server.reset_stats()
+    yield faulty_server
+    faulty_server.configure(**FAULTS_OFF)
+
+
+def client_for(sb: Sandbox, **kw: Any) -> LaminaClient:
+    opts: dict[str, Any] = {"poll_interval": 0.05, "min_poll_interval": 0.01, "rate_limit": 0,
+                            "retry_backoff": 0.01, "retry_backoff_cap": 0.05}
+    return LaminaClient(sb.api_key, sb.base_url, **{**opts, **kw})
+
+
+async def stylizer(c: LaminaClient) -> App:
+    return await c.resolve_app("Photo Stylizer")
+
+
+def test_reads_retry_through_a_500_burst(faulty: Sandbox) -> None:
+    async def main() -> None:
+        async with client_for(faulty, max_retries=12) as c:
+            app = await stylizer(c)
+            run = await c.run(app, {"Upload": PHOTO})
+            faulty.configure(error_rate=0.5)
+            for _ in range(10):
+                assert await c.list_apps(limit=1)
+            assert (await c.wait(run)).is_completed
+
+    asyncio.run(main())
+    faults = faulty.stats.faults
+    assert faults["error_500"] + faults["error_503"] > 0
+
+
+def test_reads_give_up_with_the_server_error_after_max_retries(faulty: Sandbox) -> None:
+    async def main() -> None:
+        async with client_for(faulty, max_retries=2) as c:
+            faulty.configure(error_rate=1.0)
+            before = faulty.stats.requests
+            with pytest.raises(ServerError) as info:
+                await c.list_apps()
+            assert faulty.stats.requests - before == 3
+            assert info.value.status_code in (500, 503) and info.value.request_id
+            assert "retried" in str(info.value)
+
+    asyncio.run(main())
+
+
+def test_run_creation_is_not_resent_after_a_5xx(faulty: Sandbox) -> None:
+    async def main() -> None:
+        async with client_for(faulty) as c:
+            app = await stylizer(c)
+            faulty.configure(error_rate=1.0)
+            before = faulty.stats.requests
+            with pytest.raises(ServerError) as info:
+                await c.run(app, {"Upload": PHOTO})
+            assert faulty.stats.requests - before == 1
+            assert "MAY have been created" in str(info.value)
+            assert "%lamina history" in str(info.value)
+
+    asyncio.run(main())
+
+
+def test_a_dropped_run_creation_is_not_resent(faulty: Sandbox) -> None:
+    async def main() -> None:
+        async with client_for(faulty) as c:
+            app = await stylizer(c)
+            faulty.configure(drop_rate=1.0)
+            with pytest.raises(TransportError) as info:
+                await c.run(app, {"Upload": PHOTO})
+            assert info.value.sent is True
+            assert "MAY have been created" in str(info.value)
+            assert isinstance(info.value.__cause__, httpx.TransportError)
+
+    asyncio.run(main())
+    assert faulty.stats.faults["drop"] == 1
+    assert faulty.stats.run_requests == 1 and faulty.stats.run_creations == 1
+
+
+def test_a_429_on_run_creation_is_retried_after_retry_after(faulty: Sandbox) -> None:
+    async def main() -> tuple[Execution, int]:
+        async with client_for(faulty) as c:
+            app = await stylizer(c)
+            faulty.configure(force_429=1)
+            run = await c.run(app, {"Upload": PHOTO})
+            return await c.wait(run), c.budget.pauses
+
+    final, pauses = asyncio.run(main())
+    assert final.is_completed
+    assert faulty.stats.faults["force_429"] == 1 and pauses == 1
+    assert faulty.stats.run_requests == 1 and faulty.stats.run_creations == 1
+
+
+def test_persistent_429_reaches_the_caller_with_retry_after(faulty: Sandbox) -> None:
+    async def main() -> None:
+        async with client_for(faulty, max_retries=0) as c:
+            faulty.configure(force_429=1)
+            with pytest.raises(RateLimitError) as info:
+                await c.list_apps()
+            assert info.value.retry_after == 1.0
+            assert "100 requests per minute" in str(info.value)
+
+    asyncio.run(main())
+
+
+def test_a_truncated_run_answer_keeps_the_execution_id(faulty: Sandbox) -> None:
+    async def main() -> Execution:
+        async with client_for(faulty) as c:
+            app = await stylizer(c)
+            faulty.configure(truncate_rate=1.0)
+            run = await c.run(app, {"Upload": PHOTO})
+            faulty.configure(truncate_rate=0.0)
+            assert c.journal is not None and c.journal.get(run.execution_id) is not None
+            return await c.wait(run)
+
+    final = asyncio.run(main())
+    assert final.is_completed and final.app_name == "Photo Stylizer"
+    assert faulty.stats.run_creations == 1
+
+
+def test_an_unreadable_run_answer_says_the_run_may_exist(faulty: Sandbox) -> None:
+    async def main() -> None:
+        async with client_for(faulty) as c:
+            app = await stylizer(c)
+            faulty.configure(garbage_rate=1.0)
+            with pytest.raises(InvalidResponseError) as info:
+                await c.run(app, {"Upload": PHOTO})
+            assert "MAY have been created" in str(info.value)
+
+    asyncio.run(main())
+    assert faulty.stats.run_requests == 1 and faulty.stats.run_creations == 1
+
+
+def test_reads_survive_drops_garbage_and_truncation(faulty: Sandbox) -> None:
+    async def main() -> Execution:
+        async with client_for(faulty, max_retries=12) as c:
+            run = await c.run(await stylizer(c), {"Upload": PHOTO})
+            faulty.configure(drop_rate=0.25, garbage_rate=0.1, truncate_rate=0.1)
+            for _ in range(5):
+                assert (await c.get_execution(run.execution_id)).execution_id == run.execution_id
+            return await c.wait(run)
+
+    assert asyncio.run(main()).is_completed
+    assert faulty.stats.faults["drop"] + faulty.stats.faults["garbage"] > 0
+
+
+class FailFirstConnects(httpx.AsyncBaseTransport):
+    """The real HTTP transport, except the first ``n`` requests fail to connect (never sent)."""
+
+    def __init__(self, n: int) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.left = n
+        self.attempts = 0
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.attempts += 1
+        if self.left > 0:
+            self.left -= 1
+            raise httpx.ConnectError("connection refused (test seam)", request=request)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_run_creation_is_retried_when_the_connection_failed_before_sending(
+        faulty: Sandbox) -> None:
+    async def main() -> None:
+        seam = FailFirstConnects(0)
+        async with client_for(faulty, transport=seam) as c:
+            app = await stylizer(c)
+            seam.left, seam.attempts = 2, 0
+            run = await c.run(app, {"Upload": PHOTO})
+            assert seam.attempts == 3 and run.execution_id
+
+    asyncio.run(main())
+    assert faulty.stats.run_requests == 1 and faulty.stats.run_creations == 1
+
+
+def test_a_closed_port_is_a_transport_error_that_was_not_sent(faulty: Sandbox) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]  # closed again when the block ends: nothing listens
+
+    async def main() -> None:
+        async with client_for(faulty, journal=None) as real:
+            app = await stylizer(real)
+        async with LaminaClient("lma_sandbox", f"http://127.0.0.1:{port}", max_retries=2,
+                                retry_backoff=0.01, journal=None) as c:
+            with pytest.raises(TransportError) as info:
+                await c.run(app, {"Upload": PHOTO})
+            assert info.value.sent is False
+            assert "Could not connect" in str(info.value)
+            assert f"127.0.0.1:{port}" in str(info.value)
+
+    asyncio.run(main())
+
+
+def test_thirty_runs_under_mixed_faults_create_no_duplicates(
+        faulty: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    outcomes: dict[str, int] = {"ok": 0, "may_exist": 0, "not_created": 0}
+
+    async def one(c: LaminaClient, app: App) -> str | None:
+        try:
+            run = await c.run(app, {"Upload": PHOTO})
+        except (TransportError, InvalidResponseError) as exc:
+            assert "MAY have been created" in str(exc) or not getattr(exc, "sent", True)
+            outcomes["may_exist"] += 1
+            return None
+        except ServerError:
+            outcomes["not_created"] += 1  # the sandbox's 500/503 act before the handler
+            return None
+        outcomes["ok"] += 1
+        return (await c.wait(run)).execution_id
+
+    async def main() -> list[str | None]:
+        async with client_for(faulty, max_retries=12) as c:
+            app = await stylizer(c)
+            faulty.reset_stats()
+            faulty.configure(error_rate=0.15, drop_rate=0.1, garbage_rate=0.05,
+                             truncate_rate=0.05, force_429=2)
+            return await asyncio.gather(*(one(c, app) for _ in range(30)))
+
+    ids = [i for i in asyncio.run(main()) if i]
+    stats = faulty.stats
+    assert len(ids) == len(set(ids)) == outcomes["ok"]
+    assert stats.run_requests <= 30
+    assert stats.run_creations == outcomes["ok"] + outcomes["may_exist"]
+    with capsys.disabled():
+        print(f"\n[faults] 30 runs: {outcomes}; sandbox: run_requests={stats.run_requests} "
+              f"run_creations={stats.run_creations} requests={stats.requests} "
+              f"faults={dict(stats.faults)}")
+
+
+def test_transport_errors_are_lamina_errors() -> None:
+    assert issubclass(TransportError, LaminaError)

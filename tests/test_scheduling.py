@@ -1,0 +1,314 @@
+"""The rate budget (token bucket, pauses on 429) and the shared poller (fair, one task), plus the
+end-to-end proof: 30 concurrent runs against the sandbox's real rate limit, no 429 to the caller.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from lamina_notebook.client import LaminaClient
+from lamina_notebook.errors import NotFoundError, ServerError
+from lamina_notebook.models import Execution
+from lamina_notebook.sandbox import Sandbox
+from lamina_notebook.scheduling import Poller, RateBudget, backoff_delay, change_key
+
+
+class FakeTime:
+    """A clock that only moves when the budget sleeps: token arithmetic without waiting."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.stamps: list[float] = []
+
+    def clock(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.now += seconds
+        await asyncio.sleep(0)
+
+
+def fake_budget(rate: float, period: float, burst: int | None = None) -> tuple[RateBudget, FakeTime]:
+    t = FakeTime()
+    return RateBudget(rate, period, burst=burst, clock=t.clock, sleep=t.sleep), t
+
+
+def test_budget_allows_a_burst_then_the_steady_rate() -> None:
+    budget, t = fake_budget(60, 60.0, burst=5)
+
+    async def main() -> None:
+        for _ in range(25):
+            await budget.acquire()
+            t.stamps.append(t.now)
+
+    asyncio.run(main())
+    assert t.stamps[:5] == [1000.0] * 5
+    assert t.stamps[-1] == pytest.approx(1020.0)  # 20 more tokens at 1 per second
+    assert budget.acquired == 25
+
+
+def test_any_window_stays_under_rate_plus_burst() -> None:
+    budget, t = fake_budget(90, 60.0)  # the defaults
+
+    async def main() -> None:
+        for _ in range(300):
+            await budget.acquire()
+            t.stamps.append(t.now)
+
+    asyncio.run(main())
+    worst = max(sum(1 for s in t.stamps if start <= s < start + 60.0) for start in t.stamps)
+    assert worst <= 95 < 100
+
+
+def test_pause_stops_everyone_until_retry_after() -> None:
+    budget, t = fake_budget(60, 60.0, burst=5)
+
+    async def main() -> None:
+        await budget.acquire()
+        budget.pause(30)
+        assert budget.available == 0
+        await budget.acquire()
+        t.stamps.append(t.now)
+
+    asyncio.run(main())
+    assert t.stamps == [pytest.approx(1031.0)]  # 30 s pause, then an empty bucket refills 1 s
+    assert budget.pauses == 1
+
+
+def test_waiters_are_served_in_arrival_order() -> None:
+    budget, _ = fake_budget(10, 1.0, burst=1)
+    order: list[int] = []
+
+    async def take(i: int) -> None:
+        await budget.acquire()
+        order.append(i)
+
+    async def main() -> None:
+        await asyncio.gather(*(take(i) for i in range(8)))
+
+    asyncio.run(main())
+    assert order == list(range(8))
+
+
+def test_zero_rate_means_unlimited_and_refund_returns_a_token() -> None:
+    free, _ = fake_budget(0, 60.0)
+    assert free.unlimited and free.available == float("inf")
+    assert free.min_interval(100, 0.8) == 0.0
+    budget, _ = fake_budget(60, 60.0, burst=2)
+
+    async def main() -> None:
+        await budget.acquire()
+        await budget.acquire()
+        assert budget.available < 1
+        budget.refund()
+        assert budget.available >= 1
+
+    asyncio.run(main())
+    with pytest.raises(ValueError):
+        RateBudget(-1)
+
+
+def test_min_interval_spreads_polls_over_the_budget_share() -> None:
+    budget, _ = fake_budget(90, 60.0)
+    # 30 runs on 80 % of 1.5 requests/s: each polled every 25 s, not every 3 s.
+    assert budget.min_interval(30, 0.8) == pytest.approx(25.0)
+    assert budget.min_interval(0, 0.8) == 0.0
+
+
+def test_backoff_is_capped_and_jittered() -> None:
+    delays = [backoff_delay(a, 0.5, 4.0) for a in range(10) for _ in range(20)]
+    assert all(0.0 <= d <= 4.0 for d in delays)
+    assert all(d <= 1.0 for d in (backoff_delay(1, 0.5, 4.0) for _ in range(50)))
+    assert len(set(delays)) > 100  # full jitter, not a fixed schedule
+
+
+# -- the poller, with an in-memory fetch (the scheduling logic alone) ---------------------------
+
+def execution(eid: str, status: str = "running", done: int = 0) -> Execution:
+    return Execution.from_json({"executionId": eid, "status": status, "outputs": [
+        {"id": "o", "label": "Image", "type": "image" if done else "pending",
+         "value": "http://x/a.png?sig=1" if done else None,
+         "status": "completed" if done else "pending"}]})
+
+
+def test_poller_is_fair_when_the_budget_is_short() -> None:
+    polls: Counter[str] = Counter()
+
+    async def fetch(eid: str) -> Execution:
+        polls[eid] += 1
+        return execution(eid)
+
+    async def main() -> None:
+        poller = Poller(fetch, RateBudget(200, 1.0, burst=1))
+        watches = [poller.watch(f"e{i}", 0.001) for i in range(10)]
+        while min(polls.values(), default=0) < 4:
+            await asyncio.sleep(0.01)
+            assert max(polls.values()) - min(polls.get(f"e{i}", 0) for i in range(10)) <= 1
+        for w in watches:
+            w.close()
+        assert poller.active == 0
+        await poller.aclose()
+
+    asyncio.run(main())
+
+
+def test_poller_reports_changes_only_and_ends_on_terminal() -> None:
+    script = ["queued", "queued", "running", "running", "completed"]
+    changes: list[str] = []
+
+    async def fetch(eid: str) -> Execution:
+        status = script.pop(0)
+        return execution(eid, status, done=status == "completed")
+
+    async def main() -> list[str]:
+        poller = Poller(fetch, RateBudget(0), on_change=lambda e: changes.append(e.status))
+        w = poller.watch("e1", 0.001)
+        seen = []
+        while not seen or seen[-1] != "completed":
+            seen.append((await w.next(timeout=5)).status)
+        await poller.aclose()
+        return seen
+
+    assert asyncio.run(main()) == ["queued", "running", "completed"] == changes
+    assert script == []
+
+
+def test_signed_url_churn_is_not_a_change() -> None:
+    a = execution("e", "completed", done=1)
+    b = Execution.from_json({**a.raw, "outputs": [{**a.outputs[0].raw,
+                                                   "value": "http://x/a.png?sig=2"}]})
+    assert change_key(a) == change_key(b)
+
+
+def test_a_delivered_terminal_state_ends_the_watch_without_polling() -> None:
+    polls: list[str] = []
+
+    async def fetch(eid: str) -> Execution:
+        polls.append(eid)
+        return execution(eid)
+
+    async def main() -> None:
+        poller = Poller(fetch, RateBudget(0))
+        w = poller.watch("e1", 60.0, initial=execution("e1", "queued"), first_poll_in=60.0,
+                         webhook=True)
+        assert (await w.next(timeout=5)).status == "queued"
+        poller.deliver(execution("e1", "completed", done=1))
+        assert (await w.next(timeout=5)).status == "completed"
+        assert poller.active == 0
+        # A delivery that arrives before anyone watches is remembered.
+        poller.deliver(execution("e2", "failed"))
+        early = poller.watch("e2", 60.0)
+        assert (await early.next(timeout=5)).status == "failed"
+        await poller.aclose()
+
+    asyncio.run(main())
+    assert polls == []
+
+
+def test_transient_errors_back_off_then_surface() -> None:
+    calls: list[str] = []
+
+    async def fetch(eid: str) -> Execution:
+        calls.append(eid)
+        raise ServerError("boom", status_code=503)
+
+    async def main() -> None:
+        poller = Poller(fetch, RateBudget(0), max_failures=3, max_backoff=0.01)
+        w = poller.watch("e1", 0.001)
+        with pytest.raises(ServerError):
+            await w.next(timeout=5)
+        assert poller.active == 0
+        await poller.aclose()
+
+    asyncio.run(main())
+    assert len(calls) == 3
+
+
+def test_permanent_errors_surface_at_once() -> None:
+    async def fetch(eid: str) -> Execution:
+        raise NotFoundError("gone", status_code=404)
+
+    async def main() -> None:
+        poller = Poller(fetch, RateBudget(0))
+        w = poller.watch("e1", 0.001)
+        with pytest.raises(NotFoundError):
+            await w.next(timeout=5)
+        await poller.aclose()
+
+    asyncio.run(main())
+
+
+def test_closing_the_poller_tells_waiters_the_run_goes_on() -> None:
+    async def fetch(eid: str) -> Execution:
+        return execution(eid)
+
+    async def main() -> None:
+        poller = Poller(fetch, RateBudget(0))
+        w = poller.watch("e1", 10.0, initial=execution("e1"), first_poll_in=10.0)
+        await w.next(timeout=5)
+        await poller.aclose()
+        with pytest.raises(Exception, match="closed while waiting") as info:
+            await w.next(timeout=5)
+        assert "resume" in str(info.value)
+
+    asyncio.run(main())
+
+
+# -- end to end: the real rate limit -----------------------------------------------------------
+
+def test_thirty_concurrent_runs_stay_under_the_rate_limit(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    window = 3.0  # the service's 100/60 s, compressed 20x; the client budget scales with it
+    with Sandbox(time_scale=0.05, rate_limit=100, rate_window=window) as sb:
+        async def main() -> list[Execution]:
+            async with LaminaClient(sb.api_key, sb.base_url, rate_limit=90, rate_period=window,
+                                    poll_interval=0.15, min_poll_interval=0.01,
+                                    retry_backoff=0.01) as c:
+                app = await c.resolve_app("Text to Image")
+
+                async def one(i: int) -> Execution:
+                    run = await c.run(app, {"Prompt": f"lighthouse number {i}"})
+                    return await c.wait(run, check=True)
+
+                return await asyncio.gather(*(one(i) for i in range(30)))
+
+        started = time.monotonic()
+        finals = asyncio.run(main())
+        wall = time.monotonic() - started
+        stats = sb.stats
+        assert len({f.execution_id for f in finals}) == 30
+        assert all(f.is_completed for f in finals)
+        assert stats.run_creations == 30
+        assert stats.by_status.get(429, 0) == 0
+    with capsys.disabled():
+        print(f"\n[rate] 30 runs, limit 100/{window:g}s, budget 90/{window:g}s: "
+              f"requests={stats.requests} server_429s={stats.by_status.get(429, 0)} "
+              f"run_creations={stats.run_creations} wall={wall:.2f}s")
+
+
+def test_thirty_runs_with_the_budget_off_do_hit_429s_but_none_reach_the_caller(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    # The control experiment: without the budget the server refuses, the client absorbs it.
+    with Sandbox(time_scale=0.05, rate_limit=40, rate_window=1.0) as sb:
+        async def main() -> Any:
+            async with LaminaClient(sb.api_key, sb.base_url, rate_limit=0, poll_interval=0.01,
+                                    min_poll_interval=0.01, retry_backoff=0.01,
+                                    max_retries=20) as c:
+                app = await c.resolve_app("Text to Image")
+
+                async def one(i: int) -> Execution:
+                    return await c.wait(await c.run(app, {"Prompt": f"tower {i}"}))
+
+                return await asyncio.gather(*(one(i) for i in range(30)))
+
+        finals = asyncio.run(main())
+        assert all(f.is_completed for f in finals)
+        assert sb.stats.run_creations == 30
+        server_429 = sb.stats.by_status.get(429, 0)
+    with capsys.disabled():
+        print(f"\n[rate] control without budget: server_429s={server_429}, none raised")
