@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
+import threading
 import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -54,6 +55,7 @@ class WidgetRun:
         self.stopped = False
         self.ended_at = 0.0
         self._client: Any = None
+        self._lock = threading.Lock()  # orders Stop against (re)starting the watch
 
     @property
     def execution_id(self) -> str | None:
@@ -92,11 +94,7 @@ class WidgetRun:
         self.handle = RunHandle(self.widget.session, execution, self.inputs)
         self.handle.on_change(lambda _h: self.widget._ui(self.widget.update_row, self))
         self.created.set_result(self.handle)
-        if self.stopped:  # Stop was pressed while the POST was in flight
-            self.widget._ui(self._show_stopped)
-            self._end(None)
-            return
-        await self._follow()
+        await self._follow()  # it honours a Stop pressed while the POST was in flight
 
     def _not_started(self, exc: BaseException) -> None:
         from .render import error_html
@@ -131,16 +129,21 @@ class WidgetRun:
     async def _follow(self) -> None:
         handle = self.handle
         assert handle is not None
-        try:
-            handle.watch()
-            result = await handle
-        except asyncio.CancelledError:
-            if self.stopped:
+        with self._lock:
+            if self.stopped:  # Stop came first: do not start watching at all
                 self.widget._ui(self._show_stopped)
                 self._end(None)
                 return
+            handle.watch()
+            watch = _watch_future(handle)
+        try:
+            result = await asyncio.wrap_future(watch) if watch is not None else handle.result()
+        except asyncio.CancelledError:
             self._end(None)
-            raise
+            if not self.stopped:
+                raise
+            self.widget._ui(self._show_stopped)
+            return
         except Exception as exc:  # watching failed; the run itself may be fine
             self.error = exc
             self.widget._ui(self._show_lost, exc)
@@ -172,15 +175,16 @@ class WidgetRun:
 
     def stop(self) -> None:
         """Stop watching (the run goes on at the service); a no-op once it ended."""
-        if self.finished.done():
-            return
-        self.stopped = True
-        if self.handle is not None:
-            self.handle.stop()
+        with self._lock:
+            if self.finished.done():
+                return
+            self.stopped = True
+            if self.handle is not None:
+                self.handle.stop()
 
     def resume(self) -> None:
         """Watch again after a stop or a lost connection."""
-        if self.handle is None or self.result is not None:
+        if self.handle is None or self.result is not None or not self.finished.done():
             return
         self.stopped = False
         self.error = None
@@ -231,6 +235,12 @@ class GalleryMedia:
             if len(data) <= VIDEO_WIDGET_MAX_BYTES:
                 found[out.id] = data
         return found
+
+
+def _watch_future(handle: RunHandle) -> concurrent.futures.Future[Result] | None:
+    """The handle's watch future, awaited directly: ``await handle`` would restart a watch
+    that Stop just cancelled. (RunHandle has no public accessor for it yet.)"""
+    return getattr(handle, "_future", None)
 
 
 def small_thumbnail(data: bytes) -> Media | None:

@@ -375,6 +375,7 @@ def test_sweep_over_prompts_from_the_tab(session: Session) -> None:
     assert [r.inputs["Prompt"] for r in results] == ["a red fox", "a blue whale"]  # type: ignore
     with pytest.raises(ValueError, match="give the values to try"):
         w.sweep("Prompt")
+    w.value = {"Prompt": "a cat"}
     with pytest.raises(InputValidationError, match="Must be one of"):
         w.sweep("Style", values=["Photorealistic", "Mars"])
     assert len(w._sweeps) == 1  # nothing started for the invalid sweep

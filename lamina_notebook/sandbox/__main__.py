@@ -74,7 +74,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"lamina-sandbox: {exc}", file=sys.stderr)
         return 1
     stop = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Explicit handlers: a shell's background job inherits SIGINT as ignored.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
     print(f"Lamina sandbox running at {sb.base_url}  (API: {sb.base_url}/api)")
     print(f"API key: {sb.api_key}")
     print(f"Try: curl -H 'x-api-key: {sb.api_key}' {sb.base_url}/api/apps")
