@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import CapturedIO, capture_output
 
@@ -15,9 +14,9 @@ from lamina_notebook.session import get_session, reset_session
 TEST_POLL = 0.05
 
 
-@pytest.fixture
-def shell(sandbox_env: Any) -> Iterator[InteractiveShell]:
-    """IPython's InteractiveShell with ``%load_ext lamina_notebook``, LAMINA_* at the sandbox."""
+def loaded_shell() -> Iterator[InteractiveShell]:
+    """IPython's InteractiveShell with ``%load_ext lamina_notebook`` (body of the ``shell``
+    fixtures: each test module declares one on top of ``sandbox_env``)."""
     ip = InteractiveShell.instance()
     ip.config.pop("LaminaMagics", None)  # the shell is a singleton: forget earlier %config
     reset_session()

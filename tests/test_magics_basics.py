@@ -6,11 +6,12 @@ from __future__ import annotations
 import json
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from _magics_support import magic, shell, texts  # noqa: F401 - shell is a fixture
+from _magics_support import loaded_shell, magic, texts
 from IPython.core.completer import provisionalcompleter
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
@@ -19,6 +20,13 @@ from lamina_notebook import command
 from lamina_notebook.errors import AppNotFoundError, InputValidationError
 from lamina_notebook.magics import LaminaMagics
 from lamina_notebook.session import get_session, reset_session
+
+
+@pytest.fixture
+def shell(sandbox_env: Any) -> Iterator[InteractiveShell]:
+    """A real InteractiveShell with the extension loaded, LAMINA_* pointing at the sandbox."""
+    yield from loaded_shell()
+
 
 
 def test_loading_without_a_key_prints_one_line_naming_login_and_sandbox() -> None:

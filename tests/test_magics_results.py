@@ -1,4 +1,4 @@
-"""Session, RunHandle/Result and media against the sandbox, without a shell (what the widget uses)."""
+"""Session, RunHandle/Result and media against the sandbox, no shell (as the widget uses them)."""
 
 from __future__ import annotations
 
@@ -86,7 +86,7 @@ def test_result_images_and_save(session: Session, tmp_path: Path) -> None:
     handle, _ = launch(session, "Text to Image", {"Prompt": "big"})
     result = handle.result(timeout=30)
     (image,) = result.images
-    mime_bytes, mime = next(iter(result.media.values()))
+    _data, mime = next(iter(result.media.values()))
     assert max(image.size) >= 256 and mime.startswith("image/")
     manifest = result.save(tmp_path)
     assert manifest.exists()
@@ -105,7 +105,7 @@ def test_embedded_images_are_downscaled(session: Session) -> None:
 
 def test_video_outputs_get_a_poster_frame(session: Session, sandbox_env: Any) -> None:
     pytest.importorskip("imageio_ffmpeg")
-    upload = f"{sandbox_env.base_url}/samples/photo.png"
+    upload = f"{sandbox_env.base_url}/samples/portrait.png"
     handle, _ = launch(session, "Image to Video", {"Upload": upload})
     result = handle.result(timeout=60)
     assert result.is_completed, result.error_message

@@ -14,13 +14,20 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from _magics_support import TEST_POLL, magic, shell, texts  # noqa: F401 - shell is a fixture
+from _magics_support import TEST_POLL, loaded_shell, magic, texts
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 
 from lamina_notebook.journal import Journal
 from lamina_notebook.results import Result, RunHandle
 from lamina_notebook.session import get_session
+
+
+@pytest.fixture
+def shell(sandbox_env: Any) -> Iterator[InteractiveShell]:
+    """A real InteractiveShell with the extension loaded, LAMINA_* pointing at the sandbox."""
+    yield from loaded_shell()
+
 
 
 def journal_rows() -> list[Any]:
@@ -70,7 +77,7 @@ def test_cell_magic_body_is_the_named_parameter(shell: InteractiveShell) -> None
 
 
 def test_no_wait_returns_a_handle_that_finishes_on_its_own(shell: InteractiveShell) -> None:
-    handle, cap = magic(shell, 'run "Text to Image" Prompt=waves --no-wait -o job')
+    handle, _ = magic(shell, 'run "Text to Image" Prompt=waves --no-wait -o job')
     assert isinstance(handle, RunHandle) and shell.user_ns["job"] is handle
     assert handle.execution_id in {r.execution_id for r in journal_rows()}  # journaled already
     result = handle.result(timeout=30)
@@ -83,7 +90,7 @@ def test_a_failed_run_renders_the_failure_without_a_traceback(
 ) -> None:
     sandbox_env.configure(fail_rate=1.0)
     try:
-        result, cap = magic(shell, 'run "Text to Image" Prompt=doomed')
+        result, _ = magic(shell, 'run "Text to Image" Prompt=doomed')
     finally:
         sandbox_env.configure(fail_rate=0.0)
     assert result.is_failed
