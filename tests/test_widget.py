@@ -49,7 +49,7 @@ def wsb() -> Iterator[Sandbox]:
 
 
 def make_session(sb: Sandbox, key: str = SECRET) -> Session:
-    return Session(Settings(api_key=key, base_url=sb.base_url, poll_interval=POLL,
+    return Session(Settings(api_key=key, base_url=sb.base_url, poll_interval=POLL, rate_limit=0,
                             min_poll_interval=POLL))
 
 

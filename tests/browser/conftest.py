@@ -64,11 +64,17 @@ def browser(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="session")
 def make_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., JupyterLab]]:
-    """Factory: `make_lab(root_dir, env=None)` starts a JupyterLab; all are stopped at the end."""
+    """Factory: `make_lab(root_dir, env=None, ipython_config=None)` starts a JupyterLab; all are stopped at the end."""
     started: list[JupyterLab] = []
 
-    def make(root_dir: Path, env: dict[str, str] | None = None) -> JupyterLab:
-        lab = JupyterLab(root_dir, tmp_path_factory.mktemp("lab-home"), dict(env or {}))
+    def make(root_dir: Path, env: dict[str, str] | None = None,
+             ipython_config: str | None = None) -> JupyterLab:
+        home = tmp_path_factory.mktemp("lab-home")
+        if ipython_config is not None:  # kernels read it: %config without editing notebooks
+            profile = home / ".ipython" / "profile_default"
+            profile.mkdir(parents=True)
+            (profile / "ipython_config.py").write_text(ipython_config)
+        lab = JupyterLab(root_dir, home, dict(env or {}))
         started.append(lab)
         return lab.start()
 
