@@ -6,7 +6,7 @@ __all__ = ["HELP", "SUBCOMMANDS", "SUMMARIES", "USAGE", "usage"]
 
 USAGE: dict[str, str] = {
     "login": "%lamina login [--save]",
-    "sandbox": "%lamina sandbox [--stop] [--time-scale X]",
+    "sandbox": "%lamina sandbox [--if-no-key] [--stop] [--time-scale X]",
     "apps": "%lamina apps [SEARCH] [--limit N] [-o VAR]",
     "info": "%lamina info APP",
     "run": "%lamina run APP [Name=value ...] [--webhook URL] [--no-wait] [--timeout S] [-o VAR]",
@@ -45,6 +45,8 @@ Other ways to give the key: the LAMINA_API_KEY environment variable, or
     "sandbox": """\
 Starts the embedded sandbox server on 127.0.0.1 and points this session at it.
 Results are simulated (generated placeholder images, videos and text); nothing is billed.
+  --if-no-key     use the real service when a key is configured (LAMINA_API_KEY,
+                  ~/.lamina/config.json, %lamina login); start the sandbox only without one
   --time-scale X  multiply every simulated duration by X (0.1 = ten times faster)
   --stop          stop the sandbox and go back to the configured service""",
     "apps": """\

@@ -75,6 +75,11 @@ class Commands:
             else:
                 print("No sandbox was running.")
             return
+        source = self.session.key_source() if cmd.if_no_key else None
+        if source and source != "sandbox" and self.session.sandbox is None:
+            print(f"Using the Lamina service at {self.session.client.base_url} "
+                  f"(key from {source}); runs are real and billed.")
+            return
         state = self.session.start_sandbox(cmd.time_scale)
         print(SIMULATED_NOTE.format(url=state.base_url))
 

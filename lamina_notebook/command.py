@@ -70,6 +70,7 @@ class Command:
     folder: str | None = None
     save: bool = False
     stop: bool = False
+    if_no_key: bool = False
     time_scale: float | None = None
     topic: str | None = None
     help: bool = False
@@ -79,7 +80,11 @@ class Command:
 _OUT = {"-o": ("output_var", "ident"), "--output": ("output_var", "ident")}
 _OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
     "login": {"--save": ("save", "flag")},
-    "sandbox": {"--stop": ("stop", "flag"), "--time-scale": ("time_scale", "float")},
+    "sandbox": {
+        "--stop": ("stop", "flag"),
+        "--if-no-key": ("if_no_key", "flag"),
+        "--time-scale": ("time_scale", "float"),
+    },
     "apps": {"--limit": ("limit", "int"), **_OUT},
     "info": {},
     "run": {

@@ -268,3 +268,80 @@ def test_an_ambiguous_run_creation_is_journaled_as_unconfirmed(tmp_path: Path) -
     prompts = [dict(e.inputs).get("Prompt") for e in entries]
     assert "dropped after creation" in prompts, (
         "the ambiguous run creation left no trace in the journal / %lamina history")
+
+
+# -- the same faults inside a real kernel, through the magics and the widget ----------------------
+
+KERNEL_RUNS = 10
+WIDGET_CELL = """\
+from lamina_notebook import LaminaApp
+w = LaminaApp("Product Copywriter")
+w.value = {"Product": "a sturdy ceramic mug"}
+for _ in range(5):
+    w._run_button.click()
+w.wait(timeout=120)
+for r in w._runs:
+    state = r.result.status if r.result is not None else None
+    why = str(r.error).splitlines()[0] if r.error is not None else ""
+    print("widget run:", state, "|", why)
+"""
+
+
+def _kernel_cells() -> list[str]:
+    cells = ["%load_ext lamina_notebook",
+             "from lamina_notebook.session import get_session\n"
+             "get_session().configure(poll_interval=0.05, min_poll_interval=0.05)"]
+    cells += [f'%lamina run "Text to Image" "Prompt=kernel fault {i}"'
+              for i in range(KERNEL_RUNS)]
+    cells += [WIDGET_CELL, "%lamina history --limit 50"]
+    return cells
+
+
+def _text_of(output: dict[str, Any]) -> str:
+    if output.get("output_type") == "stream":
+        return str(output.get("text", ""))
+    data = output.get("data", {})
+    return str(data.get("text/plain", ""))
+
+
+@pytest.mark.kernel
+def test_fault_matrix_in_a_kernel_shows_only_readable_outcomes(tmp_path: Path) -> None:
+    import os
+
+    import nbformat
+    from nbclient import NotebookClient
+
+    with Sandbox(time_scale=0.02, rate_limit=0, seed=99) as sb:
+        sb.configure(error_rate=0.2, drop_rate=0.05, fail_rate=0.25, force_429=2, latency=0.05)
+        nb = nbformat.v4.new_notebook()
+        nb.cells = [nbformat.v4.new_code_cell(src) for src in _kernel_cells()]
+        env = {**os.environ, "LAMINA_API_KEY": sb.api_key, "LAMINA_BASE_URL": sb.base_url}
+        NotebookClient(nb, timeout=180, kernel_name="python3",
+                       resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+        stats = sb.stats.snapshot()
+
+    outputs = [[dict(o) for o in c.get("outputs", [])] for c in nb.cells]
+    flat = [o for cell in outputs for o in cell]
+    assert not [o for o in flat if o["output_type"] == "error"], "an unhandled exception"
+    stderr = "".join(_text_of(o) for o in flat if o.get("name") == "stderr")
+    assert "Traceback" not in stderr and "Error" not in stderr, stderr
+    created: list[str] = []
+    for cell in outputs[2:2 + KERNEL_RUNS]:
+        results = [o for o in cell if o["output_type"] == "execute_result"]
+        if results:  # the run was accepted: it ended completed or failed, visibly
+            meta = results[0]["metadata"]["lamina"]
+            assert meta["status"] in ("completed", "failed")
+            if meta["status"] == "failed":
+                assert "GPU worker crashed" in _text_of(results[0])
+            created.append(meta["execution_id"])
+        else:  # the run was not confirmed: one message saying it may exist, not sent again
+            text = "\n".join(_text_of(o) for o in cell)
+            assert MAY_EXIST in text and "Traceback" not in text, text
+    widget_lines = [line for line in _text_of(outputs[-2][-1]).splitlines()
+                    if line.startswith("widget run:")] if outputs[-2] else []
+    assert len(widget_lines) == 5, outputs[-2]
+    for line in widget_lines:
+        assert "completed" in line or "failed" in line or MAY_EXIST in line or "HTTP 5" in line
+    history = "\n".join(_text_of(o) for o in outputs[-1])
+    assert all(i in history for i in created), "a run confirmed in the kernel is not in history"
+    assert stats["run_creations"] >= len(created)

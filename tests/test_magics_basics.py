@@ -204,6 +204,27 @@ def test_sandbox_starts_embedded_says_simulated_and_stop_restores(
     assert session.key_source() is None
 
 
+def test_sandbox_if_no_key_keeps_a_configured_key(shell: InteractiveShell,
+                                                  sandbox_env: Any) -> None:
+    _, cap = magic(shell, "sandbox --if-no-key")
+    assert "Using the Lamina service at " + sandbox_env.base_url in cap.stdout
+    assert "LAMINA_API_KEY" in cap.stdout and sandbox_env.api_key not in cap.stdout
+    assert get_session().sandbox is None
+
+
+def test_sandbox_if_no_key_starts_the_sandbox_without_a_key(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("LAMINA_API_KEY")
+    monkeypatch.delenv("LAMINA_BASE_URL")
+    _, cap = magic(shell, "sandbox --if-no-key --time-scale 0.02")
+    try:
+        assert "simulated" in cap.stdout
+        assert get_session().key_source() == "sandbox"
+    finally:
+        magic(shell, "sandbox --stop")
+
+
 def test_sandbox_honours_an_external_sandbox_url(
     shell: InteractiveShell, sandbox_env: Any, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

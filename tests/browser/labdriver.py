@@ -178,3 +178,24 @@ class JupyterLab:
 
 def notebook_url(lab: JupyterLab, relpath: str) -> str:
     return lab.url(f"lab/tree/{quote(relpath)}")
+
+
+def load_runner() -> Any:
+    """scripts/run_notebooks.py (the `make demo` runner) as a module."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("run_notebooks",
+                                                  REPO / "scripts" / "run_notebooks.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules.setdefault("run_notebooks", module)
+    spec.loader.exec_module(module)
+    return module
+
+
+def run_demo_notebook(source: Path, out_dir: Path, time_scale: float = 0.02) -> Path:
+    """Execute `source` like `make demo` does; the executed copy's path (fails if it failed)."""
+    (run,) = load_runner().run_all([source], out_dir, time_scale=time_scale, html=False)
+    if not run.ok:
+        raise AssertionError(f"{source.name} failed in the demo runner:\n{run.error}")
+    return Path(run.executed)
