@@ -27,7 +27,9 @@ __all__ = [
     "RunCard",
     "changed_inputs",
     "estimate_eta",
+    "media_values",
     "output_tile",
+    "walk",
 ]
 
 Media = tuple[bytes, str]
@@ -229,13 +231,17 @@ class RunCard:
         ]
 
 
-def media_values(root: W.Widget) -> list[Any]:
-    """Every Image/Video value under ``root`` (tests use it to check the comm stays small)."""
-    found: list[Any] = []
+def walk(root: W.Widget) -> list[W.Widget]:
+    """Every widget under ``root`` (children of boxes, depth first), ``root`` included."""
+    found: list[W.Widget] = []
     stack = [root]
     while stack:
         w = stack.pop()
-        if isinstance(w, (W.Image, W.Video)):
-            found.append(w.value)
-        stack.extend(getattr(w, "children", ()) or ())
+        found.append(w)
+        stack.extend(c for c in getattr(w, "children", ()) or () if isinstance(c, W.Widget))
     return found
+
+
+def media_values(root: W.Widget) -> list[Any]:
+    """Every Image/Video value under ``root`` (tests use it to check the comm stays small)."""
+    return [w.value for w in walk(root) if isinstance(w, (W.Image, W.Video))]

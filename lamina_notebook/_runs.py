@@ -26,7 +26,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .session import Session
     from .widget import LaminaApp
 
-__all__ = ["GalleryMedia", "WidgetRun"]
+__all__ = ["GalleryMedia", "WidgetRun", "wait_all"]
 
 
 class WidgetRun:
@@ -63,7 +63,8 @@ class WidgetRun:
 
     @property
     def watching(self) -> bool:
-        return self.handle is not None and not self.finished.done() and not self.stopped
+        """Starting or being watched (not ended, not stopped)."""
+        return not self.finished.done() and not self.stopped
 
     # -- start ----------------------------------------------------------------------------
     def start(self, sweep: Sweep | None) -> None:
@@ -94,6 +95,7 @@ class WidgetRun:
         self.handle = RunHandle(self.widget.session, execution, self.inputs)
         self.handle.on_change(lambda _h: self.widget._ui(self.widget.update_row, self))
         self.created.set_result(self.handle)
+        self.widget._ui(self.widget.update_row, self)  # the POST's answer: "queued"
         await self._follow()  # it honours a Stop pressed while the POST was in flight
 
     def _not_started(self, exc: BaseException) -> None:
@@ -235,6 +237,22 @@ class GalleryMedia:
             if len(data) <= VIDEO_WIDGET_MAX_BYTES:
                 found[out.id] = data
         return found
+
+
+def wait_all(runs: list[WidgetRun], timeout: float | None) -> None:
+    """Block until every run's watch ended (Ctrl-C interrupts the wait, never the runs)."""
+    deadline = None if timeout is None else time.monotonic() + timeout
+    for run in runs:
+        while True:
+            left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
+            if left <= 0:
+                raise TimeoutError(f"runs still in flight after {timeout:g} s; they go on, "
+                                   "call wait() again later")
+            try:
+                run.finished.result(timeout=left)
+                break
+            except concurrent.futures.TimeoutError:
+                continue
 
 
 def _watch_future(handle: RunHandle) -> concurrent.futures.Future[Result] | None:

@@ -20,12 +20,32 @@ from .render import GridCell, comparison_grid_html, comparison_grid_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from ._runs import WidgetRun
+    from .models import App
     from .results import Result, RunHandle
     from .widget import LaminaApp
 
-__all__ = ["Sweep", "SweepPanel"]
+__all__ = ["Sweep", "SweepPanel", "sweep_values"]
 
 _MAX_COLUMNS = 4
+
+
+def sweep_values(app: App, param: str, values: list[str] | None) -> list[str]:
+    """The values to sweep ``param`` over: all labels of an options parameter by default."""
+    p = app.parameter(param)
+    if p is None:
+        names = ", ".join(q.name for q in app.parameters or ()) or "no inputs"
+        raise ValueError(f"{param!r} is not a parameter of {app.name}; it takes: {names}")
+    if isinstance(values, str):
+        raise TypeError("values must be a list of strings, e.g. values=['a cat', 'a dog']")
+    if values is None:
+        if p.type != "options" or not p.options:
+            raise ValueError(f"{param!r} is a {p.type} parameter: give the values to try, "
+                             f"e.g. w.sweep({param!r}, values=['first', 'second'])")
+        values = list(p.options)
+    chosen = [v for v in dict.fromkeys(values) if v is not None and str(v).strip() != ""]
+    if not chosen:
+        raise ValueError(f"nothing to sweep: give at least one value for {param!r}")
+    return [str(v) for v in chosen]
 
 
 class Sweep:

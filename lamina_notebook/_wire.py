@@ -1,14 +1,16 @@
-"""The client's view of the wire: the key header, reply envelopes, error translation, salvaging a
-damaged run answer, and resolving an app name to one app (helpers of :mod:`client`).
+"""The client's view of the wire: the one ``Sender`` every request goes through (rate budget,
+safe retries, error translation), the key header, reply envelopes, salvaging a damaged run
+answer, and resolving an app name to one app (helpers of :mod:`client`).
 """
 
 from __future__ import annotations
 
+import asyncio
 import difflib
 import json
 import logging
 import re
-from collections.abc import Awaitable, Callable, Generator
+from collections.abc import Awaitable, Callable, Generator, Mapping
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,10 +24,13 @@ from .errors import (
     ConfigurationError,
     InputValidationError,
     InvalidResponseError,
+    LaminaError,
+    RateLimitError,
     TransportError,
     error_from_response,
 )
 from .models import App, Execution
+from .scheduling import RateBudget, backoff_delay
 
 log = logging.getLogger("lamina_notebook.client")
 
@@ -62,6 +67,87 @@ class Reply:
     status_code: int
     headers: httpx.Headers
     content: bytes
+
+
+class Sender:
+    """Sends one logical request: a budget token, httpx, retries, error translation.
+
+    Reads retry on transport errors, 429 (after Retry-After, pausing the whole budget) and
+    500/502/503/504 with capped, jittered backoff. Run creation (``creates_run``) is resent
+    only after a 429 or when the connection failed before anything was sent.
+    """
+
+    def __init__(self, http: httpx.AsyncClient, budget: RateBudget, *, max_retries: int,
+                 backoff: float, backoff_cap: float) -> None:
+        self.http = http
+        self.budget = budget
+        self.max_retries = max_retries
+        self.backoff_base = backoff
+        self.backoff_cap = backoff_cap
+
+    async def send(
+        self, method: str, url: str, *, auth: httpx.Auth | None, budgeted: bool = True,
+        params: Mapping[str, str] | None = None, body: Any = None, creates_run: bool = False,
+        token_held: bool = False, max_bytes: int | None = None,
+    ) -> Reply:
+        """A 2xx reply; else an :class:`APIError`, or a :class:`TransportError` (no answer)."""
+        attempt = 0
+        while True:
+            if budgeted and (attempt or not token_held):
+                await self.budget.acquire()
+            try:
+                reply = await self.exchange(method, url, params, body, auth, max_bytes)
+            except httpx.TransportError as exc:
+                sent = not isinstance(exc, NOT_SENT)
+                retryable = not isinstance(exc, NOT_RETRYABLE)
+                if retryable and attempt < self.max_retries and (not creates_run or not sent):
+                    attempt += 1
+                    await self.backoff(attempt, method, url, type(exc).__name__)
+                    continue
+                raise transport_error(exc, method, url, sent, creates_run) from exc
+            if reply.status_code < 400:
+                return reply
+            error = error_for(reply, creates_run)
+            if isinstance(error, RateLimitError):
+                # Refused, so nothing ran: even a POST may go again. Everyone waits for
+                # Retry-After so the other calls do not keep hitting the limit.
+                wait = error.retry_after
+                if wait is None:
+                    wait = backoff_delay(attempt + 1, self.backoff_base, self.backoff_cap)
+                log.info("429 on %s %s; every request pauses %.1f s", method, url_path(url), wait)
+                self.budget.pause(wait)
+            retry = isinstance(error, RateLimitError) or (
+                reply.status_code in RETRY_STATUSES and not creates_run)
+            if not retry or attempt >= self.max_retries:
+                raise error
+            attempt += 1
+            if not isinstance(error, RateLimitError):
+                await self.backoff(attempt, method, url, f"HTTP {reply.status_code}")
+
+    async def exchange(self, method: str, url: str, params: Mapping[str, str] | None,
+                       body: Any, auth: httpx.Auth | None, max_bytes: int | None) -> Reply:
+        """One HTTP exchange, the body read in full (or up to ``max_bytes``)."""
+        request = self.http.build_request(method, url, params=params, json=body)
+        response = await self.http.send(request, auth=auth, stream=True)
+        try:
+            chunks: list[bytes] = []
+            size = 0
+            async for chunk in response.aiter_bytes():
+                size += len(chunk)
+                if max_bytes is not None and size > max_bytes:
+                    raise LaminaError(
+                        f"{url_path(url)} is larger than {max_bytes:,} bytes; stopped reading.",
+                        hint="Raise max_bytes, or open the URL in a browser.")
+                chunks.append(chunk)
+            return Reply(response.status_code, response.headers, b"".join(chunks))
+        finally:
+            await response.aclose()
+
+    async def backoff(self, attempt: int, method: str, url: str, why: str) -> None:
+        delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+        log.info("%s %s failed (%s); retry %d/%d in %.2f s", method, url_path(url), why, attempt,
+                 self.max_retries, delay)
+        await asyncio.sleep(delay)
 
 
 def url_path(url: str) -> str:
@@ -156,8 +242,12 @@ async def resolve_by_name(name: str, list_apps: Callable[..., Awaitable[list[App
 
     No match or several matches raise AppNotFoundError listing the candidates.
     """
+    wanted = name.strip().casefold()
     apps = await list_apps(search=name)
-    exact = [a for a in apps if a.name.casefold() == name.strip().casefold()]
+    exact = [a for a in apps if a.name.casefold() == wanted]
+    if not exact:  # the service's search may match differently: check the full list once
+        apps = await list_apps()
+        exact = [a for a in apps if a.name.casefold() == wanted]
     if len(exact) == 1:
         return exact[0]
     if len(exact) > 1:
@@ -165,8 +255,7 @@ async def resolve_by_name(name: str, list_apps: Callable[..., Awaitable[list[App
             f"Several apps are called {name!r}.",
             candidates=[f"{a.name} ({a.app_id})" for a in exact],
             hint="Pass the app id instead of the name.")
-    pool = apps or await list_apps()
-    names = [a.name for a in pool]
+    names = [a.name for a in apps]
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
     close += [n for n in names if name.casefold() in n.casefold() and n not in close]
     raise AppNotFoundError(

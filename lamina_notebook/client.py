@@ -18,21 +18,16 @@ import httpx
 
 from . import __version__
 from ._wire import (
-    NOT_RETRYABLE,
-    NOT_SENT,
-    RETRY_STATUSES,
     KeyAuth,
     Reply,
+    Sender,
     check_webhook_url,
     envelope_data,
-    error_for,
     is_uuid,
     parse_json,
     require_id,
     resolve_by_name,
     started_execution,
-    transport_error,
-    url_path,
 )
 from .config import resolve_credentials
 from .errors import (
@@ -41,11 +36,10 @@ from .errors import (
     InvalidResponseError,
     LaminaError,
     NotFoundError,
-    RateLimitError,
     WaitTimeout,
 )
 from .models import App, Execution
-from .scheduling import Poller, RateBudget, Watch, backoff_delay
+from .scheduling import Poller, RateBudget, Watch
 from .validation import MAX_BODY_BYTES, validate_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -87,8 +81,6 @@ class LaminaClient:
         self.api_prefix = "/" + api_prefix.strip("/") if api_prefix.strip("/") else ""
         self._auth = KeyAuth(creds.api_key) if creds.api_key else None
         self.max_retries = max_retries
-        self.retry_backoff = retry_backoff
-        self.retry_backoff_cap = retry_backoff_cap
         self.max_body_bytes = max_body_bytes
         self.poll_interval = poll_interval
         self.min_poll_interval = min_poll_interval
@@ -97,7 +89,12 @@ class LaminaClient:
         self._http = httpx.AsyncClient(
             transport=transport, timeout=timeout, follow_redirects=False,
             headers={"User-Agent": f"lamina-notebook/{__version__}", "Accept": "application/json"},
+            # Drop idle connections before common 5 s server keep-alive timeouts, so a POST is
+            # rarely sent on a socket the server is closing (that would look "maybe sent").
+            limits=httpx.Limits(keepalive_expiry=4.0),
         )
+        self._sender = Sender(self._http, self.budget, max_retries=max_retries,
+                              backoff=retry_backoff, backoff_cap=retry_backoff_cap)
         self._poller = Poller(self._poll_fetch, self.budget, on_change=self._record_update)
         self._apps: dict[str, App] = {}
         self._exec_apps: dict[str, tuple[str | None, str | None]] = {}
@@ -166,74 +163,11 @@ class LaminaClient:
         a, b = urlsplit(url), urlsplit(self.base_url)
         return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
 
-    async def _send(
-        self, method: str, url: str, *, params: Mapping[str, str] | None = None,
-        body: Any = None, creates_run: bool = False, token_held: bool = False,
-        api: bool = True, max_bytes: int | None = None,
-    ) -> Reply:
-        """Send one logical request: budget token, httpx, retries, error translation.
-
-        Returns a 2xx reply; raises an :class:`APIError` for an HTTP error and a
-        :class:`TransportError` when no complete answer came.
-        """
+    async def _send(self, method: str, url: str, *, api: bool = True, **kw: Any) -> Reply:
+        """The choke point: every request of this client (see :class:`Sender`)."""
         self._bind()
         auth = self._require_key() if api else None
-        attempt = 0
-        while True:
-            if attempt or not token_held:
-                await self.budget.acquire()
-            try:
-                reply = await self._exchange(method, url, params, body, auth, max_bytes)
-            except httpx.TransportError as exc:
-                sent = not isinstance(exc, NOT_SENT)
-                retryable = not isinstance(exc, NOT_RETRYABLE)
-                if retryable and attempt < self.max_retries and (not creates_run or not sent):
-                    attempt += 1
-                    await self._backoff(attempt, method, url, type(exc).__name__)
-                    continue
-                raise transport_error(exc, method, url, sent, creates_run) from exc
-            if reply.status_code < 400:
-                return reply
-            error = error_for(reply, creates_run)
-            if isinstance(error, RateLimitError) and attempt < self.max_retries:
-                attempt += 1
-                wait = error.retry_after
-                if wait is None:
-                    wait = backoff_delay(attempt, self.retry_backoff, self.retry_backoff_cap)
-                log.info("429 on %s %s; every request pauses %.1f s", method, url_path(url), wait)
-                self.budget.pause(wait)
-                continue
-            if reply.status_code in RETRY_STATUSES and not creates_run and (
-                attempt < self.max_retries
-            ):
-                attempt += 1
-                await self._backoff(attempt, method, url, f"HTTP {reply.status_code}")
-                continue
-            raise error
-
-    async def _exchange(self, method: str, url: str, params: Mapping[str, str] | None,
-                        body: Any, auth: httpx.Auth | None, max_bytes: int | None) -> Reply:
-        request = self._http.build_request(method, url, params=params, json=body)
-        response = await self._http.send(request, auth=auth, stream=True)
-        try:
-            chunks: list[bytes] = []
-            size = 0
-            async for chunk in response.aiter_bytes():
-                size += len(chunk)
-                if max_bytes is not None and size > max_bytes:
-                    raise LaminaError(
-                        f"{url_path(url)} is larger than {max_bytes:,} bytes; stopped reading.",
-                        hint="Raise max_bytes, or open the URL in a browser.")
-                chunks.append(chunk)
-            return Reply(response.status_code, response.headers, b"".join(chunks))
-        finally:
-            await response.aclose()
-
-    async def _backoff(self, attempt: int, method: str, url: str, why: str) -> None:
-        delay = backoff_delay(attempt, self.retry_backoff, self.retry_backoff_cap)
-        log.info("%s %s failed (%s); retry %d/%d in %.2f s", method, url_path(url), why, attempt,
-                 self.max_retries, delay)
-        await asyncio.sleep(delay)
+        return await self._sender.send(method, url, auth=auth, budgeted=api, **kw)
 
     async def _get_json(self, path: str, params: Mapping[str, str] | None = None, *,
                         token_held: bool = False) -> Any:
@@ -246,7 +180,7 @@ class LaminaClient:
             except InvalidResponseError:
                 if attempt >= self.max_retries:
                     raise
-                await self._backoff(attempt + 1, "GET", path, "unreadable body")
+                await self._sender.backoff(attempt + 1, "GET", path, "unreadable body")
         raise AssertionError("unreachable")  # pragma: no cover
 
     # -- apps -----------------------------------------------------------------------------------
@@ -319,13 +253,19 @@ class LaminaClient:
             check_webhook_url(hook)
         start = asyncio.get_running_loop().create_task(self._start(resolved, clean, hook))
         self._starts.add(start)
-        start.add_done_callback(self._starts.discard)
+        start.add_done_callback(self._start_done)
         try:
             return await asyncio.shield(start)
         except asyncio.CancelledError:
             log.warning("run of %s was interrupted while starting; if the service accepted it, "
                         "it is journaled (see %%lamina history)", resolved.name)
             raise
+
+    def _start_done(self, task: asyncio.Task[Execution]) -> None:
+        """Forget a finished start; log its error if its caller was cancelled meanwhile."""
+        self._starts.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.debug("run start failed: %s", task.exception())
 
     async def _start(self, app: App, inputs: dict[str, str], hook: str | None) -> Execution:
         path = f"/apps/{quote(app.app_id, safe='')}/executions"
@@ -469,11 +409,16 @@ class LaminaClient:
             raise
         return reply.content, reply.headers.get("content-type")
 
-    async def save(self, execution: Execution, folder: str | os.PathLike[str]) -> Path:
-        """Download every output of ``execution`` into ``folder`` with a manifest; its path."""
+    async def save(self, execution: Execution, folder: str | os.PathLike[str], *,
+                   overwrite: bool = False) -> Path:
+        """Download every output of ``execution`` into ``folder`` with a manifest; its path.
+
+        Downloads go through :meth:`fetch_bytes` (the rate budget for the API's own host, and
+        the key never sent elsewhere); see :func:`lamina_notebook.files.save`.
+        """
         from .files import save
 
-        return await save(self, execution, folder)
+        return await save(self, execution, folder, overwrite=overwrite)
 
     def use_webhooks(self, receiver: WebhookReceiver | None) -> None:
         """Take completion from ``receiver``'s verified deliveries; None switches back to polling.
@@ -494,7 +439,10 @@ class LaminaClient:
         if loop is None or loop.is_closed() or self._closed:
             self._record_update(self._tag(execution))  # the journal is thread-safe
             return
-        loop.call_soon_threadsafe(lambda: self._poller.deliver(self._tag(execution)))
+        try:
+            loop.call_soon_threadsafe(lambda: self._poller.deliver(self._tag(execution)))
+        except RuntimeError:  # the loop closed between the check and the call
+            self._record_update(self._tag(execution))
 
 
 # -- helpers ----------------------------------------------------------------------------------

@@ -53,6 +53,20 @@ def _str_or_none(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
+def _flag(value: Any, default: bool) -> bool:
+    """A JSON boolean that may arrive as a string ("false") or be missing."""
+    if value is None:
+        return default
+    if isinstance(value, str):
+        return value.strip().lower() not in ("false", "0", "no", "")
+    return bool(value)
+
+
+#: Spellings some services use for the contract's statuses.
+_STATUS_ALIASES = {"canceled": "cancelled", "succeeded": "completed", "success": "completed",
+                   "error": "failed", "pending": "queued"}
+
+
 def _require_mapping(payload: Any, what: str) -> Mapping[str, Any]:
     if not isinstance(payload, Mapping):
         raise InvalidResponseError(
@@ -107,13 +121,13 @@ class Parameter:
             id=str(d.get("id") or name),
             name=str(name),
             type=str(d.get("type") or "text"),
-            required=bool(d.get("required", True)),
+            required=_flag(d.get("required"), True),
             options=labels,
             default=None if default is None else str(default),
             description=_str_or_none(d.get("description")),
             key=_str_or_none(d.get("key")),
             accept=tuple(str(a) for a in accept) if isinstance(accept, (list, tuple)) else (),
-            multiple=bool(d.get("multiple", False)),
+            multiple=_flag(d.get("multiple"), False),
             raw=dict(d),
         )
 
@@ -331,13 +345,14 @@ class Execution:
                 "execution without an executionId", snippet=str(dict(d))[:200]
             )
         outputs = d.get("outputs") or []
+        status = str(d.get("status") or "queued").strip().lower()
         if not isinstance(outputs, list):
             raise InvalidResponseError(
                 "execution outputs is not a list", snippet=str(outputs)[:200]
             )
         return cls(
             execution_id=str(execution_id),
-            status=str(d.get("status") or "queued").lower(),
+            status=_STATUS_ALIASES.get(status, status),
             outputs=tuple(Output.from_json(o) for o in outputs),
             workflow_id=_str_or_none(d.get("workflowId")),
             workflow_name=_str_or_none(d.get("workflowName")),

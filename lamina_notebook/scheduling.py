@@ -107,8 +107,8 @@ class RateBudget:
                 if self.unlimited:
                     break
                 self._refill(now)
-                if self._tokens >= 1.0:
-                    self._tokens -= 1.0
+                if self._tokens >= 1.0 - 1e-9:  # float slack: never spin on a 1e-16 shortfall
+                    self._tokens = max(0.0, self._tokens - 1.0)
                     break
                 await self._sleep((1.0 - self._tokens) / self.per_second)
         self.acquired += 1
@@ -123,7 +123,7 @@ class RateBudget:
         self.pauses += 1
         self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
         self._tokens = 0.0
-        self._updated = self._clock()
+        self._updated = self._paused_until  # refill only once the pause is over: no burst
 
     def min_interval(self, active: int, share: float) -> float:
         """Seconds between polls of each of ``active`` executions so they use ``share`` of it."""
@@ -180,7 +180,9 @@ class Watch:
 
     async def next(self, timeout: float | None = None) -> Execution:
         """The next changed state; raises the polling error, or TimeoutError after ``timeout``."""
-        if timeout is None:
+        if not self._queue.empty():
+            item = self._queue.get_nowait()
+        elif timeout is None:
             item = await self._queue.get()
         else:
             item = await asyncio.wait_for(self._queue.get(), max(0.0, timeout))

@@ -12,21 +12,22 @@ import concurrent.futures
 import contextlib
 import threading
 import uuid
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections import deque
+from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 from traitlets import Dict, TraitError, validate
 
 from ._controls import ControlPanel
-from ._gallery import ProgressRow, RunCard, changed_inputs, estimate_eta
+from ._gallery import ProgressRow, RunCard, changed_inputs, estimate_eta, walk
 from ._history import HistoryPanel
 from ._html import esc, shorten
 from ._preview import UrlPreviews
-from ._runs import GalleryMedia, WidgetRun
+from ._runs import GalleryMedia, WidgetRun, wait_all
 from ._snapshot import Snapshot, inputs_html, snapshot_bundle, widget_text
 from ._styles import STYLE_TAG
-from ._sweep import Sweep, SweepPanel
+from ._sweep import Sweep, SweepPanel, sweep_values
 from .models import App
 from .render import error_html
 
@@ -73,6 +74,7 @@ class LaminaApp(W.VBox):
         self.session = session
         self.app = self._resolve(app)
         self._ui_lock = threading.RLock()
+        self._pending_ui: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
         self._syncing = False
         self._runs: list[WidgetRun] = []
         self._sweeps: list[Sweep] = []
@@ -134,12 +136,29 @@ class LaminaApp(W.VBox):
 
     # -- the one UI entry point -----------------------------------------------------------
     def _ui(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Apply a UI change; safe from the loop thread (one lock, errors shown inside)."""
-        with self._ui_lock:
-            try:
-                fn(*args)
-            except Exception as exc:  # a UI glitch must never kill the run that reported it
-                self._status.value = error_html(exc)
+        """Apply a UI change, in order; safe from any thread (errors are shown inside).
+
+        Changes are queued and applied under one lock. The loop thread never waits for that
+        lock: if the main thread holds it (maybe while it waits for the loop, e.g. to build
+        the client), the queue is drained again shortly after, from the loop.
+        """
+        self._pending_ui.append((fn, args))
+        self._drain_ui()
+
+    def _drain_ui(self) -> None:
+        in_loop = self.session.runtime.in_loop_thread()
+        if not self._ui_lock.acquire(blocking=not in_loop):
+            asyncio.get_running_loop().call_later(0.02, self._drain_ui)
+            return
+        try:
+            while self._pending_ui:
+                fn, args = self._pending_ui.popleft()
+                try:
+                    fn(*args)
+                except Exception as exc:  # a UI glitch must never kill the run that reported it
+                    self._status.value = error_html(exc)
+        finally:
+            self._ui_lock.release()
 
     def _guarded(self, button: W.Button, action: Callable[[], Any]) -> Callable[[Any], None]:
         """A click handler: disable the button, show errors in the widget, re-enable after."""
@@ -284,7 +303,10 @@ class LaminaApp(W.VBox):
     def _toggle(self, run: WidgetRun) -> None:
         """The row's Stop/Resume button."""
         try:
-            run.resume() if run.stopped else run.stop()
+            if run.finished.done():
+                run.resume()  # after a stop or a lost connection
+            else:
+                run.stop()
         except Exception as exc:
             self._show_error(exc)
 
@@ -351,7 +373,7 @@ class LaminaApp(W.VBox):
         return sweep
 
     def _start_sweep(self, param: str, values: list[str] | None) -> Sweep:
-        chosen = self._sweep_values(param, values)
+        chosen = sweep_values(self.app, param, values)
         base = dict(self.value)
         for v in chosen:  # validate every run before starting any
             self.session.client.validate_inputs(self.app, {**base, param: v})
@@ -362,23 +384,6 @@ class LaminaApp(W.VBox):
         for v in chosen:
             self._start({**base, param: v}, sweep=sweep)
         return sweep
-
-    def _sweep_values(self, param: str, values: list[str] | None) -> list[str]:
-        p = self.app.parameter(param)
-        if p is None:
-            names = ", ".join(q.name for q in self.app.parameters or ()) or "no inputs"
-            raise ValueError(f"{param!r} is not a parameter of {self.app.name}; it takes: {names}")
-        if isinstance(values, str):
-            raise TypeError("values must be a list of strings, e.g. values=['a cat', 'a dog']")
-        if values is None:
-            if p.type != "options" or not p.options:
-                raise ValueError(f"{param!r} is a {p.type} parameter: give the values to try, "
-                                 f"e.g. w.sweep({param!r}, values=['first', 'second'])")
-            values = list(p.options)
-        chosen = [v for v in dict.fromkeys(values) if v is not None and str(v).strip() != ""]
-        if not chosen:
-            raise ValueError(f"nothing to sweep: give at least one value for {param!r}")
-        return [str(v) for v in chosen]
 
     # -- Python API -----------------------------------------------------------------------
     @property
@@ -399,17 +404,7 @@ class LaminaApp(W.VBox):
         holds the final results (updates from a finished cell's background work are dropped
         by nbclient). Stopped runs are not waited for.
         """
-        from ._bridge import wait_future
-
-        futures = [r.finished for r in self._runs]
-        done = concurrent.futures.Future[Any]()
-        if futures:
-            waiter = threading.Thread(target=lambda: (concurrent.futures.wait(futures),
-                                                      done.set_result(None)), daemon=True)
-            waiter.start()
-        else:
-            done.set_result(None)
-        _wait(wait_future, done, timeout)
+        wait_all(list(self._runs), timeout)
         self.publish_snapshot()
         return [r.result for r in self._runs if r.result is not None]
 
@@ -465,32 +460,8 @@ class LaminaApp(W.VBox):
         """Stop watching runs and close every child widget's comm."""
         with contextlib.suppress(Exception):
             self.stop()
-        for w in _walk(self):
+        for w in walk(self):
             if w is not self:
                 w.close()
         super().close()
-
-
-def _wait(wait_future: Callable[..., Any], future: concurrent.futures.Future[Any],
-          timeout: float | None) -> None:
-    if timeout is None:
-        wait_future(future)
-        return
-    try:
-        future.result(timeout=timeout)
-    except concurrent.futures.TimeoutError:
-        raise TimeoutError(f"runs still in flight after {timeout:g} s; they go on, call "
-                           "wait() again later") from None
-
-
-def _walk(root: W.Widget) -> Iterator[W.Widget]:
-    stack = [root]
-    seen: set[int] = set()
-    while stack:
-        w = stack.pop()
-        if id(w) in seen:
-            continue
-        seen.add(id(w))
-        yield w
-        stack.extend(c for c in getattr(w, "children", ()) or () if isinstance(c, W.Widget))
 

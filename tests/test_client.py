@@ -28,6 +28,7 @@ from lamina_notebook.errors import (
     ConfigurationError,
     ExecutionFailed,
     InputValidationError,
+    InvalidResponseError,
     LaminaError,
     NotFoundError,
     PermissionDeniedError,
@@ -380,6 +381,19 @@ def test_fetch_bytes_sends_the_key_only_to_the_api_host(sandbox: Any) -> None:
     assert seen[1].headers["x-api-key"] == sandbox.api_key
 
 
+def test_save_downloads_every_output_with_a_manifest(sandbox: Any, tmp_path: Path) -> None:
+    async def body(c: LaminaClient) -> Path:
+        run = await c.run("Catalog Studio", {"Upload": PHOTO})
+        return await c.save(await c.wait(run, check=True), tmp_path / "shots")
+
+    manifest_path = use(sandbox, body)
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest_path.parent == tmp_path / "shots"
+    assert len(manifest["outputs"]) == 2
+    files = sorted(p.name for p in manifest_path.parent.iterdir() if p.suffix == ".png")
+    assert len(files) == 2
+
+
 def test_expired_output_url_names_the_fix(sandbox: Any) -> None:
     async def body(c: LaminaClient) -> None:
         with pytest.raises(NotFoundError) as info:
@@ -438,3 +452,26 @@ def test_history_without_a_journal_is_empty() -> None:
     c = LaminaClient("lma_x", "http://127.0.0.1:9", journal=None)
     assert c.history() == [] and c.journal is None
     assert repr(c) == "LaminaClient(base_url='http://127.0.0.1:9', key_source='argument')"
+
+
+def test_wrong_envelopes_are_invalid_responses_and_headers_are_set() -> None:
+    seen: list[httpx.Request] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        seen.append(request)
+        if request.url.path == "/api/apps":
+            return httpx.Response(200, json={"apps": []})
+        return httpx.Response(200, json={"data": {"keys": "none"}})
+
+    async def main() -> None:
+        async with LaminaClient("lma_k", "https://lamina.test", journal=None, rate_limit=0,
+                                transport=httpx.MockTransport(service)) as c:
+            with pytest.raises(InvalidResponseError, match="envelope"):
+                await c.list_apps()
+            with pytest.raises(InvalidResponseError, match="no list of keys"):
+                await c.signing_keys()
+
+    asyncio.run(main())
+    assert seen[0].headers["x-api-key"] == "lma_k"
+    assert seen[0].headers["user-agent"].startswith("lamina-notebook/")
+    assert "lma_k" not in str(seen[0].url)

@@ -6,19 +6,23 @@ widgets work without a kernel (their comms are no-ops), so their state is read d
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable, Iterator
+from html import escape as html_escape
 from typing import Any
 
 import ipywidgets as W
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
-from lamina_notebook._gallery import MAX_COMM_BYTES, media_values
+from lamina_notebook._gallery import MAX_COMM_BYTES, media_values, walk
 from lamina_notebook.errors import InputValidationError
 from lamina_notebook.models import App
 from lamina_notebook.sandbox import Sandbox
-from lamina_notebook.session import Session, Settings
+from lamina_notebook.session import Session, Settings, reset_session
 from lamina_notebook.widget import LaminaApp
 
 SECRET = "lma_widget_secret_5c1d"
@@ -71,15 +75,6 @@ def wait_until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
     raise AssertionError(f"condition not met within {timeout} s")
 
 
-def walk(root: W.Widget) -> list[W.Widget]:
-    found, stack = [], [root]
-    while stack:
-        w = stack.pop()
-        found.append(w)
-        stack.extend(c for c in getattr(w, "children", ()) or () if isinstance(c, W.Widget))
-    return found
-
-
 def html_values(root: W.Widget) -> list[str]:
     return [w.value for w in walk(root) if isinstance(w, W.HTML)]
 
@@ -124,7 +119,7 @@ def test_defaults_required_markers_and_url_extras(session: Session) -> None:
 def test_hostile_metadata_is_escaped_everywhere(session: Session) -> None:
     app = App.from_json({"appId": "00000000-0000-4000-8000-000000000001", **HOSTILE_APP})
     w = LaminaApp(app, session=session)
-    texts = html_values(w) + [w._repr_mimebundle_()["text/html"], w.snapshot().data["text/html"]]
+    texts = [*html_values(w), w._repr_mimebundle_()["text/html"], w.snapshot().data["text/html"]]
     joined = "\n".join(texts)
     assert "&lt;script&gt;" in joined and "&lt;img src=x" in joined
     for raw in ("<script", "<img src=x", "<iframe", "<b>Mode", "</textarea>"):
@@ -141,7 +136,7 @@ def test_hostile_outputs_from_the_service_are_escaped(session: Session, wsb: San
     result = w.run().result(timeout=30)
     w.wait(timeout=30)
     assert result.is_completed
-    joined = "\n".join(html_values(w) + [w.snapshot().data["text/html"]])
+    joined = "\n".join([*html_values(w), w.snapshot().data["text/html"]])
     assert "&lt;script&gt;alert(&#x27;out&#x27;)&lt;/script&gt;" in joined
     assert "<script>alert" not in joined and "<script>label" not in joined
 
@@ -175,9 +170,9 @@ def test_value_round_trip_and_observers(session: Session, wsb: Sandbox) -> None:
     w.value = {"Prompt": "a fox"}  # names left out return to their defaults
     assert w.value == {"Prompt": "a fox", "Style": "Photorealistic", "Aspect Ratio": "1:1"}
     before = dict(w.value)
-    with pytest.raises(TraitError, match="Must be one of|choose one of"):
+    with pytest.raises(TraitError, match=r"Must be one of|choose one of"):
         w.value = {"Prompt": "x", "Style": "Mars"}
-    with pytest.raises(TraitError, match="Text to Image takes: Prompt, Style, Aspect Ratio"):
+    with pytest.raises(TraitError, match=r"Text to Image takes: Prompt, Style, Aspect Ratio"):
         w.value = {"prompt": "x"}
     with pytest.raises(TraitError, match="must be a string"):
         w.value = {"Prompt": 3}
@@ -192,7 +187,7 @@ def test_progress_goes_queued_running_completed(session: Session, wsb: Sandbox) 
 
     def track(change: Any) -> None:
         for box in change["new"]:
-            bar, label, _stop = box.children
+            _bar, label, _stop = box.children
             if not getattr(label, "_tracked", False):
                 label._tracked = True
                 label.observe(lambda c: labels.append(c["new"]), names="value")
@@ -327,10 +322,38 @@ def test_history_restores_inputs_and_outputs_from_an_earlier_session(wsb: Sandbo
         card = w2._history.card
         wait_until(lambda: card.tiles.children)
         tile = card.tiles.children[0]
-        assert isinstance(tile.children[1], W.Image) and 0 < len(tile.children[1].value)
+        assert isinstance(tile.children[1], W.Image) and len(tile.children[1].value) > 0
         assert "from history" in card.head.value and done.execution_id in card.head.value
     finally:
         later.close()
+
+
+def test_history_pick_of_an_unfinished_run_watches_it_to_the_end(wsb: Sandbox) -> None:
+    first = make_session(wsb)
+    try:
+        w1 = LaminaApp("Slow Painter", session=first)
+        handle = w1.run(Prompt="left behind")
+        w1.stop()  # the kernel "dies" before the run ends: only the journal knows it
+    finally:
+        first.close()
+    later = make_session(wsb)
+    try:
+        w2 = LaminaApp("Slow Painter", session=later)
+        entry = later.client.history()[0]
+        assert entry.execution_id == handle.execution_id and not entry.is_terminal
+        w2._history.select.value = handle.execution_id
+        assert "watching it again" in w2._history.note.value
+        assert w2.value == {"Prompt": "left behind"}
+        results = asyncio.run(_await(w2))
+        assert [r.execution_id for r in results] == [handle.execution_id]
+        assert w2._runs[0].row.bar.bar_style == "success"  # type: ignore[union-attr]
+        assert later.client.history()[0].status == "completed"
+    finally:
+        later.close()
+
+
+async def _await(w: LaminaApp) -> list[Any]:
+    return await w
 
 
 # -- sweeps --------------------------------------------------------------------------------
@@ -354,7 +377,7 @@ def test_sweep_over_every_style_fills_the_grid_without_429() -> None:
                 assert head.value == value and status.value == "completed"
                 assert isinstance(media.children[0].children[1], W.Image)
             html = sweep._repr_mimebundle_()["text/html"]
-            assert all(label.replace("/", "/") in html for label in ("Ghibli", "Comic"))
+            assert all(html_escape(label) in html for label in labels)
             assert "Disney / Pixar" in w.snapshot().data["text/html"]
             assert w._tabs.selected_index == 2
         finally:
@@ -394,3 +417,27 @@ def test_text_repr_and_snapshot_bundle(session: Session, wsb: Sandbox) -> None:
     assert handle.execution_id in data["text/plain"]
     bundle = w._repr_mimebundle_()
     assert "application/vnd.jupyter.widget-view+json" in bundle
+
+
+@pytest.fixture
+def shell(sandbox_env: Sandbox) -> Iterator[InteractiveShell]:
+    """IPython with ``%load_ext lamina_notebook``, LAMINA_* pointing at the session sandbox."""
+    ip = InteractiveShell.instance()
+    reset_session()
+    with capture_output():
+        ip.extension_manager.load_extension("lamina_notebook")
+    yield ip
+    with capture_output():
+        ip.extension_manager.unload_extension("lamina_notebook")
+    reset_session()
+
+
+def test_lamina_widget_magic_shows_the_widget_and_its_snapshot(shell: InteractiveShell) -> None:
+    with capture_output() as cap:
+        shell.run_cell('%lamina widget "Photo Stylizer"', store_history=True)
+    w = shell.user_ns["_"]
+    assert isinstance(w, LaminaApp) and w.app.name == "Photo Stylizer"
+    widget_out, snapshot_out = cap.outputs
+    assert widget_out.data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
+    assert widget_out.data["text/plain"].startswith("LaminaApp: Photo Stylizer")
+    assert f"lamina-snap-{w._uid}" in snapshot_out.data["text/html"]

@@ -177,7 +177,9 @@ class JupyterLab:
 
 
 def notebook_url(lab: JupyterLab, relpath: str) -> str:
-    return lab.url(f"lab/tree/{quote(relpath)}")
+    """`relpath` in a fresh, empty workspace (no tabs restored from an earlier test)."""
+    workspace = f"t{secrets.token_hex(6)}"
+    return lab.url(f"lab/workspaces/{workspace}/tree/{quote(relpath)}?reset")
 
 
 def load_runner() -> Any:

@@ -6,6 +6,7 @@ Every selector the browser tests rely on is here, with the console log the page 
 from __future__ import annotations
 
 import re
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,12 @@ IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 CODE_PROMPTS = ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt"
 ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
 DONE_PROMPT = re.compile(r"^\[\d+\]:$")
+# The status bar names a real kernel ("Python 3 (ipykernel) | Idle"), not "No Kernel | ...".
+STATUS_IDLE = """(idleSel) => {
+    const bar = document.querySelector('#jp-main-statusbar');
+    return !!document.querySelector(idleSel) && !!bar &&
+           /(^|\\n)(?!No Kernel)[^\\n|]+ \\| Idle(\\n|$)/.test(bar.innerText);
+}"""
 
 
 @dataclass
@@ -27,6 +34,7 @@ class LabPage:
     lab: JupyterLab
     console_errors: list[str] = field(default_factory=list)
     console_log: list[str] = field(default_factory=list)
+    relpath: str = ""
 
     def __post_init__(self) -> None:
         self.page.on("console", self._on_console)
@@ -39,24 +47,41 @@ class LabPage:
 
     # -- notebook life cycle -------------------------------------------------------------------
     def open_notebook(self, relpath: str, *, kernel: bool = True, timeout: float = 60) -> None:
-        """Open `relpath` (relative to the lab root); with `kernel`, wait until it is idle."""
+        """Open `relpath` (relative to the lab root); with `kernel`, wait until it is idle.
+
+        Without `kernel`, answers JupyterLab's "Select Kernel" dialog with "No Kernel".
+        """
+        self.relpath = relpath
         self.page.goto(notebook_url(self.lab, relpath))
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
         if kernel:
             self.wait_kernel_idle(timeout)
+        else:
+            self.page.locator(".jp-Dialog").get_by_role("button", name="No Kernel").click()
+
+    def _kernel_state(self) -> str | None:
+        """The execution state of this notebook's kernel, from the server's session list."""
+        for session in self.lab.api("GET", "sessions").json():
+            if session.get("path") == self.relpath and session.get("kernel"):
+                return str(session["kernel"].get("execution_state"))
+        return None
 
     def wait_kernel_idle(self, timeout: float = 60) -> None:
-        """Wait for a real kernel to be idle (not the "No Kernel | Initializing" start-up state)."""
-        self.page.wait_for_function(
-            """([idleSel]) => {
-                const bar = document.querySelector('#jp-main-statusbar');
-                return !!document.querySelector(idleSel) && !!bar &&
-                       /(^|\\n)(?!No Kernel)[^\\n|]+ \\| Idle(\\n|$)/.test(bar.innerText);
-            }""",
-            arg=[IDLE],
-            timeout=timeout * 1000,
-            polling=200,
-        )
+        """Wait until this notebook's kernel runs and is idle, in the server and on the page.
+
+        A "Select Kernel" dialog (JupyterLab shows one when a start races a restore) is
+        answered with the notebook's own kernel.
+        """
+        deadline = time.monotonic() + timeout
+        dialog = self.page.locator(".jp-Dialog").get_by_role("button", name="Select")
+        while time.monotonic() < deadline:
+            if dialog.count() and dialog.first.is_visible():
+                dialog.first.click()
+            elif self._kernel_state() == "idle" and self.page.evaluate(STATUS_IDLE, IDLE):
+                return
+            self.page.wait_for_timeout(200)
+        self.screenshot("kernel-not-idle")
+        raise AssertionError(f"the kernel of {self.relpath} was not idle after {timeout:.0f} s")
 
     def run_all(self, timeout: float = 180) -> None:
         """Run > Run All Cells, then wait until every code cell has an execution count."""
