@@ -31,7 +31,7 @@ lint: $(STAMP)
 
 ## Execute every notebook headlessly against the sandbox; executed copies and HTML go to build/.
 demo: $(STAMP)
-	$(BIN)/python -m benchmarks.demo
+	$(BIN)/python scripts/run_notebooks.py
 
 ## Benchmarks against the sandbox on loopback; prints a table and writes build/bench.json.
 bench: $(STAMP)

@@ -88,9 +88,11 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     """A plain-text table (also valid Markdown) with padded columns."""
     text = [[_cell(c) for c in row] for row in rows]
     widths = [max(len(str(h)), *(len(r[i]) for r in text)) for i, h in enumerate(columns)]
-    line = "| " + " | ".join(str(h).ljust(w) for h, w in zip(columns, widths)) + " |"
+    line = "| " + " | ".join(str(h).ljust(w) for h, w in zip(columns, widths, strict=True))
+    line += " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths)) + " |" for r in text]
+    body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
+            for r in text]
     return "\n".join([line, rule, *body])
 
 

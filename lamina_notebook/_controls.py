@@ -215,7 +215,8 @@ class ControlPanel:
         """Apply a full value dict: names not given go back to their defaults.
 
         Raises ValueError naming the problem (unknown name, unknown label, not a string)
-        before changing anything.
+        before changing anything. Shows the inline problems but does not call ``on_change``
+        (the caller is setting the value itself).
         """
         self.check_names(values)
         for name, value in values.items():
@@ -226,7 +227,7 @@ class ControlPanel:
                 c.set(values.get(c.param.name))
         finally:
             self._applying = False
-        self._changed(None)
+        self.show_problems(self.problems())
 
     def check_names(self, values: Mapping[str, Any]) -> None:
         unknown = [k for k in values if k not in self._by_name]

@@ -86,8 +86,9 @@ class UrlPreviews:
                thumb: Media | None) -> None:
         if self._gen.get(control.param.name) != gen:
             return
-        control.set_mark(ok, reason)
+        # Preview first: the mark is what observers (and tests) wait for.
         control.set_preview(thumb if thumb and len(thumb[0]) <= MAX_COMM_BYTES else None)
+        control.set_mark(ok, reason)
 
 
 async def fetch_preview(client: Any, url: str, px: int, max_bytes: int) -> tuple[Media | None,

@@ -87,8 +87,8 @@ class WidgetRun:
         except BaseException as exc:
             self.error = exc
             self.created.set_exception(exc)
-            self._end(None)
             self.widget._ui(self._not_started, exc)
+            self._end(None)
             if not isinstance(exc, Exception):
                 raise
             return
@@ -141,10 +141,11 @@ class WidgetRun:
         try:
             result = await asyncio.wrap_future(watch) if watch is not None else handle.result()
         except asyncio.CancelledError:
-            self._end(None)
-            if not self.stopped:
+            if not self.stopped:  # the loop is shutting down
+                _set_once(self.finished, None)
                 raise
             self.widget._ui(self._show_stopped)
+            self._end(None)
             return
         except Exception as exc:  # watching failed; the run itself may be fine
             self.error = exc
@@ -161,8 +162,8 @@ class WidgetRun:
             self._end(result)
 
     def _end(self, result: Result | None) -> None:
-        if not self.finished.done():
-            self.finished.set_result(result)
+        """Resolve ``finished`` after the UI changes queued before it were applied."""
+        self.widget._ui(_set_once, self.finished, result)
 
     def _show_stopped(self) -> None:
         if self.row is not None:
@@ -237,6 +238,11 @@ class GalleryMedia:
             if len(data) <= VIDEO_WIDGET_MAX_BYTES:
                 found[out.id] = data
         return found
+
+
+def _set_once(future: concurrent.futures.Future[Any], value: Any) -> None:
+    if not future.done():
+        future.set_result(value)
 
 
 def wait_all(runs: list[WidgetRun], timeout: float | None) -> None:

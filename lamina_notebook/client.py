@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import statistics
+import time
 import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import replace
@@ -352,12 +354,41 @@ class LaminaClient:
         every = self._interval(interval)
         hooked = self._receiver is not None and execution_id in self._webhooked
         w = self._poller.watch(execution_id, every, initial=initial,
-                               first_poll_in=every if initial else 0.0, webhook=hooked)
+                               first_poll_in=self._first_poll_in(initial, every), webhook=hooked)
         try:
             async for state in _drain(w, execution_id, timeout):
                 yield state
         finally:
             w.close()
+
+    def _first_poll_in(self, initial: Execution | None, every: float) -> float:
+        """When to look first: at once for a bare id (its state is unknown); else when the run
+        is expected to be done, from the app's journaled durations; else after one interval.
+
+        A small margin (5 % of the interval) keeps the poll from arriving just before the
+        expected end because of millisecond timestamps or clock skew.
+        """
+        if initial is None:
+            return 0.0
+        expected = self._expected_remaining(initial)
+        if expected is None:
+            return every
+        return max(self.min_poll_interval, expected + 0.05 * every)
+
+    def _expected_remaining(self, execution: Execution) -> float | None:
+        """Seconds until ``execution`` is expected to end (median of the app's past runs)."""
+        if self.journal is None or not execution.app_id or execution.is_terminal:
+            return None
+        try:
+            durations = self.journal.durations(execution.app_id)
+        except Exception:  # an unreadable journal only costs the better first poll
+            return None
+        if not durations:
+            return None
+        elapsed = 0.0
+        if execution.created_at is not None:
+            elapsed = max(0.0, time.time() - execution.created_at.timestamp())
+        return statistics.median(durations) - elapsed
 
     async def wait(self, execution: Execution | str, *, timeout: float | None = None,
                    interval: float | None = None,

@@ -234,6 +234,12 @@ _HINTS: dict[type[APIError], str] = {
     ValidationError: "Fix the inputs listed above; %lamina info APP shows the parameters.",
 }
 
+# Statuses with no exception class of their own, whose generic APIError still needs the fix.
+_STATUS_HINTS: dict[int, str] = {
+    413: "The request is larger than the service accepts: shorten long text inputs, or pass "
+    "images and videos as http(s) URLs instead of inline data.",
+}
+
 
 def _parse_retry_after(value: Any) -> float | None:
     try:
@@ -277,7 +283,7 @@ def error_from_response(
         "request_id": envelope.get("requestId") or headers.get("x-request-id"),
         "retryable": envelope.get("retryable"),
         "body": parsed,
-        "hint": _HINTS.get(cls),
+        "hint": _HINTS.get(cls) or _STATUS_HINTS.get(status_code),
     }
     if cls is RateLimitError:
         retry_after = _parse_retry_after(headers.get("retry-after"))

@@ -1,4 +1,4 @@
-"""The client-wide rate budget (a token bucket every request goes through) and the shared poller
+"""The client-wide rate budget (a rolling window every request goes through) and the shared poller
 that watches all active executions with one task instead of one loop per run.
 """
 
@@ -9,7 +9,7 @@ import contextlib
 import logging
 import random
 import time
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -40,11 +40,13 @@ def backoff_delay(attempt: int, base: float, cap: float) -> float:
 
 
 class RateBudget:
-    """An async token bucket shared by every request of one client.
+    """An async request budget shared by every request of one client: a rolling window.
 
-    ``rate`` requests per ``period`` seconds, refilled continuously; ``burst`` tokens at most.
-    Any ``period``-long window holds at most ``rate + burst`` requests; the default burst of 5
-    keeps 90/min at 95 in any minute, under the service's 100 with room for clock skew.
+    At most ``rate`` requests in any ``period``-long interval (the default 90 per 60 s keeps
+    every window of the service, fixed or sliding, under its 100 with room for clock skew and
+    latency jitter), yet a batch may start at once: 48 run starts go out together instead of
+    trickling out at the steady rate. An optional ``burst`` adds a token bucket on top (at most
+    ``burst`` back-to-back requests, refilled at ``rate/period``) for services that smooth.
     ``clock``/``sleep`` are seams for deterministic tests. Waiters are served first come, first
     served. ``pause(seconds)`` (after a 429) stops everyone until the server's Retry-After.
     ``rate=0`` means no limit.
@@ -55,12 +57,15 @@ class RateBudget:
                  sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
         if rate < 0 or period <= 0:
             raise ValueError("rate must be >= 0 and period > 0")
+        if burst is not None and burst < 1:
+            raise ValueError("burst must be >= 1 (or None for no token bucket)")
         self.rate = rate
         self.period = period
-        self.capacity = float(burst if burst is not None else max(1, min(int(rate), 5)))
+        self.capacity = float(burst) if burst is not None else None
         self._clock = clock
         self._sleep = sleep
-        self._tokens = self.capacity
+        self._sent: deque[float] = deque()  # when each request of the last period was let out
+        self._tokens = self.capacity or 0.0
         self._updated = clock()
         self._paused_until = 0.0
         self._lock: asyncio.Lock | None = None
@@ -68,7 +73,8 @@ class RateBudget:
         self.pauses = 0
 
     def __repr__(self) -> str:
-        return f"RateBudget(rate={self.rate:g}, period={self.period:g}, burst={self.capacity:g})"
+        burst = "" if self.capacity is None else f", burst={self.capacity:g}"
+        return f"RateBudget(rate={self.rate:g}, period={self.period:g}{burst})"
 
     @property
     def per_second(self) -> float:
@@ -79,23 +85,35 @@ class RateBudget:
         return self.rate == 0
 
     def _refill(self, now: float) -> None:
-        elapsed = max(0.0, now - self._updated)
-        self._tokens = min(self.capacity, self._tokens + elapsed * self.per_second)
+        while self._sent and self._sent[0] <= now - self.period:
+            self._sent.popleft()
+        if self.capacity is not None:
+            elapsed = max(0.0, now - self._updated)
+            self._tokens = min(self.capacity, self._tokens + elapsed * self.per_second)
         self._updated = now
+
+    def _wait_needed(self, now: float) -> float:
+        """Seconds until one more request may go (0: now)."""
+        window = 0.0 if len(self._sent) < self.rate else self._sent[0] + self.period - now
+        bucket = 0.0
+        if self.capacity is not None and self._tokens < 1.0 - 1e-9:  # float slack: no spin
+            bucket = (1.0 - self._tokens) / self.per_second
+        return max(window, bucket, 0.0)
 
     @property
     def available(self) -> float:
-        """Tokens available right now (0 while paused)."""
+        """Requests that may go right now (0 while paused)."""
         if self.unlimited:
             return float("inf")
         now = self._clock()
         if now < self._paused_until:
             return 0.0
         self._refill(now)
-        return self._tokens
+        free = max(0.0, self.rate - len(self._sent))
+        return free if self.capacity is None else min(free, self._tokens)
 
     async def acquire(self) -> None:
-        """Wait for one token (FIFO among waiters)."""
+        """Wait until one more request fits the budget (FIFO among waiters)."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -107,19 +125,26 @@ class RateBudget:
                 if self.unlimited:
                     break
                 self._refill(now)
-                if self._tokens >= 1.0 - 1e-9:  # float slack: never spin on a 1e-16 shortfall
-                    self._tokens = max(0.0, self._tokens - 1.0)
+                wait = self._wait_needed(now)
+                if wait <= 0.0:
+                    self._sent.append(now)
+                    if self.capacity is not None:
+                        self._tokens = max(0.0, self._tokens - 1.0)
                     break
-                await self._sleep((1.0 - self._tokens) / self.per_second)
+                await self._sleep(wait)
         self.acquired += 1
 
     def refund(self) -> None:
-        """Give back a token that was acquired but not spent."""
-        if not self.unlimited:
+        """Give back a request that was acquired but not sent."""
+        if self.unlimited:
+            return
+        if self._sent:
+            self._sent.pop()
+        if self.capacity is not None:
             self._tokens = min(self.capacity, self._tokens + 1.0)
 
     def pause(self, seconds: float) -> None:
-        """Stop every request for ``seconds`` (a 429's Retry-After) and empty the bucket."""
+        """Stop every request for ``seconds`` (a 429's Retry-After); empty the bucket if any."""
         self.pauses += 1
         self._paused_until = max(self._paused_until, self._clock() + max(0.0, seconds))
         self._tokens = 0.0
@@ -199,7 +224,8 @@ class Watch:
 class Poller:
     """One task polls every watched execution, oldest-due first, one budget token per poll.
 
-    Each execution is due ``interval`` after its last poll; when many are active the interval
+    Each execution is due ``interval`` after its last poll began (its first poll at
+    ``first_poll_in``, e.g. its expected completion); when many are active the interval
     is stretched to ``active / (rate * share)`` so polling keeps ``1 - share`` of the budget
     for other calls and never bursts into 429s. A terminal state (from a poll or from
     :meth:`deliver`, i.e. a verified webhook) ends the watch. After ``max_failures``
@@ -243,7 +269,8 @@ class Poller:
         delivered = self._delivered.get(execution_id)
         entry = self._entries.get(execution_id)
         if entry is None:
-            entry = _Entry(execution_id, interval, time.monotonic() + first_poll_in, webhook)
+            first = self._first_poll(interval, first_poll_in, webhook)
+            entry = _Entry(execution_id, interval, time.monotonic() + first, webhook)
             entry.last = delivered or initial
             if entry.last is None or not entry.last.is_terminal:
                 self._entries[execution_id] = entry
@@ -259,6 +286,18 @@ class Poller:
             entry.queues.append(queue)
             self._kick()
         return Watch(self, entry, queue)
+
+    def _first_poll(self, interval: float, first_poll_in: float, webhook: bool) -> float:
+        """A scheduled first poll (not a "look now") follows the rules of later ones.
+
+        A webhooked run is first polled by the safety net only, and many new runs spread
+        their first polls over the budget instead of all spending it at the same moment.
+        """
+        if first_poll_in <= 0:
+            return 0.0
+        if webhook:
+            first_poll_in = max(first_poll_in, interval * self.safety_factor)
+        return max(first_poll_in, self._budget.min_interval(len(self._entries) + 1, self.share))
 
     def deliver(self, execution: Execution) -> None:
         """Take a verified webhook delivery as the answer for a watched (or future) execution."""
@@ -338,14 +377,15 @@ class Poller:
 
     async def _poll(self, entry: _Entry) -> None:
         assert self._slots is not None and self._wake is not None
-        try:
+        started = time.monotonic()  # the next poll is due one spacing after this one began,
+        try:  # so request latency does not stretch the interval
             self.polls += 1
             execution = await self._fetch(entry.execution_id)
         except Exception as exc:
             self._failed(entry, exc)
         else:
             entry.failures = 0
-            entry.next_due = time.monotonic() + self._spacing(entry)
+            entry.next_due = started + self._spacing(entry)
             if not entry.removed:
                 self._observe(entry, execution)
         finally:

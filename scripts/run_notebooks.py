@@ -94,8 +94,9 @@ def first_image(nb: Any) -> bytes | None:
     return None
 
 
-def execute(source: Path, out_dir: Path, env: Mapping[str, str], *, timeout: float,
-            html: bool = True) -> NotebookRun:
+def execute(
+    source: Path, out_dir: Path, env: Mapping[str, str], *, timeout: float, html: bool = True
+) -> NotebookRun:
     """Execute `source` in a fresh kernel (cwd: a scratch folder) and write the copies."""
     import nbformat
     from nbclient import NotebookClient
@@ -106,8 +107,9 @@ def execute(source: Path, out_dir: Path, env: Mapping[str, str], *, timeout: flo
     nb = nbformat.read(source, as_version=4)
     workdir = out_dir / f"{source.stem}.files"
     workdir.mkdir(exist_ok=True)
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
-                            resources={"metadata": {"path": str(workdir)}})
+    client = NotebookClient(
+        nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
+    )
     started = time.monotonic()
     try:
         client.execute(env=dict(env))
@@ -149,9 +151,15 @@ def _stderr(nb: Any) -> list[str]:
     return out
 
 
-def run_all(notebooks: Iterable[Path], out_dir: Path, *, time_scale: float = 0.1,
-            timeout: float = 600, html: bool = True,
-            env_extra: Mapping[str, str] | None = None) -> list[NotebookRun]:
+def run_all(
+    notebooks: Iterable[Path],
+    out_dir: Path,
+    *,
+    time_scale: float = 0.1,
+    timeout: float = 600,
+    html: bool = True,
+    env_extra: Mapping[str, str] | None = None,
+) -> list[NotebookRun]:
     """Execute each notebook in its own kernel with a private HOME; return what happened."""
     runs = []
     with tempfile.TemporaryDirectory(prefix="lamina-demo-") as tmp:
@@ -166,22 +174,32 @@ def summary(runs: Sequence[NotebookRun]) -> str:
     """A table a person reads at the end of `make demo`, failures spelled out below it."""
     rows = [f"{'notebook':<28} {'result':<7} {'cells':>5} {'images':>6} {'seconds':>8}"]
     for r in runs:
-        rows.append(f"{r.source.name:<28} {'ok' if r.ok else 'FAILED':<7} {r.cells:>5} "
-                    f"{r.images:>6} {r.seconds:>8.1f}")
+        rows.append(
+            f"{r.source.name:<28} {'ok' if r.ok else 'FAILED':<7} {r.cells:>5} "
+            f"{r.images:>6} {r.seconds:>8.1f}"
+        )
     for r in runs:
         if not r.ok:
-            rows += ["", f"--- {r.source.name} failed (executed copy: {r.executed}) ---",
-                     r.error or ""]
+            rows += [
+                "",
+                f"--- {r.source.name} failed (executed copy: {r.executed}) ---",
+                r.error or "",
+            ]
     return "\n".join(rows)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("notebooks", nargs="*", type=Path,
-                        help="notebooks to run (default: notebooks/*.ipynb)")
+    parser.add_argument(
+        "notebooks", nargs="*", type=Path, help="notebooks to run (default: notebooks/*.ipynb)"
+    )
     parser.add_argument("--out", type=Path, default=OUT, help="output folder (build/demo)")
-    parser.add_argument("--time-scale", type=float, default=0.1,
-                        help="sandbox clock factor: 0.1 runs the simulated jobs 10x faster")
+    parser.add_argument(
+        "--time-scale",
+        type=float,
+        default=0.1,
+        help="sandbox clock factor: 0.1 runs the simulated jobs 10x faster",
+    )
     parser.add_argument("--timeout", type=float, default=600, help="seconds per cell")
     parser.add_argument("--no-html", action="store_true", help="skip the HTML export")
     args = parser.parse_args(argv)
@@ -189,10 +207,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not notebooks:
         print(f"no notebooks found in {NOTEBOOKS}", file=sys.stderr)
         return 2
-    print(f"Executing {len(notebooks)} notebooks against the sandbox "
-          f"(time scale {args.time_scale}); output in {args.out}")
-    runs = run_all(notebooks, args.out, time_scale=args.time_scale, timeout=args.timeout,
-                   html=not args.no_html)
+    print(
+        f"Executing {len(notebooks)} notebooks against the sandbox "
+        f"(time scale {args.time_scale}); output in {args.out}"
+    )
+    runs = run_all(
+        notebooks, args.out, time_scale=args.time_scale, timeout=args.timeout, html=not args.no_html
+    )
     print(summary(runs))
     return 0 if all(r.ok for r in runs) else 1
 

@@ -15,14 +15,14 @@ import sys
 import venv
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import nbformat
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-EXPECTED = ["01-quickstart.ipynb", "02-widget.ipynb", "03-style-sweep.ipynb",
-            "04-webhooks.ipynb"]
+EXPECTED = ["01-quickstart.ipynb", "02-widget.ipynb", "03-style-sweep.ipynb", "04-webhooks.ipynb"]
 MAX_COMMITTED_BYTES = 100_000
 FAST = 0.02
 # The sandbox's default key; like any key it must never reach a saved notebook.
@@ -30,8 +30,9 @@ SANDBOX_KEY = "lma_sandbox"
 
 
 def _runner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("run_notebooks",
-                                                  REPO / "scripts" / "run_notebooks.py")
+    spec = importlib.util.spec_from_file_location(
+        "run_notebooks", REPO / "scripts" / "run_notebooks.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("run_notebooks", module)
@@ -61,16 +62,14 @@ def test_committed_notebook_is_clean_and_small(path: Path) -> None:
 def test_first_code_cell_loads_the_extension_and_picks_the_backend(path: Path) -> None:
     nb = nbformat.read(path, as_version=4)
     first = next(c for c in nb.cells if c.cell_type == "code").source
-    assert first.splitlines()[0] == "%load_ext lamina_notebook"
-    assert "%lamina sandbox" in first and "LAMINA_API_KEY" in first
+    # One visible line picks the backend: the real service with a key, else the sandbox.
+    assert first.splitlines() == ["%load_ext lamina_notebook", "%lamina sandbox --if-no-key"]
     assert nb.cells[0].cell_type == "markdown" and nb.cells[0].source.startswith("# ")
 
 
 @pytest.mark.kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
-def test_notebook_executes_top_to_bottom_with_embedded_images(
-    path: Path, tmp_path: Path
-) -> None:
+def test_notebook_executes_top_to_bottom_with_embedded_images(path: Path, tmp_path: Path) -> None:
     runner = _runner()
     (run,) = runner.run_all([path], tmp_path, time_scale=FAST, timeout=180)
     assert run.ok, f"{path.name} failed:\n{run.error}"
@@ -89,14 +88,36 @@ def test_notebook_executes_top_to_bottom_with_embedded_images(
     assert "data:image/" in run.html.read_text(encoding="utf-8")
 
 
+@pytest.mark.kernel
+def test_with_a_key_the_same_notebook_uses_the_configured_service(
+    sandbox: Any, tmp_path: Path
+) -> None:
+    """LAMINA_API_KEY set: no embedded sandbox; every run goes to LAMINA_BASE_URL."""
+    before = sandbox.stats.run_creations
+    service = {"LAMINA_API_KEY": sandbox.api_key, "LAMINA_BASE_URL": sandbox.base_url}
+    (run,) = _runner().run_all(
+        [REPO / "notebooks" / "01-quickstart.ipynb"], tmp_path, env_extra=service, html=False
+    )
+    assert run.ok, run.error
+    assert sandbox.stats.run_creations - before == 2, "both runs must reach the configured service"
+    text = run.executed.read_text(encoding="utf-8")
+    assert "runs are real and billed" in text and "Using the Lamina sandbox" not in text
+    assert sandbox.api_key not in text
+
+
 def test_runner_reports_a_failing_notebook_and_exits_non_zero(tmp_path: Path) -> None:
-    nb = nbformat.v4.new_notebook(cells=[
-        nbformat.v4.new_code_cell("x = 1"),
-        nbformat.v4.new_code_cell("raise RuntimeError('boom from the demo')"),
-        nbformat.v4.new_code_cell("y = 2"),
-    ])
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3",
-                                 "language": "python"}
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_code_cell("x = 1"),
+            nbformat.v4.new_code_cell("raise RuntimeError('boom from the demo')"),
+            nbformat.v4.new_code_cell("y = 2"),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
     broken = tmp_path / "broken.ipynb"
     nbformat.write(nb, broken)
     runner = _runner()
@@ -112,12 +133,13 @@ def test_binder_requirements_install_the_repo_with_compatible_widget_pins() -> N
 
     from packaging.requirements import Requirement
 
-    lines = [ln.split("#")[0].strip() for ln in
-             (REPO / "binder" / "requirements.txt").read_text().splitlines()]
+    lines = [
+        ln.split("#")[0].strip()
+        for ln in (REPO / "binder" / "requirements.txt").read_text().splitlines()
+    ]
     lines = [ln for ln in lines if ln]
     assert lines[0].startswith("."), "binder must install this repository (repo2docker: '.')"
-    pins = {Requirement(ln).name.lower().replace("_", "-"): Requirement(ln)
-            for ln in lines[1:]}
+    pins = {Requirement(ln).name.lower().replace("_", "-"): Requirement(ln) for ln in lines[1:]}
     for name in ("jupyterlab", "ipywidgets", "jupyterlab-widgets", "imageio-ffmpeg"):
         assert name in pins and str(pins[name].specifier).startswith("=="), f"pin {name}"
     # Every widget package ipywidgets itself asks for must be satisfied by our pins.
@@ -145,16 +167,24 @@ def test_binder_environment_runs_every_notebook(tmp_path: Path) -> None:
     python = env_dir / "bin" / "python"
     # The per-test HOME is empty: point pip at the real user's cache so wheels are reused.
     cache = os.environ.get("PIP_CACHE_DIR") or str(
-        Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip")
+        Path(pwd.getpwuid(os.getuid()).pw_dir) / ".cache" / "pip"
+    )
     pip_env = {**os.environ, "PIP_DISABLE_PIP_VERSION_CHECK": "1", "PIP_CACHE_DIR": cache}
     install = subprocess.run(
         [str(python), "-m", "pip", "install", "--quiet", "-r", "binder/requirements.txt"],
         cwd=REPO, env=pip_env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
     assert install.returncode == 0, f"pip install failed:\n{install.stdout}\n{install.stderr}"
-    check = subprocess.run([str(python), "-c", "import sys, lamina_notebook, ipywidgets; "
-                            "print(lamina_notebook.__file__, sys.prefix)"],
-                           capture_output=True, text=True, cwd=tmp_path)
+    check = subprocess.run(
+        [
+            str(python),
+            "-c",
+            "import sys, lamina_notebook, ipywidgets; print(lamina_notebook.__file__, sys.prefix)",
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert check.returncode == 0, check.stderr
     assert str(env_dir) in check.stdout and str(REPO) not in check.stdout.split()[0]
     demo = subprocess.run(
@@ -163,8 +193,9 @@ def test_binder_environment_runs_every_notebook(tmp_path: Path) -> None:
         cwd=tmp_path, env={k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"},
         capture_output=True, text=True, timeout=600,
     )  # fmt: skip
-    assert demo.returncode == 0, f"notebooks failed in the Binder env:\n{demo.stdout}\n{demo.stderr}"
+    assert demo.returncode == 0, f"failed in the Binder env:\n{demo.stdout}\n{demo.stderr}"
     for name in EXPECTED:
         assert (tmp_path / "out" / name).exists() and (tmp_path / "out" / name).with_suffix(
-            ".html").exists()
+            ".html"
+        ).exists()
     assert "FAILED" not in demo.stdout

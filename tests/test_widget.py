@@ -244,7 +244,7 @@ def test_stop_says_run_goes_on_and_resume_finishes_it(session: Session, wsb: San
     assert run.row.stop_button.description == "Resume"
     assert session.client.history()[0].execution_id == handle.execution_id  # journaled
     run.row.stop_button.click()
-    wait_until(lambda: run.result is not None)
+    wait_until(lambda: run.result is not None and run.finished.done())
     assert run.row.bar.bar_style == "success" and run.result.is_completed  # type: ignore
 
 
@@ -358,6 +358,7 @@ async def _await(w: LaminaApp) -> list[Any]:
 
 # -- sweeps --------------------------------------------------------------------------------
 
+@pytest.mark.slow
 def test_sweep_over_every_style_fills_the_grid_without_429() -> None:
     with Sandbox(time_scale=0.02, rate_limit=100) as sb:
         s = Session(Settings(api_key=sb.api_key, base_url=sb.base_url, poll_interval=0.2,

@@ -17,7 +17,7 @@ import pytest
 
 sys.path.insert(0, str(Path(__file__).parent))
 
-from labdriver import CHROMIUM_FLAGS, JupyterLab, find_chromium  # noqa: E402
+from labdriver import CHROMIUM_FLAGS, JupyterLab, find_chromium
 
 HOW_TO_GET_CHROMIUM = (
     "install Debian's Chromium with `apt-get install -y chromium` (never `playwright install`), "
@@ -33,7 +33,7 @@ def _unavailable(reason: str) -> None:
 
 @pytest.fixture(scope="session")
 def chromium_path() -> str:
-    """The Chromium binary, or a skip (failure under LAMINA_REQUIRE_BROWSER=1) saying how to get it."""
+    """The Chromium binary, or a skip saying how to get it (a failure if it is required)."""
     if importlib.util.find_spec("playwright") is None:
         _unavailable("Playwright for Python is not installed: pip install -e '.[dev]'")
     path = find_chromium()
@@ -64,11 +64,15 @@ def browser(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="session")
 def make_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., JupyterLab]]:
-    """Factory: `make_lab(root_dir, env=None, ipython_config=None)` starts a JupyterLab; all are stopped at the end."""
+    """Factory: `make_lab(root_dir, env=None, ipython_config=None)` starts a JupyterLab.
+
+    Every lab started is stopped at the end of the session.
+    """
     started: list[JupyterLab] = []
 
-    def make(root_dir: Path, env: dict[str, str] | None = None,
-             ipython_config: str | None = None) -> JupyterLab:
+    def make(
+        root_dir: Path, env: dict[str, str] | None = None, ipython_config: str | None = None
+    ) -> JupyterLab:
         home = tmp_path_factory.mktemp("lab-home")
         if ipython_config is not None:  # kernels read it: %config without editing notebooks
             profile = home / ".ipython" / "profile_default"

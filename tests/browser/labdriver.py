@@ -6,6 +6,7 @@ JupyterLab 4 selectors, so browser tests read as user stories and the selectors 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import re
@@ -26,7 +27,11 @@ import httpx
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "build" / "screenshots"
-CHROMIUM_CANDIDATES = ("/usr/lib/chromium/chromium", "/usr/bin/chromium", "/usr/bin/chromium-browser")
+CHROMIUM_CANDIDATES = (
+    "/usr/lib/chromium/chromium",
+    "/usr/bin/chromium",
+    "/usr/bin/chromium-browser",
+)
 CHROMIUM_FLAGS = [
     "--no-sandbox",
     "--disable-gpu",
@@ -37,7 +42,7 @@ CHROMIUM_FLAGS = [
     "--disable-sync",
     "--autoplay-policy=no-user-gesture-required",
 ]
-# Console noise JupyterLab itself prints in a sandboxed, offline browser; anything else is a failure.
+# Console noise JupyterLab prints in an offline browser; any other error fails a test.
 BENIGN_CONSOLE = (
     re.compile(r"Failed to load resource: the server responded with a status of 404"),
     re.compile(r"favicon"),
@@ -85,7 +90,7 @@ def isolated_env(home: Path, extra: Mapping[str, str] | None = None) -> dict[str
 
 @dataclass
 class JupyterLab:
-    """`jupyter lab` on 127.0.0.1 with a token, a temp HOME and settings that silence the news toast."""
+    """`jupyter lab` on 127.0.0.1 with a token, a temp HOME and no news toast."""
 
     root_dir: Path
     home: Path
@@ -147,7 +152,8 @@ class JupyterLab:
     def api(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         """A REST call to the server's /api with the token."""
         headers = {"Authorization": f"token {self.token}"}
-        return httpx.request(method, f"{self.base_url}/api/{path}", headers=headers, timeout=10, **kwargs)
+        url = f"{self.base_url}/api/{path}"
+        return httpx.request(method, url, headers=headers, timeout=10, **kwargs)
 
     def shutdown_kernels(self) -> None:
         """Shut every running kernel down through the REST API (what the 'Shut Down' menu does)."""
@@ -159,10 +165,9 @@ class JupyterLab:
         proc, self.process = self.process, None
         if proc is None or proc.poll() is not None:
             return
-        try:
+        # The server may already be going down; SIGTERM stops its kernels too.
+        with contextlib.suppress(httpx.HTTPError, ValueError):
             self.shutdown_kernels()
-        except (httpx.HTTPError, ValueError):
-            pass  # the server may already be going down; SIGTERM stops its kernels too
         proc.send_signal(signal.SIGTERM)
         try:
             proc.wait(timeout=20)
@@ -186,8 +191,9 @@ def load_runner() -> Any:
     """scripts/run_notebooks.py (the `make demo` runner) as a module."""
     import importlib.util
 
-    spec = importlib.util.spec_from_file_location("run_notebooks",
-                                                  REPO / "scripts" / "run_notebooks.py")
+    spec = importlib.util.spec_from_file_location(
+        "run_notebooks", REPO / "scripts" / "run_notebooks.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules.setdefault("run_notebooks", module)

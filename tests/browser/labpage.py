@@ -46,18 +46,30 @@ class LabPage:
             self.console_errors.append(msg.text)
 
     # -- notebook life cycle -------------------------------------------------------------------
-    def open_notebook(self, relpath: str, *, kernel: bool = True, timeout: float = 60) -> None:
-        """Open `relpath` (relative to the lab root); with `kernel`, wait until it is idle.
-
-        Without `kernel`, answers JupyterLab's "Select Kernel" dialog with "No Kernel".
-        """
+    def open_notebook(self, relpath: str, *, timeout: float = 60) -> None:
+        """Open `relpath` (relative to the lab root) and wait until its kernel is idle."""
         self.relpath = relpath
         self.page.goto(notebook_url(self.lab, relpath))
         self.page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
-        if kernel:
-            self.wait_kernel_idle(timeout)
-        else:
-            self.page.locator(".jp-Dialog").get_by_role("button", name="No Kernel").click()
+        self.wait_kernel_idle(timeout)
+
+    def menu(self, menu: str, command: str) -> None:
+        """Click a main-menu entry, e.g. menu("Kernel", "kernelmenu:shutdown")."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
+        self.page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
+
+    def shutdown_kernel(self, timeout: float = 30) -> None:
+        """Kernel > Shut Down Kernel (confirming the dialog); waits until the server has none."""
+        self.menu("Kernel", "kernelmenu:shutdown")
+        confirm = self.page.locator(".jp-Dialog").get_by_role("button", name="Shut Down")
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if confirm.count() and confirm.first.is_visible():
+                confirm.first.click()
+            if not self.lab.api("GET", "kernels").json():
+                return
+            self.page.wait_for_timeout(200)
+        raise AssertionError("the kernel was still running after Shut Down Kernel")
 
     def _kernel_state(self) -> str | None:
         """The execution state of this notebook's kernel, from the server's session list."""
@@ -85,8 +97,7 @@ class LabPage:
 
     def run_all(self, timeout: float = 180) -> None:
         """Run > Run All Cells, then wait until every code cell has an execution count."""
-        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(r"^Run$")).click()
-        self.page.locator("li.lm-Menu-item[data-command='runmenu:run-all']").click()
+        self.menu("Run", "runmenu:run-all")
         self.wait_cells_done(timeout)
 
     def wait_cells_done(self, timeout: float = 180) -> None:
@@ -131,12 +142,16 @@ class LabPage:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         path = SCREENSHOTS / f"{name}.png"
         try:
-            if locator is not None:
+            box = locator.bounding_box() if locator is not None else None
+            viewport = self.page.viewport_size or {"height": 0}
+            if locator is not None and box is not None and box["height"] <= viewport["height"]:
                 locator.screenshot(path=str(path))
-            else:
-                self.page.screenshot(path=str(path), full_page=False)
+                return path
+            if locator is not None:  # taller than the window: show its top in context
+                locator.evaluate("e => e.scrollIntoView({block: 'start'})")
         except Error:
-            self.page.screenshot(path=str(path))
+            pass
+        self.page.screenshot(path=str(path))
         return path
 
     def widget_console_errors(self) -> list[str]:
@@ -146,5 +161,5 @@ class LabPage:
     def assert_no_console_errors(self) -> None:
         """Fail on any console error (the widget manager's included) with the whole log attached."""
         assert not self.console_errors, "console errors in JupyterLab:\n" + "\n".join(
-            self.console_errors + ["--- full log ---", *self.console_log[-60:]]
+            [*self.console_errors, "--- full log ---", *self.console_log[-60:]]
         )

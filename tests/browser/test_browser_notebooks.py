@@ -19,8 +19,11 @@ pytestmark = pytest.mark.browser
 
 NOTEBOOKS = REPO / "notebooks"
 # Jobs last ~2 s of wall time: long enough for a poll to see them running (the bar moves).
-SANDBOX_KNOBS = {"time_scale": 0.2, "rate_limit": 0,
-                 "durations": {"Text to Image": 10.0, "Image to Video": 10.0}}
+SANDBOX_KNOBS = {
+    "time_scale": 0.2,
+    "rate_limit": 0,
+    "durations": {"Text to Image": 10.0, "Image to Video": 10.0},
+}
 KERNEL_CONFIG = "c.LaminaMagics.poll_interval = 1.0\n"
 RUN_BUTTON = re.compile(r"^\s*Run\s*$")
 
@@ -52,13 +55,15 @@ def browser_sandbox() -> Iterator[Any]:
 
 
 @pytest.fixture(scope="module")
-def notebook_lab(make_lab: Any, browser_sandbox: Any,
-                 tmp_path_factory: pytest.TempPathFactory) -> JupyterLab:
+def notebook_lab(
+    make_lab: Any, browser_sandbox: Any, tmp_path_factory: pytest.TempPathFactory
+) -> JupyterLab:
     root = tmp_path_factory.mktemp("lab-notebooks")
     for notebook in NOTEBOOKS.glob("*.ipynb"):
         shutil.copy(notebook, root)
-    return make_lab(root, {"LAMINA_SANDBOX_URL": browser_sandbox.base_url},
-                    ipython_config=KERNEL_CONFIG)
+    return make_lab(
+        root, {"LAMINA_SANDBOX_URL": browser_sandbox.base_url}, ipython_config=KERNEL_CONFIG
+    )
 
 
 def _run_and_watch(ui: Any, app: Any, sandbox: Any, style: str, prompt: str) -> list[dict]:
@@ -74,7 +79,9 @@ def _run_and_watch(ui: Any, app: Any, sandbox: Any, style: str, prompt: str) -> 
     run.click()
     ui.page.wait_for_function(
         "([app, n]) => app.querySelectorAll('.lamina-run-card img').length > n",
-        arg=[app.element_handle(), images_before], timeout=60_000)
+        arg=[app.element_handle(), images_before],
+        timeout=60_000,
+    )
     ui.page.wait_for_function(IMAGES_LOADED, arg=[app.element_handle(), images_before + 1])
     assert sandbox.stats.run_creations == created_before + 1, "one click must start one run"
     seen = ui.eval("() => window.__laminaProgress")
@@ -90,7 +97,8 @@ def test_widget_notebook_run_progress_image_video_and_sweep(
 
     app = ui.cell_containing('images = LaminaApp("Text to Image")').locator(".lamina-app").first
     app.scroll_into_view_if_needed()
-    progress = _run_and_watch(ui, app, browser_sandbox, "Pixel Art", "a tiny robot watering a bonsai")
+    prompt = "a tiny robot watering a bonsai"
+    progress = _run_and_watch(ui, app, browser_sandbox, "Pixel Art", prompt)
     widths = [s["width"] for s in progress]
     assert any(w not in ("", "0%", "100%") for w in widths), f"bar never moved: {progress}"
     assert widths[-1] == "100%" and "completed" in progress[-1]["label"], progress
@@ -102,15 +110,20 @@ def test_widget_notebook_run_progress_image_video_and_sweep(
     clips.scroll_into_view_if_needed()
     video = clips.locator("video").first
     video.wait_for()
-    played = ui.eval("""async (v) => {
+    played = ui.eval(
+        """async (v) => {
         v.muted = true;
         await v.play();
         return true;
-    }""", video.element_handle())
+    }""",
+        video.element_handle(),
+    )
     assert played
     ui.page.wait_for_function(
         "v => v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0.2 && v.played.length > 0",
-        arg=video.element_handle(), timeout=20_000)
+        arg=video.element_handle(),
+        timeout=20_000,
+    )
     ui.screenshot("02-widget-video-playing", clips)
 
     app.scroll_into_view_if_needed()
@@ -151,27 +164,25 @@ def test_style_sweep_notebook_fills_its_comparison_grids(
 def test_saved_notebook_shows_its_images_without_a_kernel(
     make_lab: Any, new_page: Any, tmp_path: Path
 ) -> None:
-    """An executed notebook from the demo runner, opened with no kernel at all."""
-    import nbformat
+    """An executed notebook from the demo runner, opened in a new lab, its kernel shut down."""
     from labdriver import run_demo_notebook
 
     executed = run_demo_notebook(NOTEBOOKS / "02-widget.ipynb", tmp_path / "demo")
-    nb = nbformat.read(executed, as_version=4)
-    nb.metadata.pop("kernelspec", None)  # nothing to auto-start: JupyterLab asks, we say none
     viewer = tmp_path / "viewer"
     viewer.mkdir()
-    nbformat.write(nb, viewer / "saved-widget.ipynb")
-    lab = make_lab(viewer)
+    shutil.copy(executed, viewer / "saved-widget.ipynb")
+    lab = make_lab(viewer)  # no sandbox, no LAMINA_* variables: nothing to fetch images from
     ui = new_page(lab)
-    ui.open_notebook("saved-widget.ipynb", kernel=False)
-    ui.page.get_by_role("button", name="No Kernel").click()
-    assert lab.api("GET", "kernels").json() == [], "a kernel was started"
+    ui.open_notebook("saved-widget.ipynb")
+    ui.shutdown_kernel()
 
     outputs = ui.page.locator(".jp-Notebook")
     ui.page.wait_for_function(IMAGES_LOADED, arg=[outputs.element_handle(), 3])
-    sizes = ui.eval("""(nb) => [...nb.querySelectorAll('.jp-OutputArea img')]
+    sizes = ui.eval(
+        """(nb) => [...nb.querySelectorAll('.jp-OutputArea img')]
                           .map(i => [i.naturalWidth, i.src.slice(0, 11)])""",
-                    outputs.element_handle())
+        outputs.element_handle(),
+    )
     assert all(w > 0 for w, _ in sizes), sizes
     assert all(src.startswith(("data:image", "blob:")) for _, src in sizes), sizes
     ui.cell_containing("fox = handle.result()").scroll_into_view_if_needed()
