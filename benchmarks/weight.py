@@ -76,9 +76,11 @@ def run(quick: bool = False) -> Figure:
         for out in outputs:
             exec_id = out["metadata"]["lamina"]["execution_id"]
             url, size, mime = _full_size(sb, exec_id)
-            sizes = {k: len(v) for k, v in out["data"].items()}
+            sizes = {k: len(json.dumps(v)) for k, v in out["data"].items()}
+            html = "".join(out["data"].get("text/html", ""))
             details.append({"execution_id": exec_id, "full_size_bytes": size, "mime": mime,
-                            "linked": f'href="{url}"' in saved_text, "bundle_bytes": sizes})
+                            "linked": f'href="{url}"' in html, "bundle_bytes": sizes,
+                            "html_embeds_image": "data:image/" in html})
         leaked = sb.api_key in saved_text
         base_bytes = base.stat().st_size
     full_bytes = max((d["full_size_bytes"] for d in details), default=0)
@@ -98,7 +100,10 @@ def run(quick: bool = False) -> Figure:
         notes=[f"{n} x %lamina run {APP!r} in an nbclient-executed notebook vs the same "
                "notebook without them; bytes of the saved .ipynb files",
                "the API key is " + ("PRESENT (leak!)" if leaked else "absent") +
-               " in the saved notebook"],
+               " in the saved notebook",
+               "the image is stored twice per output (a data: URI in text/html and the "
+               "image/* field)" if any(d["html_embeds_image"] for d in details) else
+               "the image is stored once per output"],
         data={"outputs": n, "gain_per_output": gain, "base_bytes": base_bytes,
               "details": details},
     )

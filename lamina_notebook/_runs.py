@@ -137,7 +137,7 @@ class WidgetRun:
                 self._end(None)
                 return
             handle.watch()
-            watch = _watch_future(handle)
+            watch = handle.future
         try:
             result = await asyncio.wrap_future(watch) if watch is not None else handle.result()
         except asyncio.CancelledError:
@@ -259,12 +259,6 @@ def wait_all(runs: list[WidgetRun], timeout: float | None) -> None:
                 break
             except concurrent.futures.TimeoutError:
                 continue
-
-
-def _watch_future(handle: RunHandle) -> concurrent.futures.Future[Result] | None:
-    """The handle's watch future, awaited directly: ``await handle`` would restart a watch
-    that Stop just cancelled. (RunHandle has no public accessor for it yet.)"""
-    return getattr(handle, "_future", None)
 
 
 def small_thumbnail(data: bytes) -> Media | None:

@@ -155,6 +155,12 @@ class RunHandle:
         return self.execution.status
 
     @property
+    def future(self) -> concurrent.futures.Future[Result] | None:
+        """The current watch as a future (None before watching); awaiting it never restarts a
+        watch that :meth:`stop` cancelled, unlike ``await handle``."""
+        return self._future
+
+    @property
     def stopped(self) -> bool:
         """True after :meth:`stop` (or Ctrl-C) while the run had not ended."""
         return self._stopped and not self.done()

@@ -116,12 +116,13 @@ def test_magics_and_widget_session_never_show_the_key(
     for line in lines:
         value, cap = magic(ip, line)
         shown += [_everything_shown(cap), repr(value)]
+    handle = ip.user_ns["h"]
+    result = handle.result(timeout=60)
+    # Setting the key rebuilds the client, so it comes after the --no-wait run has ended.
     ip.run_line_magic("config", f'LaminaMagics.api_key = "{CANARY}"')  # the write-only trait
     for line in ("config LaminaMagics", "config LaminaMagics.api_key"):
         _, cap = magic_any(ip, line)
         shown.append(_everything_shown(cap))
-    handle = ip.user_ns["h"]
-    result = handle.result(timeout=60)
 
     session = get_session()
     w = LaminaApp("Text to Image", session=session)
