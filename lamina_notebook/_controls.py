@@ -6,7 +6,6 @@ value dict round trip. Service metadata is untrusted: HTML widgets only get esca
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -16,7 +15,7 @@ import ipywidgets as W
 from ._html import esc, shorten
 from .errors import InputValidationError
 from .models import App, Parameter
-from .validation import validate_inputs
+from .validation import quote, validate_inputs
 
 __all__ = ["ControlPanel", "ParamControl", "is_short_text", "make_control"]
 
@@ -135,12 +134,12 @@ class ParamControl:
     def check(self, value: Any) -> None:
         """Raise ValueError (naming the fix) if the control cannot show ``value``."""
         if value is not None and not isinstance(value, str):
-            raise ValueError(f"{json.dumps(self.param.name)} must be a string, got "
-                             f"{type(value).__name__}; pass {json.dumps(str(value))}")
+            raise ValueError(f"{quote(self.param.name)} must be a string, got "
+                             f"{type(value).__name__}; pass {quote(str(value))}")
         if (self.kind in ("toggle", "dropdown") and value is not None
                 and value not in self.input.options and value != self.param.default):
-            raise ValueError(f"{json.dumps(value)} is not an option of "
-                                 f"{json.dumps(self.param.name)}; choose one of: "
+            raise ValueError(f"{quote(value)} is not an option of "
+                                 f"{quote(self.param.name)}; choose one of: "
                                  f"{', '.join(self.input.options)}")
 
     def show_problem(self, problem: str | None) -> None:
@@ -233,7 +232,7 @@ class ControlPanel:
         unknown = [k for k in values if k not in self._by_name]
         if unknown:
             names = ", ".join(self._by_name) or "no inputs"
-            raise ValueError(f"unknown input(s) {', '.join(map(json.dumps, map(str, unknown)))}; "
+            raise ValueError(f"unknown input(s) {', '.join(map(quote, map(str, unknown)))}; "
                              f"{self.app.name} takes: {names}")
 
     def problems(self, values: Mapping[str, Any] | None = None) -> dict[str, str]:
@@ -252,7 +251,7 @@ class ControlPanel:
         found: dict[str, str] = {}
         for detail in details:
             for name in self._by_name:
-                prefix = json.dumps(name) + ":"
+                prefix = quote(name) + ":"
                 if detail.startswith(prefix):
                     found.setdefault(name, detail[len(prefix):].strip())
                     break

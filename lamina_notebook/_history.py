@@ -13,6 +13,7 @@ import ipywidgets as W
 
 from ._gallery import RunCard, changed_inputs
 from ._html import esc, fmt_epoch, inputs_text, shorten
+from ._tables import UNCONFIRMED_NOTE
 
 if TYPE_CHECKING:  # pragma: no cover
     from .journal import JournalEntry
@@ -83,7 +84,9 @@ class HistoryPanel:
         note = f"Restored the inputs of run {entry.execution_id} ({when})."
         if skipped:
             note += " Skipped (the app no longer takes them as given): " + ", ".join(skipped)
-        if not execution.is_terminal:
+        if entry.is_unconfirmed:  # a local id: the service cannot be asked about it
+            note += " " + UNCONFIRMED_NOTE[0].upper() + UNCONFIRMED_NOTE[1:]
+        elif not execution.is_terminal:
             note += " It was still running when last seen: watching it again."
             self.widget.adopt(execution, dict(entry.inputs or {}))
         self.note.value = f'<span class="lamina-muted">{esc(note)}</span>'

@@ -67,6 +67,7 @@ _STATUS_CLASS = {
     "processing": "lamina-s-running",
     "queued": "lamina-s-queued",
     "pending": "lamina-s-queued",
+    "unconfirmed": "lamina-s-queued",  # a start whose answer was lost: warn, not fail
 }
 
 

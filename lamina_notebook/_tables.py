@@ -174,6 +174,19 @@ def _duration(entry: Any) -> float | None:
     return None
 
 
+#: Status of a journaled start whose answer was lost (journal.UNCONFIRMED; render stays pure).
+UNCONFIRMED = "unconfirmed"
+UNCONFIRMED_NOTE = (
+    "unconfirmed: the start got no usable answer, so the run MAY exist (and be billed) but its "
+    "id is unknown; the id shown is local and cannot be resumed. Check the app's executions in "
+    "the Lamina app before starting it again."
+)
+
+
+def _has_unconfirmed(entries: Sequence[Any]) -> bool:
+    return any(getattr(e, "status", None) == UNCONFIRMED for e in entries)
+
+
 def history_html(entries: Sequence[Any], thumbs: Mapping[str, Media] | None = None) -> str:
     """Journal entries (newest first) as a table; ``thumbs[execution_id]`` adds a thumbnail."""
     if not entries:
@@ -196,6 +209,8 @@ def history_html(entries: Sequence[Any], thumbs: Mapping[str, Media] | None = No
     headers = ["", "Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"]
     note = ('<div class="lamina-muted">Reattach: <code>%lamina resume ID</code>; '
             "download: <code>%lamina save ID</code></div>")
+    if _has_unconfirmed(entries):
+        note += f'<div class="lamina-hint">{esc(UNCONFIRMED_NOTE)}</div>'
     return _card(_table(headers, rows) + note)
 
 
@@ -215,8 +230,9 @@ def history_text(entries: Sequence[Any]) -> str:
         )
         for e in entries
     ]
-    return _text_table(["Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"],
-                       rows)
+    table = _text_table(["Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"],
+                        rows)
+    return f"{table}\n{UNCONFIRMED_NOTE}" if _has_unconfirmed(entries) else table
 
 
 # --------------------------------------------------------------------------- sweeps

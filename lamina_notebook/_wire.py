@@ -84,6 +84,7 @@ class Sender:
         self.max_retries = max_retries
         self.backoff_base = backoff
         self.backoff_cap = backoff_cap
+        self.in_flight = 0  # logical requests under way (LaminaClient.busy)
 
     async def send(
         self, method: str, url: str, *, auth: httpx.Auth | None, budgeted: bool = True,
@@ -91,6 +92,19 @@ class Sender:
         token_held: bool = False, max_bytes: int | None = None,
     ) -> Reply:
         """A 2xx reply; else an :class:`APIError`, or a :class:`TransportError` (no answer)."""
+        self.in_flight += 1
+        try:
+            return await self._send(method, url, auth=auth, budgeted=budgeted, params=params,
+                                    body=body, creates_run=creates_run, token_held=token_held,
+                                    max_bytes=max_bytes)
+        finally:
+            self.in_flight -= 1
+
+    async def _send(
+        self, method: str, url: str, *, auth: httpx.Auth | None, budgeted: bool,
+        params: Mapping[str, str] | None, body: Any, creates_run: bool, token_held: bool,
+        max_bytes: int | None,
+    ) -> Reply:
         attempt = 0
         while True:
             if budgeted and (attempt or not token_held):

@@ -9,9 +9,7 @@ import logging
 import os
 import statistics
 import time
-import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
-from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -19,6 +17,14 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from . import __version__
+from ._starts import (
+    DEFAULT_JOURNAL,
+    journal_lost_start,
+    journal_started,
+    may_have_started,
+    open_journal,
+    refuse_unconfirmed,
+)
 from ._wire import (
     KeyAuth,
     Reply,
@@ -52,7 +58,7 @@ __all__ = ["LaminaClient"]
 
 log = logging.getLogger(__name__)
 
-_DEFAULT: Any = object()
+_DEFAULT: Any = DEFAULT_JOURNAL
 
 
 class LaminaClient:
@@ -87,7 +93,7 @@ class LaminaClient:
         self.poll_interval = poll_interval
         self.min_poll_interval = min_poll_interval
         self.budget = RateBudget(rate_limit, rate_period, burst=rate_burst)
-        self.journal = _open_journal(journal)
+        self.journal = open_journal(journal)
         self._http = httpx.AsyncClient(
             transport=transport, timeout=timeout, follow_redirects=False,
             headers={"User-Agent": f"lamina-notebook/{__version__}", "Accept": "application/json"},
@@ -99,6 +105,7 @@ class LaminaClient:
                               backoff=retry_backoff, backoff_cap=retry_backoff_cap)
         self._poller = Poller(self._poll_fetch, self.budget, on_change=self._record_update)
         self._apps: dict[str, App] = {}
+        self._app_names: dict[str, str] = {}  # casefolded name -> app id, once resolved
         self._exec_apps: dict[str, tuple[str | None, str | None]] = {}
         self._webhooked: set[str] = set()
         self._receiver: WebhookReceiver | None = None
@@ -120,6 +127,12 @@ class LaminaClient:
     @property
     def closed(self) -> bool:
         return self._closed
+
+    @property
+    def busy(self) -> bool:
+        """True while a run start, a watch or a request is in flight (a session replacing
+        this client closes it only once it is idle)."""
+        return bool(self._starts) or self._poller.active > 0 or self._sender.in_flight > 0
 
     async def aclose(self) -> None:
         """Stop polling, let run starts in flight finish journaling, close the connections."""
@@ -230,8 +243,13 @@ class LaminaClient:
                 raise AppNotFoundError(
                     f"No app with id {text}.", hint="%lamina apps lists the apps this key can "
                     "run; ids come from there (or use the app's name).") from exc
+        key = text.casefold()
+        if key in self._app_names:  # resolved before: get_app answers from its cache
+            return await self.get_app(self._app_names[key])
         found = await resolve_by_name(text, self.list_apps)
-        return await self.get_app(found.app_id)
+        resolved = await self.get_app(found.app_id)
+        self._app_names[key] = resolved.app_id
+        return resolved
 
     def validate_inputs(self, app: App, inputs: Mapping[str, Any] | None) -> dict[str, str]:
         """Check inputs against ``app.parameters``; raises InputValidationError, sends nothing."""
@@ -272,29 +290,21 @@ class LaminaClient:
     async def _start(self, app: App, inputs: dict[str, str], hook: str | None) -> Execution:
         path = f"/apps/{quote(app.app_id, safe='')}/executions"
         params = {"webhook": hook} if hook else None
-        reply = await self._send("POST", self._url(path), params=params,
-                                 body={"inputs": inputs}, creates_run=True)
-        execution = started_execution(reply, path).with_app(app.app_id, app.name)
+        try:
+            reply = await self._send("POST", self._url(path), params=params,
+                                     body={"inputs": inputs}, creates_run=True)
+            execution = started_execution(reply, path).with_app(app.app_id, app.name)
+        except LaminaError as exc:
+            if may_have_started(exc):  # journaled before the caller hears of it
+                journal_lost_start(self.journal, exc, app=app, inputs=inputs,
+                                   base_url=self.base_url, webhook=hook)
+            raise
         self._exec_apps[execution.execution_id] = (app.app_id, app.name)
         if hook is not None and self._receiver is not None and hook == self._receiver.url:
             self._webhooked.add(execution.execution_id)
-        self._journal_started(execution, app, inputs, hook)
+        journal_started(self.journal, execution, app=app, inputs=inputs,
+                        base_url=self.base_url, webhook=hook)
         return execution
-
-    def _journal_started(self, execution: Execution, app: App, inputs: dict[str, str],
-                         hook: str | None) -> None:
-        if self.journal is None:
-            return
-        try:
-            if hook and execution.webhook_url is None:
-                execution = replace(execution, webhook_url=hook)
-            self.journal.record_started(execution, app_id=app.app_id, app_name=app.name,
-                                        inputs=inputs, base_url=self.base_url)
-        except Exception as exc:  # the id must reach the user even if the disk is full
-            message = (f"Execution {execution.execution_id} of {app.name} started but could "
-                       f"not be written to the run journal ({exc}). Note the id to resume it.")
-            log.error(message)
-            warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _record_update(self, execution: Execution) -> None:
         if self.journal is None:
@@ -309,7 +319,8 @@ class LaminaClient:
         return execution.with_app(app_id, app_name)
 
     async def get_execution(self, execution_id: str) -> Execution:
-        """The execution's current state (journaled)."""
+        """The execution's current state (journaled); UnconfirmedRunError for a local id."""
+        refuse_unconfirmed(execution_id, self.journal)
         execution = await self._fetch_execution(execution_id)
         self._record_update(execution)
         return execution
@@ -405,6 +416,7 @@ class LaminaClient:
 
     async def resume(self, execution_id: str) -> Execution:
         """Reattach to a run (e.g. from an earlier process): journal details + a fresh GET."""
+        refuse_unconfirmed(execution_id, self.journal)
         entry = self.journal.get(execution_id) if self.journal is not None else None
         if entry is not None:
             self._exec_apps[execution_id] = (entry.app_id, entry.app_name)
@@ -477,18 +489,6 @@ class LaminaClient:
 
 
 # -- helpers ----------------------------------------------------------------------------------
-
-
-def _open_journal(journal: Any) -> Journal | None:
-    if journal is None:
-        return None
-    from .journal import Journal
-
-    if journal is _DEFAULT:
-        return Journal()
-    if isinstance(journal, Journal):
-        return journal
-    return Journal(journal)
 
 
 async def _drain(w: Watch, execution_id: str, timeout: float | None) -> AsyncIterator[Execution]:

@@ -10,7 +10,8 @@
     │   ├── AuthenticationError       401: missing or invalid API key
     │   ├── PermissionDeniedError     403: the key's workspace has no access to the app
     │   ├── NotFoundError             404: unknown app or execution
-    │   │   └── AppNotFoundError      a name matched no app, or several (``candidates``)
+    │   │   ├── AppNotFoundError      a name matched no app, or several (``candidates``)
+    │   │   └── UnconfirmedRunError   a local journal id of a start whose answer was lost
     │   ├── RateLimitError            429 (``retry_after``)
     │   └── ServerError               5xx
     ├── TransportError                the request did not get a complete answer
@@ -19,7 +20,8 @@
     ├── WaitTimeout                   gave up waiting; the run goes on (``execution_id``)
     └── WebhookVerificationError      a delivery failed signature/timestamp/id checks
 
-Messages never contain the API key: no error is built from request headers.
+Messages never contain the API key: no error is built from request headers. An error after
+which a run MAY exist carries ``journal_id``, the local id its attempt was journaled under.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "TransportError",
+    "UnconfirmedRunError",
     "ValidationError",
     "WaitTimeout",
     "WebhookVerificationError",
@@ -58,6 +61,10 @@ class LaminaError(Exception):
     ``hint`` is the one sentence that tells the user how to fix it; front ends show it
     under the message.
     """
+
+    #: Set on a run-start error whose run MAY exist: the local id of its journal row
+    #: (``unconfirmed-...``), so it shows in ``%lamina history``.
+    journal_id: str | None = None
 
     def __init__(self, message: str, *, hint: str | None = None) -> None:
         super().__init__(message)
@@ -141,6 +148,15 @@ class AppNotFoundError(NotFoundError):
     def __init__(self, message: str, candidates: Sequence[str] = (), *, hint: str | None = None):
         self.candidates = tuple(candidates)
         super().__init__(message, details=[f"candidate: {c}" for c in self.candidates], hint=hint)
+
+
+class UnconfirmedRunError(NotFoundError):
+    """A local ``unconfirmed-...`` id: the start's answer was lost, so the service's id for
+    the run (if it exists) is unknown and cannot be looked up; raised without a request."""
+
+    def __init__(self, message: str, *, execution_id: str, hint: str | None = None) -> None:
+        self.execution_id = execution_id
+        super().__init__(message, hint=hint)
 
 
 class RateLimitError(APIError):

@@ -1,7 +1,9 @@
 """The run journal: every started execution in a local SQLite file, so nothing paid for is lost.
 
 Rows are written before the client returns a run to its caller and updated on each status change;
-``history`` and ``get`` read them back, so a later process can resume a run by its id.
+``history`` and ``get`` read them back, so a later process can resume a run by its id. A start
+whose answer was lost (the run may exist and be billed, its id is unknown) is recorded too, as
+an ``unconfirmed`` row under a local id.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -22,10 +25,17 @@ from urllib.parse import urlsplit, urlunsplit
 from .errors import ConfigurationError
 from .models import TERMINAL_STATUSES, Execution, Output
 
-__all__ = ["SCHEMA_VERSION", "Journal", "JournalEntry", "default_journal_path"]
+__all__ = ["SCHEMA_VERSION", "UNCONFIRMED", "UNCONFIRMED_PREFIX", "Journal", "JournalEntry",
+           "default_journal_path", "is_unconfirmed_id"]
 
-#: Bumped when the table layout changes; a newer file is refused rather than misread.
-SCHEMA_VERSION = 1
+#: Bumped when the table layout changes; a newer file is refused rather than misread, an older
+#: one is migrated in place (1 -> 2: the ``confirmed`` column).
+SCHEMA_VERSION = 2
+
+#: Status of a start whose answer was lost: the run may exist at the service, its id is unknown.
+UNCONFIRMED = "unconfirmed"
+#: Prefix of the local ids of such rows (the service's ids are UUIDs, so they never clash).
+UNCONFIRMED_PREFIX = "unconfirmed-"
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL);
@@ -42,7 +52,8 @@ CREATE TABLE IF NOT EXISTS executions (
     payload      TEXT NOT NULL DEFAULT '{}',
     created_at   REAL NOT NULL,
     updated_at   REAL NOT NULL,
-    completed_at REAL
+    completed_at REAL,
+    confirmed    INTEGER NOT NULL DEFAULT 1
 );
 CREATE INDEX IF NOT EXISTS executions_created ON executions (created_at);
 CREATE INDEX IF NOT EXISTS executions_app ON executions (app_id);
@@ -57,8 +68,13 @@ _OLD_RANK = (
 
 _COLUMNS = (
     "execution_id, app_id, app_name, inputs, status, outputs, error, webhook_url, base_url, "
-    "payload, created_at, updated_at, completed_at"
+    "payload, created_at, updated_at, completed_at, confirmed"
 )
+
+
+def is_unconfirmed_id(execution_id: str) -> bool:
+    """True for the local id of an unconfirmed start (never an id the service knows)."""
+    return isinstance(execution_id, str) and execution_id.startswith(UNCONFIRMED_PREFIX)
 
 
 def default_journal_path() -> Path:
@@ -75,7 +91,11 @@ def default_journal_path() -> Path:
 
 @dataclass(frozen=True)
 class JournalEntry:
-    """One journaled execution; times are unix epoch seconds."""
+    """One journaled execution; times are unix epoch seconds.
+
+    ``confirmed`` is False for a start whose answer was lost: ``execution_id`` is then a local
+    id (``unconfirmed-...``), ``status`` is ``"unconfirmed"`` and ``error`` says what failed.
+    """
 
     execution_id: str
     app_id: str | None
@@ -90,10 +110,16 @@ class JournalEntry:
     updated_at: float
     completed_at: float | None
     payload: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+    confirmed: bool = True
 
     @property
     def is_terminal(self) -> bool:
         return self.status in TERMINAL_STATUSES
+
+    @property
+    def is_unconfirmed(self) -> bool:
+        """True when the service never confirmed this start (its real id is unknown)."""
+        return not self.confirmed
 
     @property
     def duration(self) -> float | None:
@@ -136,6 +162,7 @@ class JournalEntry:
             updated_at=row["updated_at"],
             completed_at=row["completed_at"],
             payload=_loads(row["payload"], {}),
+            confirmed=bool(row["confirmed"]),
         )
 
 
@@ -196,20 +223,25 @@ class Journal:
         return conn
 
     def _ensure_schema(self, conn: sqlite3.Connection) -> None:
+        """Create the tables, or migrate an older file in place (one transaction)."""
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
-                conn.execute(statement)
+            conn.execute("CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)")
             row = conn.execute("SELECT max(version) FROM schema_version").fetchone()
             version = row[0] if row else None
-            if version is None:
-                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
-            elif version > SCHEMA_VERSION:
+            if version is not None and version > SCHEMA_VERSION:
                 raise ConfigurationError(
                     f"The run journal {self.path} was written by a newer lamina-notebook "
                     f"(schema {version}, this version reads {SCHEMA_VERSION}).",
                     hint="Upgrade lamina-notebook, or set LAMINA_JOURNAL to another file.",
                 )
+            for statement in filter(None, (s.strip() for s in _SCHEMA.split(";"))):
+                conn.execute(statement)
+            _migrate(conn)
+            if version is None:
+                conn.execute("INSERT INTO schema_version (version) VALUES (?)", (SCHEMA_VERSION,))
+            elif version < SCHEMA_VERSION:
+                conn.execute("UPDATE schema_version SET version = ?", (SCHEMA_VERSION,))
             conn.execute("COMMIT")
         except BaseException:
             conn.execute("ROLLBACK")
@@ -299,6 +331,34 @@ class Journal:
             )
             self._apply(conn, execution, now)
 
+    def record_unconfirmed(
+        self,
+        *,
+        app_id: str | None,
+        app_name: str | None,
+        inputs: Mapping[str, Any],
+        base_url: str | None,
+        error: str,
+        webhook_url: str | None = None,
+    ) -> str:
+        """Record a start whose answer was lost (the run may exist); returns its local id.
+
+        The row has status ``"unconfirmed"``, so ``history`` shows what may have been billed;
+        no later update ever touches it (the service does not know the local id).
+        """
+        local_id = f"{UNCONFIRMED_PREFIX}{uuid.uuid4()}"
+        now = time.time()
+        payload = {"executionId": local_id, "status": UNCONFIRMED, "errorMessage": error}
+        with self._write() as conn:
+            conn.execute(
+                "INSERT INTO executions (execution_id, app_id, app_name, inputs, status, error, "
+                "webhook_url, base_url, payload, created_at, updated_at, confirmed) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+                (local_id, app_id, app_name, _dumps(dict(inputs)), UNCONFIRMED, error,
+                 webhook_url, _safe_base_url(base_url), _dumps(payload), now, now),
+            )
+        return local_id
+
     def record_update(self, execution: Execution) -> None:
         """Store the latest state of a run (inserting it if this journal never saw it start).
 
@@ -370,6 +430,14 @@ class Journal:
 
     def __len__(self) -> int:
         return int(self._read("SELECT count(*) FROM executions")[0][0])
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Bring an older table layout up to this version's (idempotent, inside the caller's
+    transaction): schema 1 had no ``confirmed`` column; its rows were all confirmed."""
+    columns = {r[1] for r in conn.execute("PRAGMA table_info(executions)").fetchall()}
+    if "confirmed" not in columns:
+        conn.execute("ALTER TABLE executions ADD COLUMN confirmed INTEGER NOT NULL DEFAULT 1")
 
 
 def _rank(status: str) -> int:

@@ -6,8 +6,10 @@ entered with ``%lamina login`` or a sandbox started by ``%lamina sandbox`` serve
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
+import hashlib
 import os
 import threading
 import time
@@ -26,11 +28,16 @@ __all__ = ["SANDBOX_KEY", "Session", "Settings", "get_session", "reset_session"]
 #: Key used for an external sandbox named by LAMINA_SANDBOX_URL (LAMINA_SANDBOX_KEY overrides).
 SANDBOX_KEY = "lma_sandbox"
 
-# Settings whose change means the client must be rebuilt.
+# Settings the client depends on. Poll intervals are applied to the live client; a change of
+# any other one (in its effective value: a key equal to LAMINA_API_KEY is no change) replaces it.
 _CLIENT_FIELDS = frozenset(
     {"api_key", "base_url", "api_prefix", "poll_interval", "min_poll_interval", "rate_limit",
      "journal_path", "request_timeout", "max_retries"}
 )
+#: A replaced client closes once it has had nothing in flight for this many seconds: its
+#: watches, and the media fetches that follow them, finish on it first.
+RETIRE_IDLE = 10.0
+RETIRE_CHECK = 0.5
 
 
 @dataclass
@@ -66,8 +73,9 @@ class SandboxState:
 class Session:
     """Settings + runtime + a lazily built :class:`LaminaClient` + app cache + sandbox.
 
-    The client is built on the runtime's loop on first use and rebuilt (the old one closed)
-    when a setting it depends on changes. All methods are called from the main thread.
+    The client is built on the runtime's loop on first use and replaced when the effective
+    value of a setting it depends on changes; the old one finishes what it has in flight (runs
+    being watched, their media) and closes when idle. Methods are called from the main thread.
     """
 
     def __init__(self, settings: Settings | None = None, runtime: Runtime | None = None) -> None:
@@ -76,6 +84,8 @@ class Session:
         self.key_origin: str | None = None  # where settings.api_key came from, e.g. "%lamina login"
         self.sandbox: SandboxState | None = None
         self._client: LaminaClient | None = None
+        self._client_signature: tuple[Any, ...] | None = None
+        self._retiring: set[LaminaClient] = set()  # replaced clients finishing their work
         self._lock = threading.RLock()
         self._apps: list[App] = []
         self._apps_at = 0.0
@@ -84,7 +94,7 @@ class Session:
 
     # -- settings and client -------------------------------------------------------------
     def configure(self, **changes: Any) -> None:
-        """Change settings; the client is rebuilt on next use if one of its settings changed."""
+        """Change settings; the client is replaced on next use if one it depends on changed."""
         known = {f.name for f in dataclasses.fields(Settings)}
         unknown = set(changes) - known
         if unknown:
@@ -96,7 +106,7 @@ class Session:
                     setattr(self.settings, name, value)
                     dirty = dirty or name in _CLIENT_FIELDS
             if dirty:
-                self._drop_client()
+                self._client_settings_changed()
 
     def set_api_key(self, key: str | None, origin: str | None) -> None:
         """Use ``key`` (None: LAMINA_API_KEY / ~/.lamina); ``origin`` is what doctor shows."""
@@ -108,8 +118,36 @@ class Session:
         """The client for the current settings (built on the loop thread on first use)."""
         with self._lock:
             if self._client is None:
+                signature = self._signature()
                 self._client = self.runtime.run_sync(self._build_client())
+                self._client_signature = signature
             return self._client
+
+    def _signature(self) -> tuple[Any, ...] | None:
+        """The effective client settings besides poll intervals (the key only as a digest);
+        None when they cannot be resolved (the client build will say why)."""
+        from .config import resolve_credentials
+
+        s = self.settings
+        try:
+            creds = resolve_credentials(s.api_key, s.base_url, api_prefix=s.api_prefix)
+        except Exception:
+            return None
+        key = hashlib.sha256(creds.api_key.encode()).hexdigest() if creds.api_key else None
+        return (key, creds.base_url, s.api_prefix, s.request_timeout, s.rate_limit,
+                s.max_retries, s.journal_path)
+
+    def _client_settings_changed(self) -> None:
+        """Keep the client when only poll intervals changed (set on it live); else replace it."""
+        client = self._client
+        if client is None:
+            return
+        signature = self._signature()
+        if signature is None or signature != self._client_signature:
+            self._drop_client()
+            return
+        client.poll_interval = self.settings.poll_interval
+        client.min_poll_interval = self.settings.min_poll_interval
 
     async def _build_client(self) -> LaminaClient:
         from .client import LaminaClient
@@ -128,10 +166,29 @@ class Session:
         return LaminaClient(s.api_key, s.base_url, **kwargs)
 
     def _drop_client(self) -> None:
+        """Forget the client; it closes once idle, so runs it watches are not cut off."""
         client, self._client = self._client, None
         self._apps, self._apps_at, self._app_details = [], 0.0, {}
         if client is not None and self.runtime.running:
-            self.runtime.submit(client.aclose())
+            self._retiring.add(client)
+            self.runtime.submit(self._close_when_idle(client))
+
+    async def _close_when_idle(self, client: LaminaClient) -> None:
+        """Close ``client`` after it had nothing in flight for RETIRE_IDLE seconds."""
+        loop = asyncio.get_running_loop()
+        try:
+            idle_since: float | None = None
+            while not client.closed:
+                if client.busy:
+                    idle_since = None
+                elif idle_since is None:
+                    idle_since = loop.time()
+                elif loop.time() - idle_since >= RETIRE_IDLE:
+                    break
+                await asyncio.sleep(RETIRE_CHECK)
+        finally:  # also when the runtime shuts down and cancels this task
+            self._retiring.discard(client)
+            await client.aclose()
 
     def key_source(self) -> str | None:
         """Where the API key comes from (never the key itself); None when there is none."""
@@ -242,11 +299,17 @@ class Session:
         self.stop_sandbox()
         with self._lock:
             client, self._client = self._client, None
-        if client is not None and self.runtime.running:
+            clients = [c for c in (client, *self._retiring) if c is not None]
+            self._retiring.clear()
+        if clients and self.runtime.running:
             # closing is best effort; the loop is going away anyway
             with contextlib.suppress(Exception):
-                self.runtime.submit(client.aclose()).result(timeout=5)
+                self.runtime.submit(_close_all(clients)).result(timeout=5)
         self.runtime.close()
+
+
+async def _close_all(clients: list[LaminaClient]) -> None:
+    await asyncio.gather(*(c.aclose() for c in clients), return_exceptions=True)
 
 
 _session: Session | None = None

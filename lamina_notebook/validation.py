@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from .errors import InputValidationError
 from .models import App, Parameter
 
-__all__ = ["MAX_BODY_BYTES", "validate_inputs"]
+__all__ = ["MAX_BODY_BYTES", "quote", "validate_inputs"]
 
 #: Request bodies above this are refused before sending. The contract names no limit; this is
 #: the smallest common gateway cap (4.5 MB on serverless hosts, 1 MB by default in Next.js API
@@ -23,12 +23,21 @@ __all__ = ["MAX_BODY_BYTES", "validate_inputs"]
 MAX_BODY_BYTES = 1_000_000
 
 
+def quote(text: str) -> str:
+    """``text`` in double quotes for a message, readable as typed ("Höhe's Mode", not
+    "H\\u00f6he's Mode"); quotes, backslashes and control characters stay escaped.
+
+    The widget finds a message's parameter by this same quoting, so both must use it.
+    """
+    return json.dumps(text, ensure_ascii=False)
+
+
 def _show(value: Any, limit: int = 60) -> str:
     """A short quoted rendering of a user value for messages (long values are cut)."""
     text = value if isinstance(value, str) else repr(value)
     if len(text) > limit:
         text = text[: limit - 3] + "..."
-    return json.dumps(text) if isinstance(value, str) else text
+    return quote(text) if isinstance(value, str) else text
 
 
 def _suggest(word: str, choices: list[str]) -> str | None:
@@ -53,7 +62,7 @@ def _is_http_url(value: str) -> bool:
 
 def _check_value(param: Parameter, value: str) -> str | None:
     """The problem with one provided string value, or None when it is fine."""
-    name = json.dumps(param.name)
+    name = quote(param.name)
     if param.type == "options" and param.options and value not in param.options:
         valid = ", ".join(param.options)
         guess = _suggest(value, list(param.options))
@@ -73,13 +82,13 @@ def _check_unknown(app: App, name: Any) -> str:
         return f"{_show(name)}: input names must be strings (parameter names of {app.name})"
     guess = _suggest(name, names)
     hint = f'did you mean "{guess}"? ' if guess else ""
-    return (f"{json.dumps(name)}: unknown input; {hint}"
+    return (f"{quote(name)}: unknown input; {hint}"
             f"{app.name} takes: {', '.join(names) or 'no inputs'}")
 
 
 def _check_type(param: Parameter, value: Any) -> str:
-    example = json.dumps(str(value)) if isinstance(value, (int, float)) else "a string"
-    return (f"{json.dumps(param.name)}: must be a string, got {type(value).__name__} "
+    example = quote(str(value)) if isinstance(value, (int, float)) else "a string"
+    return (f"{quote(param.name)}: must be a string, got {type(value).__name__} "
             f"{_show(value)}; pass {example}")
 
 
@@ -142,4 +151,4 @@ def validate_inputs(
 def _missing(param: Parameter) -> str:
     what = {"options": f"one of: {', '.join(param.options)}", "url": "an http(s) URL"}.get(
         param.type, "a text value")
-    return f"{json.dumps(param.name)}: missing; it has no default, give {what}"
+    return f"{quote(param.name)}: missing; it has no default, give {what}"

@@ -10,6 +10,7 @@ import argparse
 import base64
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -105,8 +106,9 @@ def execute(
     out_dir.mkdir(parents=True, exist_ok=True)
     run = NotebookRun(source, out_dir / source.name)
     nb = nbformat.read(source, as_version=4)
-    workdir = out_dir / f"{source.stem}.files"
-    workdir.mkdir(exist_ok=True)
+    workdir = out_dir / f"{source.stem}.files"  # the kernel's cwd: saved outputs land here
+    shutil.rmtree(workdir, ignore_errors=True)  # each demo starts from nothing, like a clone
+    workdir.mkdir()
     client = NotebookClient(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
     )

@@ -102,6 +102,27 @@ def test_resolve_app_by_name_id_or_app(sandbox: Any) -> None:
     use(sandbox, body)
 
 
+def test_a_resolved_name_costs_no_request_the_second_time(sandbox: Any) -> None:
+    """`info APP` then `run APP`: the run sends the POST and nothing else."""
+    async def body(c: LaminaClient) -> None:
+        first = await c.resolve_app("Photo Stylizer")
+        before = sandbox.stats.snapshot()
+        assert await c.resolve_app("Photo Stylizer") is first
+        assert await c.resolve_app("  photo STYLIZER ") is first  # the same name, as typed
+        assert sandbox.stats.requests == before["requests"]
+        await c.run("Photo Stylizer", {"Upload": PHOTO})
+        assert sandbox.stats.requests - before["requests"] == 1
+        assert sandbox.stats.run_requests - before["run_requests"] == 1
+        with pytest.raises(AppNotFoundError):  # a miss is not cached: the app may appear later
+            await c.resolve_app("Photo Stylizr")
+        sent = sandbox.stats.requests
+        with pytest.raises(AppNotFoundError):
+            await c.resolve_app("Photo Stylizr")
+        assert sandbox.stats.requests > sent
+
+    use(sandbox, body)
+
+
 def test_unknown_name_lists_close_candidates(sandbox: Any) -> None:
     async def body(c: LaminaClient) -> None:
         with pytest.raises(AppNotFoundError) as info:

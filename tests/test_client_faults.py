@@ -19,6 +19,7 @@ from lamina_notebook.errors import (
     RateLimitError,
     ServerError,
     TransportError,
+    UnconfirmedRunError,
 )
 from lamina_notebook.models import App, Execution
 from lamina_notebook.sandbox import Sandbox
@@ -270,3 +271,68 @@ def test_thirty_runs_under_mixed_faults_create_no_duplicates(
 
 def test_transport_errors_are_lamina_errors() -> None:
     assert issubclass(TransportError, LaminaError)
+
+
+# -- an ambiguous run creation is journaled as "unconfirmed" before the error is raised ---------
+
+
+@pytest.mark.parametrize(("knob", "error_type"), [("error_rate", ServerError),
+                                                  ("drop_rate", TransportError),
+                                                  ("garbage_rate", InvalidResponseError)])
+def test_an_ambiguous_run_creation_is_journaled_unconfirmed_and_never_polled(
+        faulty: Sandbox, knob: str, error_type: type[LaminaError]) -> None:
+    async def main() -> LaminaError:
+        async with client_for(faulty) as c:
+            app = await stylizer(c)
+            faulty.configure(**{knob: 1.0})
+            sent = faulty.stats.requests
+            with pytest.raises(error_type) as info:
+                await c.run(app, {"Upload": PHOTO, "Style": "Ghibli"})
+            faulty.configure(**FAULTS_OFF)
+            assert faulty.stats.requests - sent == 1  # one POST, never resent
+            local_id = info.value.journal_id
+            assert local_id is not None and local_id in str(info.value)
+            assert "MAY have been created" in str(info.value)
+            entry = c.journal.get(local_id) if c.journal is not None else None
+            assert entry is not None and entry.is_unconfirmed and entry.status == "unconfirmed"
+            assert dict(entry.inputs) == {"Upload": PHOTO, "Style": "Ghibli"}
+            assert entry.app_name == "Photo Stylizer" and entry.base_url == faulty.base_url
+            assert [e.execution_id for e in c.history(limit=1)] == [local_id]
+            before = faulty.stats.requests
+            for look in (c.resume, c.get_execution):
+                with pytest.raises(UnconfirmedRunError) as refused:
+                    await look(local_id)
+                assert "local journal id" in str(refused.value)
+                assert "Photo Stylizer" in str(refused.value)
+                assert "Lamina app" in (refused.value.hint or "")
+            assert faulty.stats.requests == before  # nothing to ask the service about
+            return info.value
+
+    assert type(asyncio.run(main())) is error_type
+
+
+def test_a_refused_run_creation_is_not_journaled(faulty: Sandbox) -> None:
+    async def main() -> None:
+        async with client_for(faulty) as c:
+            private = await c.resolve_app("Acme Brand Kit")
+            with pytest.raises(LaminaError) as info:
+                await c.run(private, {"Prompt": "x"})
+            assert info.value.journal_id is None and "MAY have" not in str(info.value)
+            assert c.history() == []
+
+    asyncio.run(main())
+
+
+def test_without_a_journal_the_error_says_the_attempt_is_not_in_history(
+        faulty: Sandbox) -> None:
+    async def main() -> None:
+        async with client_for(faulty, journal=None) as c:
+            app = await stylizer(c)
+            faulty.configure(error_rate=1.0)
+            with pytest.raises(ServerError) as info:
+                await c.run(app, {"Upload": PHOTO})
+            assert info.value.journal_id is None
+            assert "not in %lamina history (there is no run journal)" in str(info.value)
+            assert "MAY have been created" in str(info.value)
+
+    asyncio.run(main())

@@ -345,3 +345,66 @@ def test_client_runs_are_journaled_without_the_key_and_resume_elsewhere(
     key = sandbox_env.api_key.encode()
     for f in tmp_path.iterdir():
         assert key not in f.read_bytes(), f"API key found in {f.name}"
+
+
+# -- unconfirmed starts (a run creation whose answer was lost) and the schema 1 -> 2 migration --
+
+V1_SCHEMA = """
+CREATE TABLE schema_version (version INTEGER NOT NULL);
+INSERT INTO schema_version VALUES (1);
+CREATE TABLE executions (
+    execution_id TEXT PRIMARY KEY, app_id TEXT, app_name TEXT,
+    inputs TEXT NOT NULL DEFAULT '{}', status TEXT NOT NULL, outputs TEXT NOT NULL DEFAULT '[]',
+    error TEXT, webhook_url TEXT, base_url TEXT, payload TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL, updated_at REAL NOT NULL, completed_at REAL
+);
+CREATE INDEX executions_created ON executions (created_at);
+CREATE INDEX executions_app ON executions (app_id);
+INSERT INTO executions (execution_id, app_id, app_name, inputs, status, created_at, updated_at,
+                        completed_at)
+VALUES ('old-run', 'id-x', 'X', '{"Prompt": "from v1"}', 'completed', 100.0, 160.0, 160.0);
+"""
+
+
+def test_an_unconfirmed_start_is_listed_and_rebuilds(journal: Journal) -> None:
+    start(journal, "e-confirmed")
+    local_id = journal.record_unconfirmed(
+        app_id="id-photo-stylizer", app_name="Photo Stylizer", inputs={"Style": "Ghibli"},
+        base_url="https://user:pw@app.uselamina.ai/?k=v",
+        error="Could not get an answer from the Lamina API (POST ...): ReadTimeout",
+        webhook_url="https://hooks.example/x")
+    assert local_id.startswith("unconfirmed-")
+    entries = journal.history()
+    assert [e.execution_id for e in entries] == [local_id, "e-confirmed"]
+    entry = entries[0]
+    assert entry.is_unconfirmed and not entries[1].is_unconfirmed
+    assert entry.status == "unconfirmed" and not entry.is_terminal
+    assert dict(entry.inputs) == {"Style": "Ghibli"} and "ReadTimeout" in (entry.error or "")
+    assert entry.base_url == "https://app.uselamina.ai/"  # no userinfo, no query
+    assert journal.history(app="photo stylizer")[0].execution_id == local_id
+    execution = entry.to_execution()
+    assert execution.execution_id == local_id and execution.status == "unconfirmed"
+    assert "ReadTimeout" in (execution.error_message or "")
+    assert execution.app_name == "Photo Stylizer" and execution.outputs == ()
+    assert journal.durations("id-photo-stylizer") == []
+    second = journal.record_unconfirmed(app_id=None, app_name=None, inputs={},
+                                        base_url=None, error="HTTP 503")
+    assert second != local_id and len(journal) == 3
+
+
+def test_a_schema_1_file_is_migrated_in_place(tmp_path: Path) -> None:
+    path = tmp_path / "v1.sqlite3"
+    with sqlite3.connect(path) as conn:
+        conn.executescript(V1_SCHEMA)
+    with Journal(path) as journal:
+        old = journal.get("old-run")
+        assert old is not None and not old.is_unconfirmed and old.duration == 60.0
+        assert dict(old.inputs) == {"Prompt": "from v1"}
+        local_id = journal.record_unconfirmed(app_id="id-x", app_name="X", inputs={},
+                                              base_url=None, error="HTTP 500")
+        assert [e.execution_id for e in journal.history()] == [local_id, "old-run"]
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]
+    assert SCHEMA_VERSION == 2
+    with Journal(path) as again:  # opening a migrated file again changes nothing
+        assert len(again) == 2 and again.get(local_id).is_unconfirmed  # type: ignore[union-attr]

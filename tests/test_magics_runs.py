@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import _thread
+import contextlib
 import json
 import os
 import subprocess
@@ -20,6 +21,7 @@ from IPython.utils.capture import capture_output
 
 from lamina_notebook.journal import Journal
 from lamina_notebook.results import Result, RunHandle
+from lamina_notebook.sandbox import Sandbox
 from lamina_notebook.session import get_session
 
 
@@ -83,6 +85,44 @@ def test_no_wait_returns_a_handle_that_finishes_on_its_own(shell: InteractiveShe
     result = handle.result(timeout=30)
     assert handle.done() and result.is_completed and result.media
     assert result._repr_mimebundle_()[0]["text/html"] == handle._repr_mimebundle_()[0]["text/html"]
+
+
+def test_config_changes_never_cut_off_a_run_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """%config of the same key or of a poll interval keeps the client; a change that needs a
+    new client (rate_limit) lets the old one finish its watch, then close once idle."""
+    import lamina_notebook.session as session_module
+
+    monkeypatch.setattr(session_module, "RETIRE_IDLE", 0.2)
+    # a slow app (3 s), so the run is surely still going while the settings change
+    with Sandbox(time_scale=0.02, rate_limit=0, durations={"Product Copywriter": 150}) as sb:
+        monkeypatch.setenv("LAMINA_API_KEY", sb.api_key)
+        monkeypatch.setenv("LAMINA_BASE_URL", sb.base_url)
+        with contextlib.contextmanager(loaded_shell)() as ip:
+            handle, _ = magic(ip, 'run "Product Copywriter" "Product=a slow kettle" --no-wait')
+            session = get_session()
+            first = session.client
+            ip.run_line_magic("config", f'LaminaMagics.api_key = "{sb.api_key}"')
+            ip.run_line_magic("config", "LaminaMagics.poll_interval = 2")
+            assert session.client is first and first.poll_interval == 2.0
+            ip.run_line_magic("config", "LaminaMagics.rate_limit = 80")
+            second = session.client
+            assert second is not first and second.budget is not first.budget
+            assert not handle.done() and not first.closed  # still watching on the old client
+            result = handle.result(timeout=60)
+            assert result.status == "completed" and len(result.texts) == 2
+            _wait_for(lambda: first.closed)  # idle now, so the replaced client closes
+            assert not second.closed
+            value, _ = magic(ip, 'run "Text to Image" Prompt=after')  # the new client works
+            assert value.is_completed
+
+
+def _wait_for(condition: Any, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition never became true"
+        time.sleep(0.05)
 
 
 def test_a_failed_run_renders_the_failure_without_a_traceback(

@@ -228,6 +228,28 @@ def test_extra_apps_durations_and_extra_keys() -> None:
         assert sb.stats.run_creations_by_app[sb.app_id("Sticker Maker")] == 1
 
 
+def test_a_revoked_key_gets_401_saying_so_until_it_is_added_again() -> None:
+    with Sandbox(time_scale=0.01, rate_limit=0, extra_keys=["lma_second"]) as sb, \
+            httpx.Client(base_url=sb.base_url + "/api", headers={"x-api-key": "lma_second"},
+                         trust_env=False) as c:
+        assert c.get("/apps").status_code == 200
+        sb.revoke_key("lma_second")
+        refused = c.get("/apps")
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "AUTH_INVALID_KEY"
+        assert "revoked" in refused.json()["error"]
+        other = c.get("/apps", headers={"x-api-key": sb.api_key})
+        assert other.status_code == 200  # only that key is affected
+        unknown = c.get("/apps", headers={"x-api-key": "lma_never_issued"})
+        assert unknown.status_code == 401 and "revoked" not in unknown.json()["error"]
+        sb.add_key("lma_second")
+        assert c.get("/apps").status_code == 200
+        sb.add_key("lma_third")  # a brand-new key works at once
+        assert c.get("/apps", headers={"x-api-key": "lma_third"}).status_code == 200
+        with pytest.raises(ValueError, match="non-empty"):
+            sb.revoke_key("")
+
+
 def test_stats_count_requests_and_run_creations(sandbox: Any) -> None:
     with api(sandbox) as c:
         before = sandbox.stats.run_creations

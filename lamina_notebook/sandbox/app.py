@@ -64,6 +64,7 @@ class Context:
     files_dir: Path
     keys: set[str]
     port: int = 0
+    revoked: set[str] = field(default_factory=set)  # keys revoked at run time (Sandbox.revoke_key)
     blobs: dict[str, bytes] = field(default_factory=dict)
     samples: dict[str, bytes] = field(default_factory=dict)
     locks: dict[str, asyncio.Lock] = field(default_factory=dict)

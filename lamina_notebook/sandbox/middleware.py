@@ -108,6 +108,9 @@ class SandboxMiddleware:
             return ApiError(401, "AUTH_MISSING_KEY", "Missing API key. Send it in the x-api-key "
                             "header (or Authorization: Bearer); the sandbox's key is printed "
                             "when it starts.")
+        if key in self.ctx.revoked:
+            return ApiError(401, "AUTH_INVALID_KEY", "This API key was revoked. Create a new key "
+                            "in the Lamina app's workspace settings and use that one.")
         if key not in self.ctx.keys:
             return ApiError(401, "AUTH_INVALID_KEY", "Invalid API key. Check LAMINA_API_KEY; for "
                             "the sandbox use the key it printed when it started.")

@@ -60,6 +60,7 @@ class Sandbox:
         self._apps = build_catalog(extra_apps, durations)
         self._seed = seed
         self._keys = {api_key, *extra_keys}
+        self._revoked: set[str] = set()
         self._server: uvicorn.Server | None = None
         self._thread: threading.Thread | None = None
         self._files: Path | None = None
@@ -120,6 +121,19 @@ class Sandbox:
         for name, value in knobs.items():
             setattr(self.settings, name, value)
 
+    def revoke_key(self, key: str) -> None:
+        """Revoke ``key`` as a workspace admin would: from now on every request sent with it
+        gets 401 ``AUTH_INVALID_KEY`` saying the key was revoked (the sandbox's own key too)."""
+        _check_key(key)
+        self._keys.discard(key)
+        self._revoked.add(key)
+
+    def add_key(self, key: str) -> None:
+        """Accept ``key`` from now on (also one revoked earlier)."""
+        _check_key(key)
+        self._revoked.discard(key)
+        self._keys.add(key)
+
     def reset_stats(self) -> None:
         self.stats.reset()
 
@@ -175,7 +189,8 @@ class Sandbox:
         return Context(settings=self.settings, stats=self.stats, apps=self._apps, store=store,
                        signer=self._signer,
                        deliverer=Deliverer(self._signer, self.settings, self.stats),
-                       files_dir=self._files, keys=self._keys, port=self._port)
+                       files_dir=self._files, keys=self._keys, port=self._port,
+                       revoked=self._revoked)
 
     def _wait_ready(self, sock: socket.socket, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
@@ -219,3 +234,8 @@ class Sandbox:
     def __repr__(self) -> str:
         state = f"{self.base_url}" if self._server is not None else "stopped"
         return f"<Sandbox {state} apps={len(self._apps)}>"
+
+
+def _check_key(key: str) -> None:
+    if not isinstance(key, str) or not key:
+        raise ValueError(f"an API key must be a non-empty string, got {key!r}")

@@ -45,6 +45,20 @@ IMAGES_LOADED = """([el, n]) => {
     return imgs.length >= n && imgs.every(i => i.complete && i.naturalWidth > 0);
 }"""
 
+# Images cut off by a container that does not scroll (overflow hidden/clip): no user sees them.
+HIDDEN_IMAGES = """(root) => [...root.querySelectorAll('img')].filter(img => {
+    const r = img.getBoundingClientRect();
+    const x = r.left + r.width / 2;
+    for (let el = img.parentElement; el && el !== document.body; el = el.parentElement) {
+        const overflow = getComputedStyle(el).overflowX;
+        const box = el.getBoundingClientRect();
+        if ((overflow === 'hidden' || overflow === 'clip') && (x < box.left || x > box.right)) {
+            return true;
+        }
+    }
+    return false;
+}).map(img => img.closest('.widget-gridbox > *').innerText.split('\\n')[0])"""
+
 
 @pytest.fixture(scope="module")
 def browser_sandbox() -> Iterator[Any]:
@@ -135,7 +149,9 @@ def test_widget_notebook_run_progress_image_video_and_sweep(
     ui.page.wait_for_function(IMAGES_LOADED, arg=[grid.element_handle(), 6], timeout=90_000)
     assert browser_sandbox.stats.run_creations == before + 6, "one run per Style label"
     grid.scroll_into_view_if_needed()
-    ui.screenshot("02-widget-sweep-grid", app)
+    hidden = ui.eval(HIDDEN_IMAGES, grid.element_handle())
+    assert not hidden, f"sweep results a user cannot see (clipped or covered): {hidden}"
+    ui.screenshot("02-widget-sweep-grid", grid)
     ui.screenshot("02-widget-page")
     ui.assert_no_console_errors()
 
