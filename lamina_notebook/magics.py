@@ -233,11 +233,23 @@ def _key_line(magics: LaminaMagics) -> str | None:
     """What loading says: one line when there is no key; nothing when there is one."""
     if os.environ.get("LAMINA_SANDBOX_URL") and magics.session.sandbox is None:
         return None
+    if _cell_chooses_backend(magics.shell):
+        return None
     try:
         source = magics.session.key_source()
     except LaminaError:
         source = None
     return None if source else _NO_KEY_LINE
+
+
+def _cell_chooses_backend(shell: Any) -> bool:
+    """True when the cell loading the extension goes on to log in or start the sandbox, so
+    the how-to-log-in hint would only contradict the next line's output."""
+    try:
+        cell = shell.history_manager.input_hist_raw[-1]
+    except (AttributeError, IndexError):
+        return False
+    return any(f"%lamina {sub}" in cell for sub in ("sandbox", "login"))
 
 
 def load_ipython_extension(ipython: Any) -> None:

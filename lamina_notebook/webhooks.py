@@ -290,6 +290,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's default listen backlog of 5 stalls a burst of deliveries (a sweep's runs
+    # finishing together) behind 1 s SYN retries; 128 absorbs it.
+    request_queue_size = 128
     receiver: WebhookReceiver
 
 

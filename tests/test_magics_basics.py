@@ -286,3 +286,19 @@ def test_completion_fetches_the_app_list_in_the_background(shell: InteractiveShe
     while not session.cached_apps() and time.monotonic() < deadline:
         time.sleep(0.02)
     assert '"Photo Stylizer"' in _complete(shell, "%lamina info Pho")
+
+
+def test_loading_in_a_cell_that_picks_the_backend_skips_the_hint() -> None:
+    ip = InteractiveShell.instance()
+    reset_session()
+    with capture_output() as cap:
+        ip.run_cell("%load_ext lamina_notebook\n%lamina sandbox --if-no-key --time-scale 0.02",
+                    store_history=True)
+    try:
+        assert "No Lamina API key" not in cap.stdout
+        assert "simulated" in cap.stdout
+    finally:
+        with capture_output():
+            ip.run_line_magic("lamina", "sandbox --stop")
+            ip.extension_manager.unload_extension("lamina_notebook")
+        reset_session()

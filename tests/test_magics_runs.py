@@ -125,6 +125,30 @@ def _wait_for(condition: Any, limit: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def test_an_unconfirmed_start_shows_in_history_and_resume_explains_it(
+    shell: InteractiveShell, sandbox_env: Any,
+) -> None:
+    magic(shell, 'info "Text to Image"')
+    sandbox_env.configure(error_rate=1.0)  # a 5xx: the run MAY have been created
+    try:
+        value, cap = magic(shell, 'run "Text to Image" "Prompt=lost answer"')
+    finally:
+        sandbox_env.configure(error_rate=0.0)
+    shown = texts(cap)
+    assert value is None and "MAY have been created" in shown and "Traceback" not in shown
+    [entry] = journal_rows()
+    assert entry.status == "unconfirmed" and entry.execution_id in shown
+    _, hist = magic(shell, "history")
+    for mime in ("text/plain", "text/html"):
+        table = texts(hist, mime)
+        assert entry.execution_id in table and "unconfirmed" in table
+        assert "MAY exist" in table and "Lamina app" in table
+    _, cap = magic(shell, f"resume {entry.execution_id}")
+    shown = texts(cap)
+    assert "UnconfirmedRunError" in shown and "not one the Lamina service knows" in shown
+    assert "Lamina app" in shown and "Traceback" not in shown
+
+
 def test_a_failed_run_renders_the_failure_without_a_traceback(
     shell: InteractiveShell, sandbox_env: Any,
 ) -> None:

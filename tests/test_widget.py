@@ -19,7 +19,7 @@ from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
 from lamina_notebook._gallery import MAX_COMM_BYTES, media_values, walk
-from lamina_notebook.errors import InputValidationError
+from lamina_notebook.errors import InputValidationError, LaminaError
 from lamina_notebook.models import App
 from lamina_notebook.sandbox import Sandbox
 from lamina_notebook.session import Session, Settings, reset_session
@@ -350,6 +350,27 @@ def test_history_pick_of_an_unfinished_run_watches_it_to_the_end(wsb: Sandbox) -
         assert later.client.history()[0].status == "completed"
     finally:
         later.close()
+
+
+def test_history_pick_of_an_unconfirmed_start_explains_it_and_asks_nothing(
+        session: Session, wsb: Sandbox) -> None:
+    w = stylizer(session, wsb, Style="Comic")
+    wsb.configure(drop_rate=1.0)  # the POST arrives, its answer is lost
+    try:
+        w._run_button.click()
+        with pytest.raises(LaminaError) as info:
+            w._runs[-1].created.result(timeout=30)
+    finally:
+        wsb.configure(drop_rate=0.0)
+    local_id = info.value.journal_id
+    assert local_id and local_id in w._status.value and "MAY have been created" in w._status.value
+    w._history.refresh()
+    sent = wsb.stats.requests
+    w._history.select.value = local_id
+    note = w._history.note.value
+    assert "Unconfirmed" in note and "Lamina app" in note and "watching" not in note
+    assert w.value["Style"] == "Comic" and len(w._runs) == 1  # restored, not adopted
+    assert wsb.stats.requests == sent  # the local id is never sent to the service
 
 
 async def _await(w: LaminaApp) -> list[Any]:
