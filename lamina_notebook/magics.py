@@ -10,7 +10,7 @@ import contextlib
 import os
 import sys
 from collections.abc import Iterator, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from IPython.core.magic import (
     Magics,
@@ -23,10 +23,15 @@ from IPython.utils.text import DollarFormatter
 from traitlets import Bool, Float, Int, Unicode, observe, validate
 from traitlets.config import Configurable
 
-from . import command, render
-from ._magic_commands import Commands
 from .errors import LaminaError
 from .session import Session, get_session, reset_session
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ._magic_commands import Commands
+
+# The parser (command), the renderer (render) and the subcommands (_magic_commands, which pull
+# in the client, httpx and the results code) are imported on the first %lamina call, not at
+# %load_ext: loading the extension must cost little more than importing ipywidgets.
 
 __all__ = ["LaminaMagics", "load_ipython_extension", "unload_ipython_extension"]
 
@@ -95,8 +100,17 @@ class LaminaMagics(Magics, Configurable):
         # Set before Configurable.__init__: loading config fires the observers below.
         self.session = session or get_session()
         super().__init__(shell=shell, **kwargs)
-        self.commands = Commands(self)
+        self._commands: Commands | None = None
         self._push_settings()
+
+    @property
+    def commands(self) -> Commands:
+        """The subcommands, built (and their heavy modules imported) on first use."""
+        if self._commands is None:
+            from ._magic_commands import Commands
+
+            self._commands = Commands(self)
+        return self._commands
 
     # -- traits -> session ----------------------------------------------------------------
     @validate("poll_interval")
@@ -148,6 +162,8 @@ class LaminaMagics(Magics, Configurable):
     @line_cell_magic
     def lamina(self, line: str, cell: str | None = None, local_ns: Any = None) -> Any:
         """Run Lamina AI apps. ``%lamina help`` lists subcommands; ``%lamina SUB --help``."""
+        from . import command
+
         self.scrub_config()
         namespace = {**self.shell.user_ns, **(local_ns or {})}
         formatter = DollarFormatter()
@@ -171,6 +187,8 @@ class LaminaMagics(Magics, Configurable):
 
     def show_error(self, exc: BaseException) -> None:
         """One readable message with the fix; no traceback."""
+        from . import render
+
         self.show({"text/plain": render.error_text(exc), "text/html": render.error_html(exc)})
 
     def show(self, data: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
@@ -214,6 +232,8 @@ def _completer(magics: LaminaMagics) -> Any:
 
     @completion_matcher(identifier="lamina", priority=100, api_version=2)
     def lamina_matcher(context: Any) -> dict[str, Any]:
+        from . import command
+
         text = context.text_until_cursor.lstrip()
         if not text.startswith(("%lamina ", "%%lamina ")):
             return {"completions": [], "suppress": False}

@@ -23,6 +23,7 @@ from ._outputs import (
 )
 from ._styles import STYLE_TAG
 from ._tables import (
+    UNCONFIRMED_NOTE,
     GridCell,
     app_info_html,
     app_info_text,
@@ -38,6 +39,7 @@ from .models import Execution, Output
 __all__ = [
     "MAX_EMBED_BYTES",
     "MAX_TEXT_CHARS",
+    "UNCONFIRMED_NOTE",
     "GridCell",
     "Media",
     "app_info_html",

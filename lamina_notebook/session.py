@@ -194,8 +194,13 @@ class Session:
         """Where the API key comes from (never the key itself); None when there is none."""
         if self.settings.api_key:
             return self.key_origin or "LaminaMagics.api_key"
+        # Resolved from the environment / ~/.lamina/config.json, not by building a client:
+        # %load_ext asks this, and a client costs httpx, the loop thread and the journal.
+        from .config import resolve_credentials
+
+        s = self.settings
         try:
-            return self.client.key_source
+            return resolve_credentials(None, s.base_url, api_prefix=s.api_prefix).key_source
         except Exception:  # a broken config file must not break doctor/the load message
             return None
 

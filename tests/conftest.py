@@ -35,6 +35,21 @@ def isolated_home(
     return home
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _ipython_history_in_memory(tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Create the InteractiveShell singleton with in-memory history: the per-test HOME it would
+    otherwise write to is gone by interpreter exit, and IPython's atexit hook would complain."""
+    from IPython.core.interactiveshell import InteractiveShell
+    from traitlets.config import Config
+
+    if not InteractiveShell.initialized():
+        config = Config()
+        config.HistoryManager.hist_file = ":memory:"
+        with pytest.MonkeyPatch.context() as mp:  # its profile dir must not land in the real HOME
+            mp.setenv("IPYTHONDIR", str(tmp_path_factory.mktemp("ipython")))
+            InteractiveShell.instance(config=config)
+
+
 @pytest.fixture(scope="session")
 def sandbox() -> Iterator[object]:
     """One sandbox for the session: fast clock, no rate limit (tests needing one make their own)."""

@@ -451,6 +451,20 @@ def test_history_tables_with_thumbnails() -> None:
     assert "No executions" in render.history_text([])
 
 
+def test_history_marks_unconfirmed_starts_with_what_to_do() -> None:
+    lost = _entry("unconfirmed-1234", status="unconfirmed", outputs=(), completed_at=None,
+                  error="HTTP 503", confirmed=False)
+    html = render.history_html([lost, _entry("exec-ok")])
+    audit(html)
+    text = text_of(html)
+    assert "unconfirmed-1234" in text and "MAY exist" in text and "Lamina app" in text
+    assert "lamina-s-queued" in html  # a warning colour, not the failure one
+    plain = render.history_text([lost])
+    assert "unconfirmed" in plain.splitlines()[2] and plain.endswith(render.UNCONFIRMED_NOTE)
+    ok = render.history_text([_entry("exec-ok")])
+    assert "MAY exist" not in ok and "MAY exist" not in render.history_html([_entry("e")])
+
+
 def test_comparison_grid_keeps_sweep_order_and_labels() -> None:
     done = image_execution()
     failed = Execution.from_json({"executionId": "f", "status": "failed", "outputs": [],
