@@ -118,7 +118,7 @@ def test_magics_and_widget_session_never_show_the_key(
         shown += [_everything_shown(cap), repr(value)]
     handle = ip.user_ns["h"]
     result = handle.result(timeout=60)
-    # Setting the key rebuilds the client, so it comes after the --no-wait run has ended.
+    # The write-only trait, set through %config like a user would (same key: the client is kept).
     ip.run_line_magic("config", f'LaminaMagics.api_key = "{CANARY}"')  # the write-only trait
     for line in ("config LaminaMagics", "config LaminaMagics.api_key"):
         _, cap = magic_any(ip, line)
