@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import re
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -24,8 +26,9 @@ APP = "Text to Image"
 
 
 @contextlib.contextmanager
-def sandbox_process(env: dict[str, str], time_scale: float) -> Iterator[tuple[str, str]]:
-    """Run the sandbox CLI on a free port; yields (base URL, key); stops it by its own pid."""
+def sandbox_process(env: dict[str, str],
+                    time_scale: float) -> Iterator[tuple[str, str, int]]:
+    """Run the sandbox CLI on a free port; yields (base URL, key, pid); stops it by its pid."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "lamina_notebook.sandbox", "--port", "0", "--rate-limit", "0",
          "--time-scale", str(time_scale)],
@@ -42,7 +45,7 @@ def sandbox_process(env: dict[str, str], time_scale: float) -> Iterator[tuple[st
                 break
         if not (url and key):
             raise RuntimeError("the sandbox process did not print its URL and key")
-        yield url, key
+        yield url, key, proc.pid
     finally:
         proc.terminate()
         try:
@@ -86,12 +89,37 @@ async def _load(base: str, key: str, runs: int, gets: int, concurrency: int) -> 
             "healthz": [t for t, _ in health], "in_flight_at_end": in_flight}
 
 
+def cpu_seconds(pid: int) -> float | None:
+    """User + system CPU seconds of process ``pid`` so far (Linux /proc; None elsewhere)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _server_note(cpu0: float | None, cpu1: float | None, elapsed: float, requests: int,
+                 found: dict[str, Any]) -> str:
+    """Where the time goes: the sandbox's own CPU per request, and status vs /healthz."""
+    ratio = median(found["status"]) / median(found["healthz"])
+    vs = f"status p50 is {ratio:.2f}x the /healthz p50"
+    if cpu0 is None or cpu1 is None:
+        return f"{vs}; sandbox CPU time not available on this platform"
+    busy = (cpu1 - cpu0) / elapsed
+    who = ("so the sandbox mostly waits and the latency is queueing in the load generator"
+           if busy < 0.6 else "so the sandbox process itself is near saturation")
+    return (f"{vs}; the sandbox process used {cpu1 - cpu0:.1f} s of CPU in {elapsed:.1f} s "
+            f"({(cpu1 - cpu0) / requests * 1000:.1f} ms per request, {busy:.0%} of one core), "
+            f"{who}")
+
+
 def run(quick: bool = False) -> Figure:
     runs, gets, concurrency = (20, 100, 10) if quick else (200, 2000, 50)
-    with isolated_home() as env, sandbox_process(env, time_scale=20.0) as (base, key):
-        t = time.perf_counter()
+    with isolated_home() as env, sandbox_process(env, time_scale=20.0) as (base, key, pid):
+        t, cpu0 = time.perf_counter(), cpu_seconds(pid)
         found = asyncio.run(_load(base, key, runs, gets, concurrency))
-        elapsed = time.perf_counter() - t
+        elapsed, cpu1 = time.perf_counter() - t, cpu_seconds(pid)
+    server = _server_note(cpu0, cpu1, elapsed, runs + 2 * gets + 1, found)
     rows = [[name, len(found[k]), ms(median(found[k])), ms(percentile(found[k], 99)),
              f"{len(found[k]) / sum(found[k]) * concurrency:.0f}/s"]
             for name, k in ((f"POST run ({runs} executions)", "post"),
@@ -106,6 +134,7 @@ def run(quick: bool = False) -> Figure:
         notes=[f"{found['in_flight_at_end']}/{runs} executions were still queued/running at the "
                f"last status round; total {elapsed:.1f} s; sandbox in its own process, "
                "load from one asyncio httpx client (its own overhead is in every latency, "
-               "as /healthz shows)"],
-        data={"runs": runs, "gets": gets, "concurrency": concurrency, **found},
+               "as /healthz shows)", server],
+        data={"runs": runs, "gets": gets, "concurrency": concurrency, **found,
+              "server_cpu_seconds": None if cpu0 is None or cpu1 is None else cpu1 - cpu0},
     )

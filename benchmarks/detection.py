@@ -26,11 +26,25 @@ CONCURRENT = 2
 APPS = 16
 
 
+#: The sandbox queues a run for ``min(2, max(0.5, 0.15 * duration))`` before running it for
+#: ``duration`` (sandbox/state.py), so a run ends QUEUE_FACTOR x its app's duration after
+#: creation while that share stays inside the clamp (durations 3.3 s .. 13.3 s).
+QUEUE_FACTOR = 1.15
+
+
 def _apps(n: int) -> list[dict[str, Any]]:
-    """``n`` text apps whose durations cover one poll interval evenly (6 s .. 9 s)."""
-    return [{"name": f"Bench Detect {i}", "duration": 6.0 + DEFAULT_INTERVAL * i / n,
+    """``n`` text apps whose runs END at evenly spread phases of one poll interval.
+
+    Completion (queue + run) times are 7 s + (i + 0.5)/n intervals: midpoints of n equal
+    slices, so a perfect poller's median delay is exactly half the interval. (Spreading the
+    durations alone, as this did before, spread the completions over 1.15 intervals and put
+    more of them early in the poll cycle: the median alone was then 0.59x, not 0.5x.)
+    """
+    ends = [7.0 + DEFAULT_INTERVAL * (i + 0.5) / n for i in range(n)]
+    return [{"name": f"Bench Detect {i}", "duration": end / QUEUE_FACTOR,
              "parameters": [{"name": "Prompt", "type": "text"}],
-             "outputs": [{"label": "Text", "type": "text", "text": "done"}]} for i in range(n)]
+             "outputs": [{"label": "Text", "type": "text", "text": "done"}]}
+            for i, end in enumerate(ends)]
 
 
 async def _delays(n: int, scale: float, interval: float | None, webhooks: bool,
@@ -75,6 +89,8 @@ async def _delays(n: int, scale: float, interval: float | None, webhooks: bool,
 
                 await client.wait(execution, interval=every, on_update=seen)
                 done = sb.completed_at(execution.execution_id)
+                if done is None:
+                    raise RuntimeError(f"the sandbox lost execution {execution.execution_id}")
                 return known[0] - done
 
             slots = asyncio.Semaphore(CONCURRENT)
@@ -123,9 +139,9 @@ def run(quick: bool = False) -> Figure:
         notes=[f"polling rows in service seconds (clock compressed {1 / scale:.0f}x); the "
                "webhook row is real loopback time (sandbox signs and POSTs, receiver verifies, "
                "client's loop is told)",
-               "run durations spread evenly over one poll interval so completions hit every "
-               f"phase of the poll schedule; {CONCURRENT} runs in flight at a time under the "
-               "100/min limit (so the budget never stretches the interval)",
+               "completion times (queue + run) spread evenly over one poll interval, so they "
+               f"hit every phase of the poll schedule; {CONCURRENT} runs in flight at a time "
+               "under the 100/min limit (so the budget never stretches the interval)",
                "journal history: the first poll goes at the app's median past duration; the "
                "sandbox's durations are exact, so this row is a best case"],
         data={"runs": n, "scale": scale, "poll_median_over_interval": poll_ratio,

@@ -104,14 +104,16 @@ class ProgressRow:
             self._finish(execution, parts)
             return
         parts.append(f"ETA ~{fmt_duration(eta)}" if eta is not None else "ETA unknown")
-        self.bar.value = max(0.02, execution.fraction_done)
-        self.bar.bar_style = _BAR_STYLE.get(execution.status, "info")
+        with self.bar.hold_sync():  # value and style in one comm message, not two
+            self.bar.value = max(0.02, execution.fraction_done)
+            self.bar.bar_style = _BAR_STYLE.get(execution.status, "info")
         self.label.value = " · ".join(parts)
 
     def _finish(self, execution: Execution, parts: list[str]) -> None:
         self.finished = True
-        self.bar.value = 1.0
-        self.bar.bar_style = "success" if execution.is_completed else "danger"
+        with self.bar.hold_sync():
+            self.bar.value = 1.0
+            self.bar.bar_style = "success" if execution.is_completed else "danger"
         if execution.is_failed and execution.error_message:
             parts.append(shorten(execution.error_message, 120))
         self.label.value = " · ".join(parts)
@@ -167,29 +169,40 @@ def _caption(output: Output, diff: Mapping[str, str]) -> W.HTML:
 
 
 def output_tile(output: Output, thumb: Media | None, video: bytes | None,
-                diff: Mapping[str, str]) -> W.VBox:
+                diff: Mapping[str, str], *, fluid: bool = False) -> W.VBox:
     """One gallery tile: thumbnail + full-size link, video player, text, or failure.
 
     ``thumb`` is a downscaled image (a video's poster frame for videos); ``video`` holds a
     small video's bytes (at most ``VIDEO_WIDGET_MAX_BYTES``), else the player streams the URL.
+    A ``fluid`` tile fills its container (a grid cell of a sweep) and scales its media down
+    to fit; otherwise it is ``THUMB_PX`` wide, for the wrapping row of a run card.
     """
     parts: list[W.Widget] = [_caption(output, diff)]
     kind = output.kind if output.is_completed else "none"
     if kind == "image" and thumb is not None and len(thumb[0]) <= MAX_COMM_BYTES:
-        parts.append(W.Image(value=thumb[0], format=_fmt(thumb[1]),
-                             layout=W.Layout(max_width=f"{THUMB_PX}px")))
+        parts.append(W.Image(value=thumb[0], format=_fmt(thumb[1]), layout=_media_layout(fluid)))
         parts.append(W.HTML(link(output.value, "full size ↗")))
     elif kind == "video" and video is not None and len(video) <= VIDEO_WIDGET_MAX_BYTES:
         parts.append(W.Video(value=video, format=_video_fmt(output), autoplay=False, loop=False,
-                             controls=True, layout=W.Layout(max_width=f"{THUMB_PX}px")))
+                             controls=True, layout=_media_layout(fluid)))
         parts.append(W.HTML(link(output.value, "open video ↗")))
     else:
         # Failures, text, big videos (streamed from a safe URL), images without a thumbnail.
         small = thumb if thumb is not None and len(thumb[0]) <= MAX_COMM_BYTES else None
         parts.append(W.HTML(STYLE_TAG + output_html(output, small)))
-    tile = W.VBox(parts, layout=W.Layout(width=f"{THUMB_PX + 20}px", margin="0 8px 8px 0"))
+    size = (W.Layout(width="100%", min_width="0", max_width="100%") if fluid
+            else W.Layout(width=f"{THUMB_PX + 20}px", max_width="100%", margin="0 8px 8px 0"))
+    tile = W.VBox(parts, layout=size)
     tile.add_class("lamina-tile")
     return tile
+
+
+def _media_layout(fluid: bool) -> W.Layout:
+    # object-fit keeps the aspect ratio when the cell is narrower than the thumbnail.
+    if fluid:
+        return W.Layout(width="100%", max_width=f"{THUMB_PX}px", height="auto",
+                        object_fit="contain")
+    return W.Layout(max_width=f"{THUMB_PX}px")
 
 
 def _fmt(mime: str) -> str:
@@ -222,8 +235,8 @@ class RunCard:
         if execution.is_failed:
             reason = f" · {shorten(execution.error_message or 'no reason given', 200)}"
         self.head.value = (
-            f"<b>{esc(execution.app_name or '')}</b> "
-            f'<span style="{status_style}">{esc(execution.status)}{esc(reason)}</span> '
+            f"<b>{esc(execution.app_name or '')}</b> · "
+            f'<span style="{status_style}">{esc(execution.status)}{esc(reason)}</span> · '
             f'<code style="{_MUTED}">{esc(execution.execution_id)}</code>{esc(when)}'
         )
         self.tiles.children = [

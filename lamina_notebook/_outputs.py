@@ -10,7 +10,20 @@ from ._html import MAX_EMBED_BYTES, data_uri, esc, link, safe_url, shorten
 from ._styles import status_class
 from .models import Execution, Output
 
-__all__ = ["MAX_TEXT_CHARS", "Media", "bar_html", "header_html", "message_html", "output_html"]
+__all__ = [
+    "MAX_TEXT_CHARS",
+    "SEP",
+    "Media",
+    "bar_html",
+    "header_html",
+    "message_html",
+    "output_html",
+]
+
+#: Separator between the parts of a heading line. The stylesheet hides it (the flex gap and the
+#: badge separate them there); where a sanitizer dropped the <style> it keeps the words apart.
+SEP = '<span class="lamina-sep"> · </span>'
+
 
 #: ``(bytes, mime)`` of an image already downscaled by ``files.thumbnail``; for a video
 #: output it is the poster frame.
@@ -20,38 +33,43 @@ Media = tuple[bytes, str]
 MAX_TEXT_CHARS = 20_000
 
 
-def output_html(output: Output, media: Media | None = None) -> str:
-    """One output as a ``<figure>``: image, video with poster, text, link, placeholder or error."""
+def output_html(output: Output, media: Media | None = None, *, alt: str | None = None) -> str:
+    """One output as a ``<figure>``: image, video with poster, text, link, placeholder or error.
+
+    ``alt`` describes an image for readers who cannot see it (default: the output's label).
+    """
     label = esc(output.label)
     if output.is_failed:
-        body = message_html("Output failed", [output.error or output.status], None)
-        return f'<figure class="lamina-out">{body}<figcaption>{label}</figcaption></figure>'
+        return _figure(message_html("Output failed", [output.error or output.status], None), label)
     if not output.is_completed:
-        return (
-            f'<figure class="lamina-out"><div class="lamina-pending">{esc(output.status)}…</div>'
-            f"<figcaption>{label}</figcaption></figure>"
-        )
+        return _figure(f'<div class="lamina-pending">{esc(output.status)}…</div>', label)
     kind = output.kind
+    alt_text = esc(alt) if alt else label
     if kind == "image":
-        return _image_html(output, media, label)
+        return _image_html(output, media, label, alt_text)
     if kind in ("video", "audio"):
-        return _media_player_html(output, media, label, kind)
+        return _media_player_html(output, media, label, kind, alt_text)
     if kind == "text":
         return _text_html(output, label)
     if kind == "url":
-        inner = link(output.value, esc(shorten(output.value, 200)))
-        return f'<figure class="lamina-out lamina-wide">{inner}<figcaption>{label}</figcaption>'\
-            "</figure>"
-    return f'<figure class="lamina-out"><div class="lamina-muted">(empty)</div>'\
-        f"<figcaption>{label}</figcaption></figure>"
+        return _figure(link(output.value, esc(shorten(output.value, 200))), label, wide=True)
+    return _figure('<div class="lamina-muted">(empty)</div>', label)
+
+
+def _figure(body: str, caption: str, *, wide: bool = False) -> str:
+    # Inline margin: browsers indent a bare <figure> by 40 px, and sanitizers drop <style>.
+    cls = "lamina-out lamina-wide" if wide else "lamina-out"
+    return (f'<figure class="{cls}" style="margin:0">{body}'
+            f"<figcaption>{caption}</figcaption></figure>")
 
 
 def header_html(execution: Execution, title: str | None) -> str:
+    """Title, status and execution id; `` · `` separators keep them apart without the CSS."""
     name = title or execution.app_name or execution.app_id or "Lamina execution"
     return (
-        f'<div class="lamina-head"><span class="lamina-title">{esc(name)}</span>'
+        f'<div class="lamina-head"><strong class="lamina-title">{esc(name)}</strong>{SEP}'
         f'<span class="lamina-badge {status_class(execution.status)}">'
-        f"{esc(execution.status)}</span>"
+        f"{esc(execution.status)}</span>{SEP}"
         f'<span class="lamina-id" title="execution id">{esc(execution.execution_id)}</span></div>'
     )
 
@@ -76,23 +94,24 @@ def _img_tag(src: str, alt: str) -> str:
     return f'<img src="{esc(src)}" alt="{alt}" style="max-width:100%;height:auto">'
 
 
-def _image_html(output: Output, media: Media | None, label: str) -> str:
+def _image_html(output: Output, media: Media | None, label: str, alt: str) -> str:
     embedded = data_uri(*media) if media else None
     src = embedded or safe_url(output.value)
     if src and not embedded and src.startswith("data:") and len(src) > MAX_EMBED_BYTES * 4 // 3:
         src = None  # an inline image from the service is embedded only if thumbnail-sized
     if src:
-        picture = link(output.value, _img_tag(src, label)) if safe_url(output.value) else \
-            _img_tag(src, label)
+        picture = link(output.value, _img_tag(src, alt)) if safe_url(output.value) else \
+            _img_tag(src, alt)
         full = link(output.value, "full size ↗") if safe_url(output.value) else ""
     else:
         picture = link(output.value, esc(shorten(output.value, 200)))
         full = ""
-    caption = label + (f" · {full}" if full else "")
-    return f'<figure class="lamina-out">{picture}<figcaption>{caption}</figcaption></figure>'
+    return _figure(picture, label + (f" · {full}" if full else ""))
 
 
-def _media_player_html(output: Output, media: Media | None, label: str, kind: str) -> str:
+def _media_player_html(
+    output: Output, media: Media | None, label: str, kind: str, alt: str
+) -> str:
     """``<video>``/``<audio>`` with the poster also as fallback content.
 
     GitHub strips ``<video>`` but keeps its children, so the poster image and the link
@@ -104,10 +123,9 @@ def _media_player_html(output: Output, media: Media | None, label: str, kind: st
     poster = data_uri(*media) if media else None
     open_link = link(output.value, f"open {kind} ↗")
     if not url:
-        still = _img_tag(poster, label) if poster else ""
-        return f'<figure class="lamina-out">{still}<figcaption>{label} · {open_link}'\
-            "</figcaption></figure>"
-    fallback = (_img_tag(poster, label) if poster else "") + open_link
+        still = _img_tag(poster, alt) if poster else ""
+        return _figure(still, f"{label} · {open_link}")
+    fallback = (_img_tag(poster, alt) if poster else "") + open_link
     if kind == "audio":
         player = f'<audio controls preload="metadata" src="{esc(url)}">{fallback}</audio>'
     else:
@@ -116,8 +134,7 @@ def _media_player_html(output: Output, media: Media | None, label: str, kind: st
             f'<video controls preload="metadata" src="{esc(url)}"{poster_attr} '
             f'style="max-width:100%;height:auto">{fallback}</video>'
         )
-    return f'<figure class="lamina-out">{player}<figcaption>{label} · {open_link}'\
-        "</figcaption></figure>"
+    return _figure(player, f"{label} · {open_link}")
 
 
 def _text_html(output: Output, label: str) -> str:
@@ -127,7 +144,4 @@ def _text_html(output: Output, label: str) -> str:
         cut = (f'<div class="lamina-muted">… {len(text) - MAX_TEXT_CHARS} more characters '
                "(the full text is in the execution's outputs)</div>")
         text = text[:MAX_TEXT_CHARS]
-    return (
-        f'<figure class="lamina-out lamina-wide"><pre class="lamina-text">{esc(text)}</pre>{cut}'
-        f"<figcaption>{label}</figcaption></figure>"
-    )
+    return _figure(f'<pre class="lamina-text">{esc(text)}</pre>{cut}', label, wide=True)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ._gallery import MAX_COMM_BYTES, THUMB_PX, VIDEO_WIDGET_MAX_BYTES, Media
 from ._html import safe_url
-from .media import MediaCache, fetch_media
+from .media import MediaCache, fetch_media, in_image_thread
 from .results import Result, RunHandle
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -210,7 +210,7 @@ class GalleryMedia:
         """Downscale the Result's embedded media (no refetch) and fetch small videos."""
         thumbs: dict[str, Media] = {}
         for output_id, (data, _mime) in result.media.items():
-            small = await asyncio.to_thread(small_thumbnail, data)
+            small = await in_image_thread(small_thumbnail, data)
             if small is not None:
                 thumbs[output_id] = small
         return thumbs, await self.videos(client, result.execution)

@@ -1,8 +1,10 @@
 """The one scoped stylesheet of the rendered HTML, and the status -> badge class mapping.
 
 Every rule is under a ``lamina-`` class so nothing leaks into the notebook; colours are
-JupyterLab ``--jp-*`` variables with fallbacks, so light and dark themes, nbviewer and GitHub
-(which drop the ``<style>``; inline ``max-width`` on images keeps them in bounds) all read well.
+JupyterLab ``--jp-*`` variables with fallbacks, so light and dark themes read well. Where a
+sanitizer drops the ``<style>`` (GitHub, untrusted notebooks in JupyterLab) the markup alone must
+read well: block elements, ``SEP`` separators, and only inline styles that JupyterLab's sanitizer
+keeps (plain lengths, ``display``, ``overflow-x``, ``white-space``; no ``var()`` or grid).
 """
 
 from __future__ import annotations
@@ -51,8 +53,14 @@ CSS = """
 .lamina-bar{height:6px;border-radius:3px;background:var(--jp-layout-color3,#e6e8eb);
  overflow:hidden;margin:4px 0}
 .lamina-bar>div{height:100%;background:var(--jp-brand-color1,#0969da)}
-.lamina-grid{display:grid;gap:8px;align-items:start}
-.lamina-grid-label{font-weight:600;color:var(--jp-ui-font-color2,#59636e);font-size:12px}
+.lamina-sep{display:none}
+.lamina-sweep{display:grid;grid-template-columns:repeat(auto-fill,minmax(180px,1fr));
+ gap:12px 10px;align-items:start}
+.lamina-sweep>.lamina-sweep-cell{width:auto!important;margin:0!important;min-width:0}
+.lamina-grid-label{font-weight:600;color:var(--jp-ui-font-color1,#1f2328);font-size:12px;
+ margin-bottom:4px;overflow-wrap:normal}
+.lamina-compare{width:auto}
+.lamina-compare td{border-bottom:none}
 .lamina-inputs summary{cursor:pointer;color:var(--jp-ui-font-color2,#59636e);margin-top:8px}
 """
 

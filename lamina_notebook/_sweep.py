@@ -26,7 +26,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 __all__ = ["Sweep", "SweepPanel", "sweep_values"]
 
-_MAX_COLUMNS = 4
+#: Narrowest grid column: a thumbnail still shows its subject, the labels still fit.
+_MIN_COLUMN_PX = 200
+#: Widest the grid grows (four thumbnail-sized columns); wider screens leave space instead.
+_MAX_GRID_PX = 4 * (THUMB_PX + 20)
 
 
 def sweep_values(app: App, param: str, values: list[str] | None) -> list[str]:
@@ -56,16 +59,23 @@ class Sweep:
         self.values = list(values)
         self.runs: list[WidgetRun] = []
         self._cells: list[W.VBox] = [self._cell(v) for v in self.values]
-        columns = min(_MAX_COLUMNS, max(1, len(self.values)))
+        # As many columns as fit (at least _MIN_COLUMN_PX wide each, never wider than a
+        # thumbnail needs): the grid wraps instead of overflowing a narrow notebook.
         self.grid = W.GridBox(self._cells, layout=W.Layout(
-            grid_template_columns=f"repeat({columns}, {THUMB_PX + 24}px)", grid_gap="8px"))
+            grid_template_columns=f"repeat(auto-fill, minmax({_MIN_COLUMN_PX}px, 1fr))",
+            grid_gap="12px 10px", width="100%", max_width=f"{_MAX_GRID_PX}px"))
+        self.grid.add_class("lamina-sweep-grid")
 
     @staticmethod
     def _cell(value: str) -> W.VBox:
         # Label is text-only, so a hostile option label cannot inject markup.
-        head = W.Label(shorten(value, 60), tooltip=value)
-        status = W.Label("waiting…")
-        return W.VBox([head, status, W.VBox([])])
+        head = W.Label(shorten(value, 60), tooltip=value, style={"font_weight": "bold"},
+                       layout=W.Layout(max_width="100%"))
+        status = W.Label("waiting…", layout=W.Layout(max_width="100%"))
+        media = W.VBox([], layout=W.Layout(width="100%", min_width="0"))
+        cell = W.VBox([head, status, media], layout=W.Layout(min_width="0"))
+        cell.add_class("lamina-sweep-cell")
+        return cell
 
     # -- results --------------------------------------------------------------------------
     @property
@@ -121,7 +131,7 @@ class Sweep:
                              None) or next(iter(run.result.execution.outputs), None)
                 if shown is not None:
                     media.children = [output_tile(shown, run.thumbs.get(shown.id),
-                                                  run.videos.get(shown.id), {})]
+                                                  run.videos.get(shown.id), {}, fluid=True)]
 
 
 def _status_text(run: WidgetRun) -> str:

@@ -19,7 +19,7 @@ from ._html import (
     quote_arg,
     shorten,
 )
-from ._outputs import Media, message_html, output_html
+from ._outputs import SEP, Media, message_html, output_html
 from ._styles import STYLE_TAG, status_class
 from .models import App, Execution, Parameter
 
@@ -117,7 +117,7 @@ def _param_cells(p: Parameter) -> tuple[str, str, str, str, str]:
 def app_info_html(app: App) -> str:
     """The app's parameters: name (+ required), type, options, default, description."""
     head = (
-        f'<div class="lamina-head"><span class="lamina-title">{esc(app.name)}</span>'
+        f'<div class="lamina-head"><strong class="lamina-title">{esc(app.name)}</strong>{SEP}'
         f'<span class="lamina-id">{esc(app.app_id)}</span></div>'
     )
     desc = f"<div>{esc(app.description)}</div>" if app.description else ""
@@ -197,7 +197,8 @@ def history_html(entries: Sequence[Any], thumbs: Mapping[str, Media] | None = No
         thumb = thumbs.get(e.execution_id)
         uri = data_uri(*thumb) if thumb else None
         rows.append((
-            f'<img src="{esc(uri)}" alt="" style="max-width:64px;max-height:64px">' if uri else "",
+            f'<img src="{esc(uri)}" alt="{esc(_thumb_alt(e))}" '
+            'style="max-width:64px;max-height:64px">' if uri else "",
             esc(fmt_epoch(e.created_at)),
             esc(e.app_name or e.app_id or ""),
             _badge(e.status),
@@ -212,6 +213,10 @@ def history_html(entries: Sequence[Any], thumbs: Mapping[str, Media] | None = No
     if _has_unconfirmed(entries):
         note += f'<div class="lamina-hint">{esc(UNCONFIRMED_NOTE)}</div>'
     return _card(_table(headers, rows) + note)
+
+
+def _thumb_alt(entry: Any) -> str:
+    return f"first output of {entry.app_name or entry.app_id or 'the run'}"
 
 
 def history_text(entries: Sequence[Any]) -> str:
@@ -252,7 +257,7 @@ def _labels(values: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(values))  # first-seen order, no duplicates
 
 
-def _grid_cell_html(cell: GridCell | None) -> str:
+def _grid_cell_html(cell: GridCell | None, alt: str) -> str:
     ex = cell.execution if cell else None
     if ex is None:
         return '<div class="lamina-pending">not started</div>'
@@ -262,7 +267,21 @@ def _grid_cell_html(cell: GridCell | None) -> str:
     shown = next((o for o in ex.outputs if o.is_completed), None)
     if shown is None:
         return f'<div class="lamina-pending">{_badge(ex.status)}</div>'
-    return output_html(shown, cell.media.get(shown.id) if cell else None)
+    media = cell.media.get(shown.id) if cell else None
+    return output_html(shown, media, alt=f"{alt}: {shown.label}")
+
+
+#: Width of one static grid cell; images scale down to it (inline, so it survives sanitizers).
+_CELL_PX = 220
+#: Labels up to this long stay on one line; longer ones wrap inside a minimum width.
+_NOWRAP_CHARS = 24
+
+
+def _label_html(text: str, tag: str = "div", attrs: str = "") -> str:
+    """A grid label that never collapses to one letter per line, but long ones may wrap."""
+    style = "white-space:nowrap" if len(text) <= _NOWRAP_CHARS else "min-width:140px"
+    return (f'<{tag}{attrs} class="lamina-grid-label" style="{style}">'
+            f"<strong>{esc(text)}</strong></{tag}>")
 
 
 def comparison_grid_html(
@@ -272,18 +291,57 @@ def comparison_grid_html(
 
     Each cell shows the run's first finished output (image embedded from ``media``), its
     status while it runs, or its failure. ``row_name``/``col_name`` label the swept parameters.
+    A one-parameter sweep (all rows or all columns ``""``) is a list of cells that wraps to
+    the available width; a two-parameter one is a table that scrolls sideways when wide.
+    Both read in row order without the stylesheet (sanitized, untrusted notebooks).
     """
     rows, cols = _labels(c.row for c in cells), _labels(c.col for c in cells)
+    if rows == [""]:
+        return _card(_sweep_list_html(cells, [c.col for c in cells], col_name))
+    if cols == [""]:
+        return _card(_sweep_list_html(cells, [c.row for c in cells], row_name))
+    return _card(_grid_table_html(cells, rows, cols, row_name, col_name))
+
+
+def _sweep_list_html(cells: Sequence[GridCell], values: list[str], name: str | None) -> str:
+    """One cell per value, side by side while they fit (inline blocks; a CSS grid if styled)."""
+    title = f"Sweep over {name}" if name else "Sweep"
+    head = (f'<div class="lamina-head"><strong class="lamina-title">{esc(title)}</strong>{SEP}'
+            f'<span class="lamina-muted">{len(cells)} run(s)</span></div>')
+    box = (f"display:inline-block;vertical-align:top;width:{_CELL_PX}px;max-width:100%;"
+           "margin:0 10px 12px 0")
+    items = []
+    for cell, value in zip(cells, values, strict=True):
+        alt = f"{name}={value}" if name else value
+        items.append(f'<div class="lamina-sweep-cell" style="{box}">{_label_html(value)}'
+                     f"{_grid_cell_html(cell, alt)}</div>")
+    return f'{head}<div class="lamina-sweep">{"".join(items)}</div>'
+
+
+def _grid_table_html(cells: Sequence[GridCell], rows: list[str], cols: list[str],
+                     row_name: str | None, col_name: str | None) -> str:
+    """Rows x columns as a table in a sideways-scrolling box (tables survive sanitizers)."""
     by_pos = {(c.row, c.col): c for c in cells}
-    corner = esc(" \\ ".join(n for n in (row_name, col_name) if n))
-    parts = [f'<div class="lamina-grid-label">{corner}</div>']
-    parts.extend(f'<div class="lamina-grid-label">{esc(c)}</div>' for c in cols)
+    corner = " \\ ".join(n for n in (row_name, col_name) if n)
+    head = _label_html(corner, "th") + "".join(_label_html(c, "th") for c in cols)
+    body = []
     for r in rows:
-        parts.append(f'<div class="lamina-grid-label">{esc(r)}</div>')
-        parts.extend(f"<div>{_grid_cell_html(by_pos.get((r, c)))}</div>" for c in cols)
-    template = f"grid-template-columns:auto repeat({len(cols)},minmax(140px,1fr))"
-    grid = f'<div class="lamina-grid" style="{template}">{"".join(parts)}</div>'
-    return _card(grid)
+        tds = "".join(
+            f'<td><div style="width:{_CELL_PX}px">'
+            f"{_grid_cell_html(by_pos.get((r, c)), _cell_alt(row_name, r, col_name, c))}"
+            "</div></td>"
+            for c in cols
+        )
+        row_head = _label_html(r, "th", ' scope="row"')
+        body.append(f"<tr>{row_head}{tds}</tr>")
+    table = (f'<table class="lamina-table lamina-compare"><thead><tr>{head}</tr></thead>'
+             f'<tbody>{"".join(body)}</tbody></table>')
+    return f'<div class="lamina-scroll" style="overflow-x:auto;max-width:100%">{table}</div>'
+
+
+def _cell_alt(row_name: str | None, row: str, col_name: str | None, col: str) -> str:
+    parts = [f"{n}={v}" if n else v for n, v in ((row_name, row), (col_name, col)) if v]
+    return ", ".join(parts)
 
 
 def comparison_grid_text(cells: Sequence[GridCell]) -> str:

@@ -2,7 +2,8 @@
 
 The kernel fetches the bytes (so outputs show where the browser cannot reach the URL: Binder,
 the sandbox, expired signed URLs in saved notebooks) and downscales them to ``embed_max_px``.
-Runs on the runtime loop; Pillow and ffmpeg work goes to a worker thread.
+Runs on the runtime loop; ffmpeg work goes to a worker thread, Pillow work to the one image
+thread (:func:`in_image_thread`).
 """
 
 from __future__ import annotations
@@ -10,19 +11,23 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import concurrent.futures
+import functools
 import os
 import subprocess
 import tempfile
 import threading
 from collections import OrderedDict
-from collections.abc import Iterable
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import LaminaClient
     from .models import Execution, Output
 
-__all__ = ["Media", "MediaCache", "fetch_media", "poster_frame"]
+__all__ = ["Media", "MediaCache", "fetch_media", "in_image_thread", "poster_frame"]
+
+T = TypeVar("T")
 
 #: (bytes, mime) of an image ready to embed, as render expects it.
 Media = tuple[bytes, str]
@@ -30,6 +35,28 @@ Media = tuple[bytes, str]
 # Big enough for a short sandbox/preview video; larger downloads are not worth a poster.
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
 MAX_VIDEO_BYTES = 200 * 1024 * 1024
+
+
+_image_pool: concurrent.futures.ThreadPoolExecutor | None = None
+_image_pool_lock = threading.Lock()
+
+
+async def in_image_thread(fn: Callable[..., T], *args: Any) -> T:
+    """Run Pillow work (decode, resize, re-encode) in the process's single image thread.
+
+    Pillow's JPEG/PNG encoders hold the GIL for a whole C call (about 8 ms for a 1024 px
+    image), so several pool threads encoding at once kept the kernel's event loop waiting for
+    the GIL for tens of milliseconds (48 widget runs finishing together: p99 lag 35-100 ms).
+    One thread bounds the wait to one call; decode and resize release the GIL anyway, so
+    little throughput is lost on the few cores a kernel has.
+    """
+    global _image_pool
+    with _image_pool_lock:
+        if _image_pool is None:
+            _image_pool = concurrent.futures.ThreadPoolExecutor(
+                max_workers=1, thread_name_prefix="lamina-image")
+        pool = _image_pool
+    return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
 
 
 class MediaCache:
@@ -111,14 +138,14 @@ async def _fetch_and_shrink(client: LaminaClient, output: Output, max_px: int) -
         data = _data_url_bytes(output.value)
         if data is None:
             data, _ = await client.fetch_bytes(output.value, max_bytes=MAX_IMAGE_BYTES)
-        return await asyncio.to_thread(thumbnail, data, max_px)
+        return await in_image_thread(thumbnail, data, max_px)
     if output.value.startswith("data:"):
         return None
     data, _ = await client.fetch_bytes(output.value, max_bytes=MAX_VIDEO_BYTES)
     frame = await asyncio.to_thread(poster_frame, data)
     if frame is None:
         return None
-    return await asyncio.to_thread(thumbnail, frame, max_px)
+    return await in_image_thread(thumbnail, frame, max_px)
 
 
 def _data_url_bytes(url: str) -> bytes | None:

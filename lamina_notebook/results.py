@@ -143,7 +143,18 @@ class RunHandle:
         self._display_id: str | None = None
         self._live = False
         self._lock = threading.Lock()
-        self.eta = _typical_duration(session, execution.app_id)
+        self._eta: tuple[float | None] | None = None  # computed on first use (a journal read)
+
+    @property
+    def eta(self) -> float | None:
+        """Typical duration of this app's runs (journal median), for the ETA; None if unknown.
+
+        Read lazily: the constructor does no I/O, so a Ctrl-C right after a run was created
+        cannot land in a journal read between the POST and the watch (see :func:`launch`).
+        """
+        if self._eta is None:
+            self._eta = (_typical_duration(self.session, self.execution.app_id),)
+        return self._eta[0]
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -348,7 +359,12 @@ def launch(
         session, client.run(app, dict(inputs), webhook=webhook))
     handle = RunHandle(session, execution, inputs, timeout=timeout)
     if not interrupted:
-        handle.watch()
+        try:
+            handle.watch()
+        except KeyboardInterrupt:  # the run exists: report it like a Ctrl-C during the POST
+            interrupted = True
+    if interrupted:
+        handle.stop()  # not watching, and it says so: handle.stopped, resumable
     return handle, interrupted
 
 
