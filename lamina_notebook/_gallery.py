@@ -80,12 +80,15 @@ class ProgressRow:
         self.started = time.monotonic()
         self.bar = W.FloatProgress(value=0.0, min=0.0, max=1.0, bar_style="",
                                    layout=W.Layout(width="180px"))
-        self.label = W.Label(f"{title} · starting…")
+        self.label = W.Label(f"{title} · starting…", layout=W.Layout(flex="1 1 auto",
+                                                                     min_width="0"))
+        self.label.add_class("lamina-progress-label")  # wraps instead of running off the edge
         self.stop_button = W.Button(description="Stop", icon="stop", tooltip=(
             "Stop watching this run (it may still finish on the server and can be resumed)"),
             layout=W.Layout(width="80px"))
         self.stop_button.on_click(lambda _b: on_stop())
-        self.box = W.HBox([self.bar, self.label, self.stop_button])
+        self.box = W.HBox([self.bar, self.label, self.stop_button],
+                          layout=W.Layout(align_items="center"))
         self.status = "starting"
         self.finished = False
 
@@ -165,7 +168,9 @@ class ProgressRow:
 def _caption(output: Output, diff: Mapping[str, str]) -> W.HTML:
     changed = _inputs_line(diff)
     extra = f'<br><span style="{_MUTED}">{esc(changed)}</span>' if changed else ""
-    return W.HTML(f"<b>{esc(shorten(output.label, 80))}</b>{extra}")
+    # The widget's 28 px line height is for one-line controls; wrapped captions need less.
+    return W.HTML(f'<div style="line-height:1.4;margin:4px 0">'
+                  f"<b>{esc(shorten(output.label, 80))}</b>{extra}</div>")
 
 
 def output_tile(output: Output, thumb: Media | None, video: bytes | None,

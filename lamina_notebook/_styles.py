@@ -59,6 +59,10 @@ CSS = """
 .lamina-sweep>.lamina-sweep-cell{width:auto!important;margin:0!important;min-width:0}
 .lamina-grid-label{font-weight:600;color:var(--jp-ui-font-color1,#1f2328);font-size:12px;
  margin-bottom:4px;overflow-wrap:normal}
+.lamina-progress-label{white-space:normal!important;height:auto!important;
+ line-height:1.4!important;padding:4px 0}
+.lamina-sweep-cell .widget-label{height:auto!important;line-height:1.6!important;
+ white-space:normal!important;overflow-wrap:anywhere}
 .lamina-compare{width:auto}
 .lamina-compare td{border-bottom:none}
 .lamina-inputs summary{cursor:pointer;color:var(--jp-ui-font-color2,#59636e);margin-top:8px}
