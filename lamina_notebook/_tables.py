@@ -37,10 +37,19 @@ __all__ = [
 ]
 
 
+_CELL = "text-align:left;vertical-align:top"
+
+
 def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
-    """An HTML table; ``rows`` cells are already HTML (escaped by the caller)."""
-    head = "".join(f"<th>{esc(h)}</th>" for h in headers)
-    body = "".join("<tr>" + "".join(f"<td>{c}</td>" for c in row) + "</tr>" for row in rows)
+    """An HTML table; ``rows`` cells are already HTML (escaped by the caller).
+
+    Alignment is inline: JupyterLab right-aligns rendered table cells with a rule our class
+    selector does not outrank, and inline ``text-align`` also survives the untrusted sanitizer.
+    """
+    head = "".join(f'<th style="{_CELL}">{esc(h)}</th>' for h in headers)
+    body = "".join(
+        "<tr>" + "".join(f'<td style="{_CELL}">{c}</td>' for c in row) + "</tr>" for row in rows
+    )
     return (f'<table class="lamina-table"><thead><tr>{head}</tr></thead>'
             f"<tbody>{body}</tbody></table>")
 
