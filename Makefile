@@ -21,12 +21,12 @@ lab: $(STAMP)
 
 ## The whole suite: lint, then every test (browser tests skip without Chromium unless required).
 test: $(STAMP)
-	$(BIN)/ruff check lamina_notebook tests benchmarks
+	$(BIN)/ruff check lamina_notebook tests benchmarks scripts
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
-	$(BIN)/ruff check lamina_notebook tests benchmarks
-	$(BIN)/ruff format --check lamina_notebook tests benchmarks
+	$(BIN)/ruff check lamina_notebook tests benchmarks scripts
+	$(BIN)/ruff format --check lamina_notebook tests benchmarks scripts
 	$(BIN)/mypy
 
 ## Execute every notebook headlessly against the sandbox; executed copies and HTML go to build/.

@@ -17,19 +17,34 @@ from pathlib import Path
 from ._harness import DEFAULT_JSON, Figure, format_report, machine, write_json
 
 #: Figure number -> module, in the issue's order.
-FIGURES = {"1": "sweep", "2": "detection", "3": "responsiveness", "4": "weight",
-           "5": "load_time", "6": "capacity"}
+FIGURES = {
+    "1": "sweep",
+    "2": "detection",
+    "3": "responsiveness",
+    "4": "weight",
+    "5": "load_time",
+    "6": "capacity",
+}
 
 
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    p.add_argument("--quick", action="store_true",
-                   help="tiny sizes: checks that every benchmark still runs (numbers mean nothing)")
-    p.add_argument("--only", default="",
-                   help=f"comma-separated figure numbers to run (default: all of "
-                        f"{','.join(FIGURES)})")
-    p.add_argument("--json", type=Path, default=DEFAULT_JSON,
-                   help=f"where to write the JSON record (default {DEFAULT_JSON})")
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="tiny sizes: checks that every benchmark still runs (numbers mean nothing)",
+    )
+    p.add_argument(
+        "--only",
+        default="",
+        help=f"comma-separated figure numbers to run (default: all of {','.join(FIGURES)})",
+    )
+    p.add_argument(
+        "--json",
+        type=Path,
+        default=DEFAULT_JSON,
+        help=f"where to write the JSON record (default {DEFAULT_JSON})",
+    )
     return p
 
 
@@ -39,12 +54,19 @@ def _run_one(key: str, quick: bool) -> Figure:
     try:
         figure: Figure = module.run(quick=quick)
     except Exception as exc:  # one broken figure must not hide the others
-        figure = Figure(key=key, title=f"{FIGURES[key]} FAILED", columns=["error"],
-                        rows=[[f"{type(exc).__name__}: {exc}"[:300]]], target="-", met=False,
-                        notes=traceback.format_exc().splitlines()[-6:])
+        figure = Figure(
+            key=key,
+            title=f"{FIGURES[key]} FAILED",
+            columns=["error"],
+            rows=[[f"{type(exc).__name__}: {exc}"[:300]]],
+            target="-",
+            met=False,
+            notes=traceback.format_exc().splitlines()[-6:],
+        )
     figure.seconds = time.perf_counter() - start
-    print(f"figure {key} ({FIGURES[key]}) done in {figure.seconds:.0f} s", file=sys.stderr,
-          flush=True)
+    print(
+        f"figure {key} ({FIGURES[key]}) done in {figure.seconds:.0f} s", file=sys.stderr, flush=True
+    )
     return figure
 
 
@@ -53,8 +75,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     keys = [k.strip() for k in args.only.split(",") if k.strip()] or list(FIGURES)
     unknown = [k for k in keys if k not in FIGURES]
     if unknown:
-        parser().error(f"unknown figure(s) {', '.join(unknown)}; choose from "
-                       f"{', '.join(FIGURES)}")
+        parser().error(f"unknown figure(s) {', '.join(unknown)}; choose from {', '.join(FIGURES)}")
     info = machine()
     figures = [_run_one(key, args.quick) for key in keys]
     print(format_report(figures, info, args.quick))

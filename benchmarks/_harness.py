@@ -73,9 +73,13 @@ def machine() -> dict[str, Any]:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    return {"cpus": os.cpu_count(), "cpu_model": model or "unknown",
-            "python": platform.python_version(), "implementation": sys.implementation.name,
-            "os": f"{platform.system()} {platform.release()}"}
+    return {
+        "cpus": os.cpu_count(),
+        "cpu_model": model or "unknown",
+        "python": platform.python_version(),
+        "implementation": sys.implementation.name,
+        "os": f"{platform.system()} {platform.release()}",
+    }
 
 
 def _cell(value: Any) -> str:
@@ -91,8 +95,9 @@ def format_table(columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     line = "| " + " | ".join(str(h).ljust(w) for h, w in zip(columns, widths, strict=True))
     line += " |"
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    body = ["| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |"
-            for r in text]
+    body = [
+        "| " + " | ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) + " |" for r in text
+    ]
     return "\n".join([line, rule, *body])
 
 
@@ -102,9 +107,11 @@ def verdict(met: bool | None) -> str:
 
 def format_report(figures: Sequence[Figure], info: dict[str, Any], quick: bool) -> str:
     """The whole report: machine line, then each figure's title, table, target and notes."""
-    head = (f"Machine: {info['cpus']} CPUs, {info['cpu_model']}, {info['os']}, "
-            f"Python {info['python']}" + ("  [--quick: tiny sizes, numbers not meaningful]"
-                                          if quick else ""))
+    head = (
+        f"Machine: {info['cpus']} CPUs, {info['cpu_model']}, {info['os']}, "
+        f"Python {info['python']}"
+        + ("  [--quick: tiny sizes, numbers not meaningful]" if quick else "")
+    )
     parts = [head]
     for fig in figures:
         parts.append(f"\n## {fig.key}. {fig.title}  ({fig.seconds:.0f} s)")
@@ -114,8 +121,7 @@ def format_report(figures: Sequence[Figure], info: dict[str, Any], quick: bool) 
     return "\n".join(parts)
 
 
-def write_json(path: Path, figures: Sequence[Figure], info: dict[str, Any],
-               quick: bool) -> None:
+def write_json(path: Path, figures: Sequence[Figure], info: dict[str, Any], quick: bool) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     doc = {"machine": info, "quick": quick, "figures": [asdict(f) for f in figures]}
     path.write_text(json.dumps(doc, indent=2, default=str) + "\n")
@@ -133,13 +139,18 @@ def isolated_home() -> Iterator[dict[str, str]]:
         env = dict(os.environ)
         for var in ("LAMINA_API_KEY", "LAMINA_BASE_URL", "LAMINA_SANDBOX_URL"):
             env.pop(var, None)
-        env.update({
-            "HOME": str(home), "XDG_DATA_HOME": str(home / ".local" / "share"),
-            "IPYTHONDIR": str(home / ".ipython"), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-            "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
-            "JUPYTER_RUNTIME_DIR": str(home / ".local" / "share" / "jupyter" / "runtime"),
-            "LAMINA_JOURNAL": str(home / "journal.sqlite3"), "PYTHONUNBUFFERED": "1",
-        })
+        env.update(
+            {
+                "HOME": str(home),
+                "XDG_DATA_HOME": str(home / ".local" / "share"),
+                "IPYTHONDIR": str(home / ".ipython"),
+                "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+                "JUPYTER_DATA_DIR": str(home / ".local" / "share" / "jupyter"),
+                "JUPYTER_RUNTIME_DIR": str(home / ".local" / "share" / "jupyter" / "runtime"),
+                "LAMINA_JOURNAL": str(home / "journal.sqlite3"),
+                "PYTHONUNBUFFERED": "1",
+            }
+        )
         yield env
 
 

@@ -26,13 +26,25 @@ APP = "Text to Image"
 
 
 @contextlib.contextmanager
-def sandbox_process(env: dict[str, str],
-                    time_scale: float) -> Iterator[tuple[str, str, int]]:
+def sandbox_process(env: dict[str, str], time_scale: float) -> Iterator[tuple[str, str, int]]:
     """Run the sandbox CLI on a free port; yields (base URL, key, pid); stops it by its pid."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "lamina_notebook.sandbox", "--port", "0", "--rate-limit", "0",
-         "--time-scale", str(time_scale)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        [
+            sys.executable,
+            "-m",
+            "lamina_notebook.sandbox",
+            "--port",
+            "0",
+            "--rate-limit",
+            "0",
+            "--time-scale",
+            str(time_scale),
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
     try:
         assert proc.stdout is not None
         url = key = None
@@ -60,15 +72,17 @@ async def _timed(http: httpx.AsyncClient, method: str, url: str, **kw: Any) -> t
     r = await http.request(method, url, **kw)
     elapsed = time.perf_counter() - t
     r.raise_for_status()
-    return elapsed, r.json() if r.headers.get("content-type", "").startswith("application/json") \
-        else None
+    return elapsed, r.json() if r.headers.get("content-type", "").startswith(
+        "application/json"
+    ) else None
 
 
 async def _load(base: str, key: str, runs: int, gets: int, concurrency: int) -> dict[str, Any]:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     slots = asyncio.Semaphore(concurrency)
-    async with httpx.AsyncClient(headers={"x-api-key": key}, limits=limits, timeout=60,
-                                 trust_env=False) as http:
+    async with httpx.AsyncClient(
+        headers={"x-api-key": key}, limits=limits, timeout=60, trust_env=False
+    ) as http:
         apps = (await http.get(f"{base}/api/apps", params={"search": APP})).json()["data"]
         app_id = apps[0]["appId"]
 
@@ -76,17 +90,28 @@ async def _load(base: str, key: str, runs: int, gets: int, concurrency: int) -> 
             async with slots:
                 return await _timed(http, method, url, **kw)
 
-        posts = await asyncio.gather(*(call(
-            "POST", f"{base}/api/apps/{app_id}/executions",
-            json={"inputs": {"Prompt": f"capacity {i}"}}) for i in range(runs)))
+        posts = await asyncio.gather(
+            *(
+                call(
+                    "POST",
+                    f"{base}/api/apps/{app_id}/executions",
+                    json={"inputs": {"Prompt": f"capacity {i}"}},
+                )
+                for i in range(runs)
+            )
+        )
         ids = [body["data"]["executionId"] for _, body in posts]
-        status = await asyncio.gather(*(call("GET", f"{base}/api/executions/{ids[i % runs]}")
-                                        for i in range(gets)))
+        status = await asyncio.gather(
+            *(call("GET", f"{base}/api/executions/{ids[i % runs]}") for i in range(gets))
+        )
         health = await asyncio.gather(*(call("GET", f"{base}/healthz") for _ in range(gets)))
-    in_flight = sum(body["data"]["status"] in ("queued", "running")
-                    for _, body in status[-runs:])
-    return {"post": [t for t, _ in posts], "status": [t for t, _ in status],
-            "healthz": [t for t, _ in health], "in_flight_at_end": in_flight}
+    in_flight = sum(body["data"]["status"] in ("queued", "running") for _, body in status[-runs:])
+    return {
+        "post": [t for t, _ in posts],
+        "status": [t for t, _ in status],
+        "healthz": [t for t, _ in health],
+        "in_flight_at_end": in_flight,
+    }
 
 
 def cpu_seconds(pid: int) -> float | None:
@@ -98,19 +123,25 @@ def cpu_seconds(pid: int) -> float | None:
         return None
 
 
-def _server_note(cpu0: float | None, cpu1: float | None, elapsed: float, requests: int,
-                 found: dict[str, Any]) -> str:
+def _server_note(
+    cpu0: float | None, cpu1: float | None, elapsed: float, requests: int, found: dict[str, Any]
+) -> str:
     """Where the time goes: the sandbox's own CPU per request, and status vs /healthz."""
     ratio = median(found["status"]) / median(found["healthz"])
     vs = f"status p50 is {ratio:.2f}x the /healthz p50"
     if cpu0 is None or cpu1 is None:
         return f"{vs}; sandbox CPU time not available on this platform"
     busy = (cpu1 - cpu0) / elapsed
-    who = ("so the sandbox mostly waits and the latency is queueing in the load generator"
-           if busy < 0.6 else "so the sandbox process itself is near saturation")
-    return (f"{vs}; the sandbox process used {cpu1 - cpu0:.1f} s of CPU in {elapsed:.1f} s "
-            f"({(cpu1 - cpu0) / requests * 1000:.1f} ms per request, {busy:.0%} of one core), "
-            f"{who}")
+    who = (
+        "so the sandbox mostly waits and the latency is queueing in the load generator"
+        if busy < 0.6
+        else "so the sandbox process itself is near saturation"
+    )
+    return (
+        f"{vs}; the sandbox process used {cpu1 - cpu0:.1f} s of CPU in {elapsed:.1f} s "
+        f"({(cpu1 - cpu0) / requests * 1000:.1f} ms per request, {busy:.0%} of one core), "
+        f"{who}"
+    )
 
 
 def run(quick: bool = False) -> Figure:
@@ -120,21 +151,39 @@ def run(quick: bool = False) -> Figure:
         found = asyncio.run(_load(base, key, runs, gets, concurrency))
         elapsed, cpu1 = time.perf_counter() - t, cpu_seconds(pid)
     server = _server_note(cpu0, cpu1, elapsed, runs + 2 * gets + 1, found)
-    rows = [[name, len(found[k]), ms(median(found[k])), ms(percentile(found[k], 99)),
-             f"{len(found[k]) / sum(found[k]) * concurrency:.0f}/s"]
-            for name, k in ((f"POST run ({runs} executions)", "post"),
-                            (f"GET status ({runs} executions in flight)", "status"),
-                            ("GET /healthz (stack floor)", "healthz"))]
+    rows = [
+        [
+            name,
+            len(found[k]),
+            ms(median(found[k])),
+            ms(percentile(found[k], 99)),
+            f"{len(found[k]) / sum(found[k]) * concurrency:.0f}/s",
+        ]
+        for name, k in (
+            (f"POST run ({runs} executions)", "post"),
+            (f"GET status ({runs} executions in flight)", "status"),
+            ("GET /healthz (stack floor)", "healthz"),
+        )
+    ]
     return Figure(
-        key="6", title=f"Sandbox capacity: {runs} concurrent executions, {concurrency} requests "
-                       "in flight",
-        columns=["request", "count", "p50", "p99", "throughput (approx.)"], rows=rows,
+        key="6",
+        title=f"Sandbox capacity: {runs} concurrent executions, {concurrency} requests in flight",
+        columns=["request", "count", "p50", "p99", "throughput (approx.)"],
+        rows=rows,
         target="reported (no target); all executions still in flight while measured",
         met=None,
-        notes=[f"{found['in_flight_at_end']}/{runs} executions were still queued/running at the "
-               f"last status round; total {elapsed:.1f} s; sandbox in its own process, "
-               "load from one asyncio httpx client (its own overhead is in every latency, "
-               "as /healthz shows)", server],
-        data={"runs": runs, "gets": gets, "concurrency": concurrency, **found,
-              "server_cpu_seconds": None if cpu0 is None or cpu1 is None else cpu1 - cpu0},
+        notes=[
+            f"{found['in_flight_at_end']}/{runs} executions were still queued/running at the "
+            f"last status round; total {elapsed:.1f} s; sandbox in its own process, "
+            "load from one asyncio httpx client (its own overhead is in every latency, "
+            "as /healthz shows)",
+            server,
+        ],
+        data={
+            "runs": runs,
+            "gets": gets,
+            "concurrency": concurrency,
+            **found,
+            "server_cpu_seconds": None if cpu0 is None or cpu1 is None else cpu1 - cpu0,
+        },
     )

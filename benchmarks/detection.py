@@ -41,14 +41,20 @@ def _apps(n: int) -> list[dict[str, Any]]:
     more of them early in the poll cycle: the median alone was then 0.59x, not 0.5x.)
     """
     ends = [7.0 + DEFAULT_INTERVAL * (i + 0.5) / n for i in range(n)]
-    return [{"name": f"Bench Detect {i}", "duration": end / QUEUE_FACTOR,
-             "parameters": [{"name": "Prompt", "type": "text"}],
-             "outputs": [{"label": "Text", "type": "text", "text": "done"}]}
-            for i, end in enumerate(ends)]
+    return [
+        {
+            "name": f"Bench Detect {i}",
+            "duration": end / QUEUE_FACTOR,
+            "parameters": [{"name": "Prompt", "type": "text"}],
+            "outputs": [{"label": "Text", "type": "text", "text": "done"}],
+        }
+        for i, end in enumerate(ends)
+    ]
 
 
-async def _delays(n: int, scale: float, interval: float | None, webhooks: bool,
-                  history: bool = False) -> list[float]:
+async def _delays(
+    n: int, scale: float, interval: float | None, webhooks: bool, history: bool = False
+) -> list[float]:
     """Detection delays (wall seconds) of ``n`` runs on a fresh sandbox.
 
     ``history``: the journal already holds one run of each app, so the client polls first at
@@ -58,19 +64,27 @@ async def _delays(n: int, scale: float, interval: float | None, webhooks: bool,
     from lamina_notebook.sandbox import Sandbox
     from lamina_notebook.webhooks import WebhookReceiver
 
-    with Sandbox(time_scale=scale, rate_window=60.0 * scale, extra_apps=_apps(APPS),
-                 seed=3) as sb, tempfile.TemporaryDirectory() as tmp:
-        client = LaminaClient(sb.api_key, sb.base_url, rate_period=60.0 * scale,
-                              poll_interval=DEFAULT_INTERVAL * scale,
-                              min_poll_interval=1.0 * scale,
-                              journal=Path(tmp) / "journal.sqlite3" if history else None)
+    with (
+        Sandbox(time_scale=scale, rate_window=60.0 * scale, extra_apps=_apps(APPS), seed=3) as sb,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        client = LaminaClient(
+            sb.api_key,
+            sb.base_url,
+            rate_period=60.0 * scale,
+            poll_interval=DEFAULT_INTERVAL * scale,
+            min_poll_interval=1.0 * scale,
+            journal=Path(tmp) / "journal.sqlite3" if history else None,
+        )
         receiver = WebhookReceiver({"keys": [sb.signing_jwk]}) if webhooks else None
         try:
             if receiver is not None:
                 receiver.start()
                 client.use_webhooks(receiver)
-            apps = [await client.get_app(a.app_id)
-                    for a in await client.list_apps(search="Bench Detect")]
+            apps = [
+                await client.get_app(a.app_id)
+                for a in await client.list_apps(search="Bench Detect")
+            ]
             if receiver is not None:  # first delivery pays one-time imports: not measured
                 await client.wait(await client.run(apps[0], {"Prompt": "warm-up"}))
             if history:  # one finished run per app in the journal: not measured
@@ -111,12 +125,21 @@ def run(quick: bool = False) -> Figure:
     # 2-core machine (tens of ms) must stay small next to the compressed 3 s interval.
     n, scale = (6, 0.02) if quick else (APPS, 0.2)
     arms = [
-        ("ours, polling (3 s), no history", DEFAULT_INTERVAL,
-         asyncio.run(_delays(n, scale, None, webhooks=False))),
-        ("ours, polling (3 s), journal history", DEFAULT_INTERVAL,
-         asyncio.run(_delays(n, scale, None, webhooks=False, history=True))),
-        ("fixed 5 s polling (Lamina SDK wait)", SDK_INTERVAL,
-         asyncio.run(_delays(n, scale, SDK_INTERVAL, webhooks=False))),
+        (
+            "ours, polling (3 s), no history",
+            DEFAULT_INTERVAL,
+            asyncio.run(_delays(n, scale, None, webhooks=False)),
+        ),
+        (
+            "ours, polling (3 s), journal history",
+            DEFAULT_INTERVAL,
+            asyncio.run(_delays(n, scale, None, webhooks=False, history=True)),
+        ),
+        (
+            "fixed 5 s polling (Lamina SDK wait)",
+            SDK_INTERVAL,
+            asyncio.run(_delays(n, scale, SDK_INTERVAL, webhooks=False)),
+        ),
         ("ours, webhook receiver", None, asyncio.run(_delays(n, scale, None, webhooks=True))),
     ]
     rows = []
@@ -132,18 +155,26 @@ def run(quick: bool = False) -> Figure:
     poll_ratio = median(polled) / (DEFAULT_INTERVAL * scale)
     met = median(pushed) <= 0.050 and poll_ratio <= 0.6
     return Figure(
-        key="2", title="Completion detection delay (server completion -> client knows)",
-        columns=["client", "runs", "median", "p95", "median / interval"], rows=rows,
+        key="2",
+        title="Completion detection delay (server completion -> client knows)",
+        columns=["client", "runs", "median", "p95", "median / interval"],
+        rows=rows,
         target="webhook median <= 50 ms; polling median <= 0.6x the interval (no history)",
         met=met,
-        notes=[f"polling rows in service seconds (clock compressed {1 / scale:.0f}x); the "
-               "webhook row is real loopback time (sandbox signs and POSTs, receiver verifies, "
-               "client's loop is told)",
-               "completion times (queue + run) spread evenly over one poll interval, so they "
-               f"hit every phase of the poll schedule; {CONCURRENT} runs in flight at a time "
-               "under the 100/min limit (so the budget never stretches the interval)",
-               "journal history: the first poll goes at the app's median past duration; the "
-               "sandbox's durations are exact, so this row is a best case"],
-        data={"runs": n, "scale": scale, "poll_median_over_interval": poll_ratio,
-              **{name: delays for name, _, delays in arms}},
+        notes=[
+            f"polling rows in service seconds (clock compressed {1 / scale:.0f}x); the "
+            "webhook row is real loopback time (sandbox signs and POSTs, receiver verifies, "
+            "client's loop is told)",
+            "completion times (queue + run) spread evenly over one poll interval, so they "
+            f"hit every phase of the poll schedule; {CONCURRENT} runs in flight at a time "
+            "under the 100/min limit (so the budget never stretches the interval)",
+            "journal history: the first poll goes at the app's median past duration; the "
+            "sandbox's durations are exact, so this row is a best case",
+        ],
+        data={
+            "runs": n,
+            "scale": scale,
+            "poll_median_over_interval": poll_ratio,
+            **{name: delays for name, _, delays in arms},
+        },
     )

@@ -15,12 +15,14 @@ import sys
 
 from ._harness import Figure, isolated_home, median, ms
 
-_PRE = ("import sys, time\n"
-        "import ipykernel.ipkernel  # what a kernel process has loaded before any cell\n"
-        "from IPython.core.interactiveshell import InteractiveShell\n"
-        "sh = InteractiveShell.instance()\n"
-        "sys.stderr.write('--- measured ---\\n')\n"
-        "t = time.perf_counter()\n")
+_PRE = (
+    "import sys, time\n"
+    "import ipykernel.ipkernel  # what a kernel process has loaded before any cell\n"
+    "from IPython.core.interactiveshell import InteractiveShell\n"
+    "sh = InteractiveShell.instance()\n"
+    "sys.stderr.write('--- measured ---\\n')\n"
+    "t = time.perf_counter()\n"
+)
 ARMS = {
     "import ipywidgets": "import ipywidgets\n",
     "%load_ext lamina_notebook": "sh.run_line_magic('load_ext', 'lamina_notebook')\n",
@@ -29,8 +31,14 @@ _POST = "print('SECONDS', time.perf_counter() - t)\n"
 
 
 def _sample(body: str, env: dict[str, str]) -> float:
-    out = subprocess.run([sys.executable, "-c", _PRE + body + _POST], env=env,
-                         capture_output=True, text=True, timeout=120, check=True).stdout
+    out = subprocess.run(
+        [sys.executable, "-c", _PRE + body + _POST],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     found = re.findall(r"^SECONDS (\S+)$", out, re.M)
     if not found:
         raise RuntimeError(f"no timing in the sample's output: {out[-300:]!r}")
@@ -39,9 +47,20 @@ def _sample(body: str, env: dict[str, str]) -> float:
 
 def heaviest_imports(env: dict[str, str], top: int = 6) -> list[tuple[str, float]]:
     """Top-level imports done by ``%load_ext`` (after the shell exists), by cumulative time."""
-    proc = subprocess.run([sys.executable, "-X", "importtime", "-c",
-                           _PRE + ARMS["%load_ext lamina_notebook"] + _POST], env=env,
-                          capture_output=True, text=True, timeout=120, check=True)
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-X",
+            "importtime",
+            "-c",
+            _PRE + ARMS["%load_ext lamina_notebook"] + _POST,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     lines = proc.stderr.split("--- measured ---", 1)[-1].splitlines()
     found: list[tuple[str, float]] = []
     for line in lines:
@@ -64,16 +83,30 @@ def run(quick: bool = False) -> Figure:
     base = median(times["import ipywidgets"])
     ours = median(times["%load_ext lamina_notebook"])
     ratio = ours / base
-    rows = [[name, len(values), ms(median(values)), ms(min(values)), ms(max(values)),
-             f"{median(values) / base:.2f}x"] for name, values in times.items()]
+    rows = [
+        [
+            name,
+            len(values),
+            ms(median(values)),
+            ms(min(values)),
+            ms(max(values)),
+            f"{median(values) / base:.2f}x",
+        ]
+        for name, values in times.items()
+    ]
     return Figure(
-        key="5", title="Load time: %load_ext lamina_notebook vs import ipywidgets",
-        columns=["statement", "samples", "median", "min", "max", "vs ipywidgets"], rows=rows,
-        target="<= 1.2x import ipywidgets", met=ratio <= 1.2,
-        notes=["fresh interpreter per sample, arms interleaved; both arms import "
-               "ipykernel.ipkernel and create an InteractiveShell before the clock starts (the "
-               "state of a kernel before its first cell); only the statement is timed",
-               "heaviest imports done by %load_ext (cumulative): " + ", ".join(
-                   f"{name} {ms(sec)}" for name, sec in heavy)],
+        key="5",
+        title="Load time: %load_ext lamina_notebook vs import ipywidgets",
+        columns=["statement", "samples", "median", "min", "max", "vs ipywidgets"],
+        rows=rows,
+        target="<= 1.2x import ipywidgets",
+        met=ratio <= 1.2,
+        notes=[
+            "fresh interpreter per sample, arms interleaved; both arms import "
+            "ipykernel.ipkernel and create an InteractiveShell before the clock starts (the "
+            "state of a kernel before its first cell); only the statement is timed",
+            "heaviest imports done by %load_ext (cumulative): "
+            + ", ".join(f"{name} {ms(sec)}" for name, sec in heavy),
+        ],
         data={"samples": times, "ratio": ratio, "heaviest_imports": heavy},
     )

@@ -70,7 +70,7 @@ def _execute(kc: Any, code: str, timeout: float = 300) -> dict[str, Any]:
         raise RuntimeError(f"kernel cell failed: {errors or reply['content']}")
     for line in "".join(printed).splitlines():
         if line.startswith("RESULT "):
-            return dict(json.loads(line[len("RESULT "):]))
+            return dict(json.loads(line[len("RESULT ") :]))
     return {}
 
 
@@ -94,26 +94,38 @@ def measure(runs: int, scale: float, baseline_seconds: float) -> dict[str, Any]:
         finally:
             kc.stop_channels()
             km.shutdown_kernel(now=True)
-    return {"idle": idle["lags"], "busy": busy["lags"], "done": busy["done"],
-            "runs": busy["runs"]}
+    return {"idle": idle["lags"], "busy": busy["lags"], "done": busy["done"], "runs": busy["runs"]}
 
 
 def run(quick: bool = False) -> Figure:
     runs, scale = (4, 0.05) if quick else (RUNS, 0.1)
     found = measure(runs, scale, baseline_seconds=1.0 if quick else 3.0)
-    rows = [[name, len(found[k]), ms(median(found[k])), ms(percentile(found[k], 99)),
-             ms(max(found[k], default=float("nan")))]
-            for name, k in (("nothing in flight (baseline)", "idle"),
-                            (f"{runs} widget runs in flight and rendering", "busy"))]
+    rows = [
+        [
+            name,
+            len(found[k]),
+            ms(median(found[k])),
+            ms(percentile(found[k], 99)),
+            ms(max(found[k], default=float("nan"))),
+        ]
+        for name, k in (
+            ("nothing in flight (baseline)", "idle"),
+            (f"{runs} widget runs in flight and rendering", "busy"),
+        )
+    ]
     p99 = percentile(found["busy"], 99)
     return Figure(
-        key="3", title="Kernel responsiveness: event-loop lag in a real kernel",
-        columns=["kernel state", "samples", "p50 lag", "p99 lag", "max lag"], rows=rows,
+        key="3",
+        title="Kernel responsiveness: event-loop lag in a real kernel",
+        columns=["kernel state", "samples", "p50 lag", "p99 lag", "max lag"],
+        rows=rows,
         target=f"p99 <= {TARGET_P99 * 1000:.0f} ms with runs in flight",
         met=p99 <= TARGET_P99 and found["done"] == found["runs"] == runs,
-        notes=[f"{found['done']}/{runs} runs finished with their thumbnails fetched; the "
-               "probe sleeps 10 ms at a time on the kernel's loop and records the overshoot",
-               f"clock compressed {1 / scale:.0f}x and the rate limit off, so all {runs} runs "
-               "poll and finish within about a second: a denser load than the service allows"],
+        notes=[
+            f"{found['done']}/{runs} runs finished with their thumbnails fetched; the "
+            "probe sleeps 10 ms at a time on the kernel's loop and records the overshoot",
+            f"clock compressed {1 / scale:.0f}x and the rate limit off, so all {runs} runs "
+            "poll and finish within about a second: a denser load than the service allows",
+        ],
         data={"runs": runs, "scale": scale, **found},
     )

@@ -22,7 +22,9 @@ from ._harness import CountingTransport, Figure, median
 
 APP = "Bench Sweep 20s"
 APP_DEF: dict[str, Any] = {
-    "name": APP, "description": "A 20 s app for the sweep benchmark.", "duration": 20.0,
+    "name": APP,
+    "description": "A 20 s app for the sweep benchmark.",
+    "duration": 20.0,
     "parameters": [{"name": "Prompt", "type": "text"}],
     "outputs": [{"label": "Text", "type": "text", "text": "done"}],
 }
@@ -54,16 +56,24 @@ def _iso(text: str) -> float:
 
 def _server_duration(finals: list[dict[str, Any]]) -> float:
     """Median seconds from creation to completion as the service reports them."""
-    spans = [_iso(f["completedAt"]) - _iso(f["createdAt"]) for f in finals
-             if f.get("completedAt") and f.get("createdAt")]
+    spans = [
+        _iso(f["completedAt"]) - _iso(f["createdAt"])
+        for f in finals
+        if f.get("completedAt") and f.get("createdAt")
+    ]
     return median(spans)
 
 
 def _sandbox(scale: float) -> Any:
     from lamina_notebook.sandbox import Sandbox
 
-    return Sandbox(time_scale=scale, rate_limit=RATE_LIMIT, rate_window=60.0 * scale,
-                   extra_apps=[APP_DEF], seed=7)
+    return Sandbox(
+        time_scale=scale,
+        rate_limit=RATE_LIMIT,
+        rate_window=60.0 * scale,
+        extra_apps=[APP_DEF],
+        seed=7,
+    )
 
 
 def _lower_bound(duration: float, requests: int, scale: float) -> float:
@@ -71,15 +81,29 @@ def _lower_bound(duration: float, requests: int, scale: float) -> float:
     return max(duration / scale, requests / RATE_LIMIT * 60.0)
 
 
-def _arm(name: str, sb: Any, t0: float, finals: list[dict[str, Any]], counting: CountingTransport
-         | None, client_429: int, client_requests: int, min_requests: int,
-         scale: float) -> Arm:
+def _arm(
+    name: str,
+    sb: Any,
+    t0: float,
+    finals: list[dict[str, Any]],
+    counting: CountingTransport | None,
+    client_429: int,
+    client_requests: int,
+    min_requests: int,
+    scale: float,
+) -> Arm:
     wall = time.perf_counter() - t0
     stats = sb.stats
-    return Arm(name, wall / scale, client_requests, stats.requests,
-               client_429, stats.by_status.get(429, 0),
-               sum(f.get("status") == "completed" for f in finals),
-               _lower_bound(_server_duration(finals), min_requests, scale))
+    return Arm(
+        name,
+        wall / scale,
+        client_requests,
+        stats.requests,
+        client_429,
+        stats.by_status.get(429, 0),
+        sum(f.get("status") == "completed" for f in finals),
+        _lower_bound(_server_duration(finals), min_requests, scale),
+    )
 
 
 # -- (a) the seed's sample -------------------------------------------------------------------
@@ -102,8 +126,10 @@ def seed_flow(n: int, scale: float) -> Arm:
             for i in range(n):
                 while True:
                     sent += 1
-                    r = http.post(f"{base}/apps/{app_id}/executions",
-                                  json={"inputs": {"Prompt": f"input {i}"}})
+                    r = http.post(
+                        f"{base}/apps/{app_id}/executions",
+                        json={"inputs": {"Prompt": f"input {i}"}},
+                    )
                     if r.status_code != 429:
                         break
                     rejected += 1
@@ -118,8 +144,17 @@ def seed_flow(n: int, scale: float) -> Arm:
                         finals.append(r.json()["data"])
                         break
                     time.sleep(5 * scale)
-            return _arm("(a) seed sample, sequential, 5 s sleep", sb, t0, finals, None,
-                        rejected, sent, 2 * n, scale)
+            return _arm(
+                "(a) seed sample, sequential, 5 s sleep",
+                sb,
+                t0,
+                finals,
+                None,
+                rejected,
+                sent,
+                2 * n,
+                scale,
+            )
 
 
 # -- (b) a naive concurrent client -----------------------------------------------------------
@@ -131,13 +166,16 @@ async def _naive(n: int, scale: float) -> Arm:
     with _sandbox(scale) as sb:
         counting = CountingTransport()
         base, app_id = sb.base_url + "/api", sb.app_id(APP)
-        async with httpx.AsyncClient(transport=counting, headers={"x-api-key": sb.api_key},
-                                     timeout=30) as http:
+        async with httpx.AsyncClient(
+            transport=counting, headers={"x-api-key": sb.api_key}, timeout=30
+        ) as http:
 
             async def one(i: int) -> dict[str, Any]:
                 while True:
-                    r = await http.post(f"{base}/apps/{app_id}/executions",
-                                        json={"inputs": {"Prompt": f"input {i}"}})
+                    r = await http.post(
+                        f"{base}/apps/{app_id}/executions",
+                        json={"inputs": {"Prompt": f"input {i}"}},
+                    )
                     if r.status_code != 429:
                         break
                     await asyncio.sleep(3 * scale)
@@ -151,8 +189,17 @@ async def _naive(n: int, scale: float) -> Arm:
             sb.reset_stats()
             t0 = time.perf_counter()
             finals = list(await asyncio.gather(*(one(i) for i in range(n))))
-        return _arm("(b) naive concurrent, 3 s each", sb, t0, finals, counting,
-                    counting.by_status[429], counting.sent, 2 * n, scale)
+        return _arm(
+            "(b) naive concurrent, 3 s each",
+            sb,
+            t0,
+            finals,
+            counting,
+            counting.by_status[429],
+            counting.sent,
+            2 * n,
+            scale,
+        )
 
 
 # -- (c), (d) ours ---------------------------------------------------------------------------
@@ -164,10 +211,16 @@ async def _ours(n: int, scale: float, webhooks: bool) -> Arm:
 
     with _sandbox(scale) as sb, tempfile.TemporaryDirectory() as tmp:
         counting = CountingTransport()
-        client = LaminaClient(sb.api_key, sb.base_url, transport=counting,
-                              rate_period=60.0 * scale, poll_interval=3.0 * scale,
-                              min_poll_interval=1.0 * scale, retry_backoff=0.5 * scale,
-                              journal=Path(tmp) / "journal.sqlite3")
+        client = LaminaClient(
+            sb.api_key,
+            sb.base_url,
+            transport=counting,
+            rate_period=60.0 * scale,
+            poll_interval=3.0 * scale,
+            min_poll_interval=1.0 * scale,
+            retry_backoff=0.5 * scale,
+            journal=Path(tmp) / "journal.sqlite3",
+        )
         receiver = WebhookReceiver({"keys": [sb.signing_jwk]}) if webhooks else None
         try:
             if receiver is not None:
@@ -186,8 +239,17 @@ async def _ours(n: int, scale: float, webhooks: bool) -> Arm:
             t0 = time.perf_counter()
             finals = list(await asyncio.gather(*(one(i) for i in range(n))))
             name = "(d) ours, webhooks" if webhooks else "(c) ours, polling"
-            return _arm(name, sb, t0, finals, counting, counting.by_status[429] - before_429,
-                        counting.sent - before, n if webhooks else 2 * n, scale)
+            return _arm(
+                name,
+                sb,
+                t0,
+                finals,
+                counting,
+                counting.by_status[429] - before_429,
+                counting.sent - before,
+                n if webhooks else 2 * n,
+                scale,
+            )
         finally:
             await client.aclose()
             if receiver is not None:
@@ -196,27 +258,54 @@ async def _ours(n: int, scale: float, webhooks: bool) -> Arm:
 
 def run(quick: bool = False) -> Figure:
     n, scale = (6, 0.01) if quick else (48, 0.05)
-    arms = [seed_flow(n, scale), asyncio.run(_naive(n, scale)),
-            asyncio.run(_ours(n, scale, webhooks=False)),
-            asyncio.run(_ours(n, scale, webhooks=True))]
+    arms = [
+        seed_flow(n, scale),
+        asyncio.run(_naive(n, scale)),
+        asyncio.run(_ours(n, scale, webhooks=False)),
+        asyncio.run(_ours(n, scale, webhooks=True)),
+    ]
     ours = arms[2:]
-    met = all(a.client_429 == 0 and a.server_429 == 0 and a.ratio <= 1.25
-              and a.completed == n for a in ours)
-    rows = [[a.name, f"{a.wall:.1f} s", a.client_requests, a.server_requests,
-             f"{a.client_429}/{a.server_429}", f"{a.completed}/{n}", f"{a.lower_bound:.1f} s",
-             f"{a.ratio:.2f}x"] for a in arms]
+    met = all(
+        a.client_429 == 0 and a.server_429 == 0 and a.ratio <= 1.25 and a.completed == n
+        for a in ours
+    )
+    rows = [
+        [
+            a.name,
+            f"{a.wall:.1f} s",
+            a.client_requests,
+            a.server_requests,
+            f"{a.client_429}/{a.server_429}",
+            f"{a.completed}/{n}",
+            f"{a.lower_bound:.1f} s",
+            f"{a.ratio:.2f}x",
+        ]
+        for a in arms
+    ]
     return Figure(
-        key="1", title=f"Sweep of {n} runs of a 20 s app under {RATE_LIMIT} requests/min",
-        columns=["client", "wall (service s)", "requests (client)", "requests (server)",
-                 "429s (client/server)", "completed", "lower bound", "wall / bound"],
-        rows=rows, target="ours: zero 429s and <= 1.25x the lower bound", met=met,
-        notes=[f"time compressed {1 / scale:.0f}x (durations, rate window, intervals, sleeps); "
-               "seconds shown are service seconds (wall / scale)",
-               "lower bound = max(server time of one run incl. queue, minimum requests / "
-               f"{RATE_LIMIT} per min); minimum requests = 2 per run polling (POST + one GET), "
-               "1 per run with webhooks",
-               "server requests of (c)/(d) exclude the app lookup (done before, in its own "
-               "rate window)"],
-        data={"runs": n, "scale": scale, "arms": [dict(a.__dict__, ratio=a.ratio)
-                                                  for a in arms]},
+        key="1",
+        title=f"Sweep of {n} runs of a 20 s app under {RATE_LIMIT} requests/min",
+        columns=[
+            "client",
+            "wall (service s)",
+            "requests (client)",
+            "requests (server)",
+            "429s (client/server)",
+            "completed",
+            "lower bound",
+            "wall / bound",
+        ],
+        rows=rows,
+        target="ours: zero 429s and <= 1.25x the lower bound",
+        met=met,
+        notes=[
+            f"time compressed {1 / scale:.0f}x (durations, rate window, intervals, sleeps); "
+            "seconds shown are service seconds (wall / scale)",
+            "lower bound = max(server time of one run incl. queue, minimum requests / "
+            f"{RATE_LIMIT} per min); minimum requests = 2 per run polling (POST + one GET), "
+            "1 per run with webhooks",
+            "server requests of (c)/(d) exclude the app lookup (done before, in its own "
+            "rate window)",
+        ],
+        data={"runs": n, "scale": scale, "arms": [dict(a.__dict__, ratio=a.ratio) for a in arms]},
     )

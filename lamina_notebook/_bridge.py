@@ -92,8 +92,10 @@ class Runtime:
         """
         if self.in_loop_thread():
             coro.close()
-            raise RuntimeError("run_sync() called from the lamina-loop thread would deadlock; "
-                               "await the coroutine instead")
+            raise RuntimeError(
+                "run_sync() called from the lamina-loop thread would deadlock; "
+                "await the coroutine instead"
+            )
         future = self.submit(coro)
         return wait_future(future, on_tick=on_tick, tick=tick)
 

@@ -22,11 +22,13 @@ __all__ = ["ControlPanel", "ParamControl", "is_short_text", "make_control"]
 # Names that ask for a line, not a paragraph ("Brand Name", "Title", "Seed" ...).
 _SHORT_NAME = re.compile(
     r"\b(name|title|brand|slogan|tagline|headline|label|tag|keywords?|colou?r|font|seed|"
-    r"size|lang(uage)?|subject|product|handle|email)\b", re.I)
+    r"size|lang(uage)?|subject|product|handle|email)\b",
+    re.I,
+)
 # Names that ask for free text, whatever their default looks like ("Prompt", "Description").
 _LONG_NAME = re.compile(
-    r"(prompt|description|text|instruction|story|script|copy|message|content|notes?|brief)",
-    re.I)
+    r"(prompt|description|text|instruction|story|script|copy|message|content|notes?|brief)", re.I
+)
 #: A default up to this many characters, on one line, suggests a one-line Text.
 SHORT_DEFAULT_CHARS = 40
 #: Options with at most this many labels become ToggleButtons, more a Dropdown.
@@ -52,8 +54,11 @@ def is_short_text(param: Parameter) -> bool:
 
 
 def _label_html(param: Parameter) -> str:
-    required = (f' <span style="{_ERROR_STYLE}" title="required: no default">* required</span>'
-                if param.needs_value else "")
+    required = (
+        f' <span style="{_ERROR_STYLE}" title="required: no default">* required</span>'
+        if param.needs_value
+        else ""
+    )
     kind = f' <span style="{_MUTED_STYLE}">({esc(param.type)})</span>'
     return f"<b>{esc(param.name)}</b>{kind}{required}"
 
@@ -83,8 +88,7 @@ class ParamControl:
         parts: list[W.Widget] = [self.label, self.input]
         if param.type == "url":
             self.mark = W.Valid(value=False, readout="empty", layout=W.Layout(width="auto"))
-            self.preview = W.Image(format="png", layout=W.Layout(max_height="96px",
-                                                                 display="none"))
+            self.preview = W.Image(format="png", layout=W.Layout(max_height="96px", display="none"))
             parts = [self.label, W.HBox([self.input, self.mark]), self.preview]
         parts += [self.help, self.error]
         self.row = W.VBox(parts, layout=W.Layout(margin="0 0 6px 0"))
@@ -111,10 +115,16 @@ class ParamControl:
             return cls(options=options, value=value, tooltip=tooltip, **extra)
         default = p.default or ""
         if self.kind == "textarea":
-            return W.Textarea(value=default, placeholder=_placeholder(p), rows=3,
-                              tooltip=tooltip, layout=layout)
-        return W.Text(value=default, placeholder=_placeholder(p), tooltip=tooltip,
-                      layout=layout, continuous_update=self.kind != "url")
+            return W.Textarea(
+                value=default, placeholder=_placeholder(p), rows=3, tooltip=tooltip, layout=layout
+            )
+        return W.Text(
+            value=default,
+            placeholder=_placeholder(p),
+            tooltip=tooltip,
+            layout=layout,
+            continuous_update=self.kind != "url",
+        )
 
     def get(self) -> str | None:
         """The control's value as the service wants it; None when nothing is chosen."""
@@ -134,13 +144,21 @@ class ParamControl:
     def check(self, value: Any) -> None:
         """Raise ValueError (naming the fix) if the control cannot show ``value``."""
         if value is not None and not isinstance(value, str):
-            raise ValueError(f"{quote(self.param.name)} must be a string, got "
-                             f"{type(value).__name__}; pass {quote(str(value))}")
-        if (self.kind in ("toggle", "dropdown") and value is not None
-                and value not in self.input.options and value != self.param.default):
-            raise ValueError(f"{quote(value)} is not an option of "
-                                 f"{quote(self.param.name)}; choose one of: "
-                                 f"{', '.join(self.input.options)}")
+            raise ValueError(
+                f"{quote(self.param.name)} must be a string, got "
+                f"{type(value).__name__}; pass {quote(str(value))}"
+            )
+        if (
+            self.kind in ("toggle", "dropdown")
+            and value is not None
+            and value not in self.input.options
+            and value != self.param.default
+        ):
+            raise ValueError(
+                f"{quote(value)} is not an option of "
+                f"{quote(self.param.name)}; choose one of: "
+                f"{', '.join(self.input.options)}"
+            )
 
     def show_problem(self, problem: str | None) -> None:
         """Show (or clear) the inline error under the control."""
@@ -232,8 +250,10 @@ class ControlPanel:
         unknown = [k for k in values if k not in self._by_name]
         if unknown:
             names = ", ".join(self._by_name) or "no inputs"
-            raise ValueError(f"unknown input(s) {', '.join(map(quote, map(str, unknown)))}; "
-                             f"{self.app.name} takes: {names}")
+            raise ValueError(
+                f"unknown input(s) {', '.join(map(quote, map(str, unknown)))}; "
+                f"{self.app.name} takes: {names}"
+            )
 
     def problems(self, values: Mapping[str, Any] | None = None) -> dict[str, str]:
         """Per-parameter problems of ``values`` (default: the controls), from validation.py.
@@ -253,7 +273,7 @@ class ControlPanel:
             for name in self._by_name:
                 prefix = quote(name) + ":"
                 if detail.startswith(prefix):
-                    found.setdefault(name, detail[len(prefix):].strip())
+                    found.setdefault(name, detail[len(prefix) :].strip())
                     break
             else:
                 found.setdefault("", detail)

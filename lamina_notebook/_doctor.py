@@ -40,8 +40,14 @@ def _reachability(session: Session) -> str:
     s = session.settings
 
     async def probe() -> None:
-        async with LaminaClient(s.api_key, s.base_url, api_prefix=s.api_prefix, journal=None,
-                                max_retries=0, timeout=min(10.0, s.request_timeout)) as client:
+        async with LaminaClient(
+            s.api_key,
+            s.base_url,
+            api_prefix=s.api_prefix,
+            journal=None,
+            max_retries=0,
+            timeout=min(10.0, s.request_timeout),
+        ) as client:
             await client.list_apps(limit=1)
 
     started = time.perf_counter()
@@ -88,8 +94,12 @@ def doctor_rows(session: Session) -> list[tuple[str, str]]:
         ("jupyterlab_widgets", _version("jupyterlab_widgets")),
         ("ipykernel", _version("ipykernel")),
         ("front end", _frontend()),
-        ("API key", f"from {source}" if source else
-         "none: %lamina login, LAMINA_API_KEY, or %lamina sandbox"),
+        (
+            "API key",
+            f"from {source}"
+            if source
+            else "none: %lamina login, LAMINA_API_KEY, or %lamina sandbox",
+        ),
         ("base URL", session.client.base_url + session.client.api_prefix),
         ("reachable", _reachability(session)),
         ("journal", _journal(session)),
@@ -102,7 +112,10 @@ def doctor_bundle(session: Session) -> dict[str, Any]:
     rows = doctor_rows(session)
     width = max(len(k) for k, _ in rows)
     text = "\n".join(f"{k:<{width}}  {render.plain(v)}" for k, v in rows)
-    cells = "".join(f"<tr><th style='text-align:left'>{render.esc(k)}</th>"
-                    f"<td style='text-align:left'>{render.esc(v)}</td></tr>" for k, v in rows)
+    cells = "".join(
+        f"<tr><th style='text-align:left'>{render.esc(k)}</th>"
+        f"<td style='text-align:left'>{render.esc(v)}</td></tr>"
+        for k, v in rows
+    )
     html = f'<table class="lamina-table"><tbody>{cells}</tbody></table>'
     return {"text/plain": text, "text/html": html}

@@ -40,8 +40,13 @@ MAX_COMM_BYTES = 300 * 1024
 #: Videos up to this size play from kernel-fetched bytes; bigger ones stream from their URL.
 VIDEO_WIDGET_MAX_BYTES = 2 * 1024 * 1024
 
-_BAR_STYLE = {"queued": "", "running": "info", "completed": "success", "failed": "danger",
-              "cancelled": "danger"}
+_BAR_STYLE = {
+    "queued": "",
+    "running": "info",
+    "completed": "success",
+    "failed": "danger",
+    "cancelled": "danger",
+}
 _MUTED = "color:var(--jp-ui-font-color2,#666)"
 _ERROR = "color:var(--jp-error-color1,#c62828)"
 
@@ -78,17 +83,25 @@ class ProgressRow:
     def __init__(self, title: str, on_stop: Callable[[], None]) -> None:
         self.title = title
         self.started = time.monotonic()
-        self.bar = W.FloatProgress(value=0.0, min=0.0, max=1.0, bar_style="",
-                                   layout=W.Layout(width="180px"))
-        self.label = W.Label(f"{title} · starting…", layout=W.Layout(flex="1 1 auto",
-                                                                     min_width="0"))
+        self.bar = W.FloatProgress(
+            value=0.0, min=0.0, max=1.0, bar_style="", layout=W.Layout(width="180px")
+        )
+        self.label = W.Label(
+            f"{title} · starting…", layout=W.Layout(flex="1 1 auto", min_width="0")
+        )
         self.label.add_class("lamina-progress-label")  # wraps instead of running off the edge
-        self.stop_button = W.Button(description="Stop", icon="stop", tooltip=(
-            "Stop watching this run (it may still finish on the server and can be resumed)"),
-            layout=W.Layout(width="80px"))
+        self.stop_button = W.Button(
+            description="Stop",
+            icon="stop",
+            tooltip=(
+                "Stop watching this run (it may still finish on the server and can be resumed)"
+            ),
+            layout=W.Layout(width="80px"),
+        )
         self.stop_button.on_click(lambda _b: on_stop())
-        self.box = W.HBox([self.bar, self.label, self.stop_button],
-                          layout=W.Layout(align_items="center"))
+        self.box = W.HBox(
+            [self.bar, self.label, self.stop_button], layout=W.Layout(align_items="center")
+        )
         self.status = "starting"
         self.finished = False
 
@@ -130,8 +143,10 @@ class ProgressRow:
         self.finished = True
         self.bar.bar_style = "warning"
         where = f" (Resume, %lamina resume {execution_id}, or History)" if execution_id else ""
-        self.label.value = (f"{self.title} · stopped watching; the run may still finish on "
-                            f"the server and can be resumed{where}")
+        self.label.value = (
+            f"{self.title} · stopped watching; the run may still finish on "
+            f"the server and can be resumed{where}"
+        )
         self._button("Resume", "play", "Watch this run again")
 
     def resumed(self) -> None:
@@ -139,16 +154,21 @@ class ProgressRow:
         self.finished = False
         self.bar.bar_style = "info"
         self.label.value = f"{self.title} · watching again…"
-        self._button("Stop", "stop", "Stop watching this run (it may still finish on the "
-                     "server and can be resumed)")
+        self._button(
+            "Stop",
+            "stop",
+            "Stop watching this run (it may still finish on the server and can be resumed)",
+        )
 
     def lost(self, message: str, execution_id: str) -> None:
         """Watching failed (network, timeout): the run itself may be fine."""
         self.finished = True
         self.bar.bar_style = "warning"
-        self.label.value = (f"{self.title} · lost track: {shorten(message, 160)}; the run may "
-                            f"still finish, resume it with Resume or %lamina resume "
-                            f"{execution_id}")
+        self.label.value = (
+            f"{self.title} · lost track: {shorten(message, 160)}; the run may "
+            f"still finish, resume it with Resume or %lamina resume "
+            f"{execution_id}"
+        )
         self._button("Resume", "play", "Watch this run again")
 
     def _button(self, text: str, icon: str, tooltip: str) -> None:
@@ -169,12 +189,20 @@ def _caption(output: Output, diff: Mapping[str, str]) -> W.HTML:
     changed = _inputs_line(diff)
     extra = f'<br><span style="{_MUTED}">{esc(changed)}</span>' if changed else ""
     # The widget's 28 px line height is for one-line controls; wrapped captions need less.
-    return W.HTML(f'<div style="line-height:1.4;margin:4px 0">'
-                  f"<b>{esc(shorten(output.label, 80))}</b>{extra}</div>")
+    return W.HTML(
+        f'<div style="line-height:1.4;margin:4px 0">'
+        f"<b>{esc(shorten(output.label, 80))}</b>{extra}</div>"
+    )
 
 
-def output_tile(output: Output, thumb: Media | None, video: bytes | None,
-                diff: Mapping[str, str], *, fluid: bool = False) -> W.VBox:
+def output_tile(
+    output: Output,
+    thumb: Media | None,
+    video: bytes | None,
+    diff: Mapping[str, str],
+    *,
+    fluid: bool = False,
+) -> W.VBox:
     """One gallery tile: thumbnail + full-size link, video player, text, or failure.
 
     ``thumb`` is a downscaled image (a video's poster frame for videos); ``video`` holds a
@@ -188,15 +216,26 @@ def output_tile(output: Output, thumb: Media | None, video: bytes | None,
         parts.append(W.Image(value=thumb[0], format=_fmt(thumb[1]), layout=_media_layout(fluid)))
         parts.append(W.HTML(link(output.value, "full size ↗")))
     elif kind == "video" and video is not None and len(video) <= VIDEO_WIDGET_MAX_BYTES:
-        parts.append(W.Video(value=video, format=_video_fmt(output), autoplay=False, loop=False,
-                             controls=True, layout=_media_layout(fluid)))
+        parts.append(
+            W.Video(
+                value=video,
+                format=_video_fmt(output),
+                autoplay=False,
+                loop=False,
+                controls=True,
+                layout=_media_layout(fluid),
+            )
+        )
         parts.append(W.HTML(link(output.value, "open video ↗")))
     else:
         # Failures, text, big videos (streamed from a safe URL), images without a thumbnail.
         small = thumb if thumb is not None and len(thumb[0]) <= MAX_COMM_BYTES else None
         parts.append(W.HTML(STYLE_TAG + output_html(output, small)))
-    size = (W.Layout(width="100%", min_width="0", max_width="100%") if fluid
-            else W.Layout(width=f"{THUMB_PX + 20}px", max_width="100%", margin="0 8px 8px 0"))
+    size = (
+        W.Layout(width="100%", min_width="0", max_width="100%")
+        if fluid
+        else W.Layout(width=f"{THUMB_PX + 20}px", max_width="100%", margin="0 8px 8px 0")
+    )
     tile = W.VBox(parts, layout=size)
     tile.add_class("lamina-tile")
     return tile
@@ -205,8 +244,9 @@ def output_tile(output: Output, thumb: Media | None, video: bytes | None,
 def _media_layout(fluid: bool) -> W.Layout:
     # object-fit keeps the aspect ratio when the cell is narrower than the thumbnail.
     if fluid:
-        return W.Layout(width="100%", max_width=f"{THUMB_PX}px", height="auto",
-                        object_fit="contain")
+        return W.Layout(
+            width="100%", max_width=f"{THUMB_PX}px", height="auto", object_fit="contain"
+        )
     return W.Layout(max_width=f"{THUMB_PX}px")
 
 
@@ -231,8 +271,14 @@ class RunCard:
         self.box = W.VBox([self.head, self.tiles])
         self.box.add_class("lamina-run-card")
 
-    def fill(self, execution: Execution, thumbs: Mapping[str, Media],
-             videos: Mapping[str, bytes], diff: Mapping[str, str], source: str) -> None:
+    def fill(
+        self,
+        execution: Execution,
+        thumbs: Mapping[str, Media],
+        videos: Mapping[str, bytes],
+        diff: Mapping[str, str],
+        source: str,
+    ) -> None:
         """Show the final outputs; ``source`` says where the run came from (e.g. history)."""
         when = f" · {source}" if source else ""
         status_style = _ERROR if execution.is_failed else _MUTED

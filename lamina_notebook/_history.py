@@ -29,8 +29,10 @@ _PLACEHOLDER = "— choose a past run to restore it —"
 
 def entry_label(entry: JournalEntry) -> str:
     """Dropdown label: when, status, inputs, short id (plain text: Dropdown labels are text)."""
-    return (f"{fmt_epoch(entry.created_at)} · {entry.status} · "
-            f"{inputs_text(entry.inputs, 60) or 'defaults'} · {entry.execution_id[:8]}")
+    return (
+        f"{fmt_epoch(entry.created_at)} · {entry.status} · "
+        f"{inputs_text(entry.inputs, 60) or 'defaults'} · {entry.execution_id[:8]}"
+    )
 
 
 class HistoryPanel:
@@ -38,10 +40,12 @@ class HistoryPanel:
 
     def __init__(self, widget: LaminaApp) -> None:
         self.widget = widget
-        self.select = W.Dropdown(options=[(_PLACEHOLDER, "")], value="",
-                                 layout=W.Layout(width="100%", max_width="720px"))
-        self.refresh_button = W.Button(description="Refresh", icon="refresh",
-                                       layout=W.Layout(width="100px"))
+        self.select = W.Dropdown(
+            options=[(_PLACEHOLDER, "")], value="", layout=W.Layout(width="100%", max_width="720px")
+        )
+        self.refresh_button = W.Button(
+            description="Refresh", icon="refresh", layout=W.Layout(width="100px")
+        )
         self.note = W.HTML("")
         self.card = RunCard("")
         self.box = W.VBox([W.HBox([self.select, self.refresh_button]), self.note, self.card.box])
@@ -76,8 +80,9 @@ class HistoryPanel:
         """Put the run's inputs into the controls and show its outputs."""
         entry = self.entries.get(execution_id)
         if entry is None:
-            raise ValueError(f"execution {execution_id} is not in this app's history; "
-                             "press Refresh")
+            raise ValueError(
+                f"execution {execution_id} is not in this app's history; press Refresh"
+            )
         skipped = self._restore_inputs(entry)
         execution = entry.to_execution()
         when = fmt_epoch(entry.created_at)

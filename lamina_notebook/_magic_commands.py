@@ -22,8 +22,10 @@ if TYPE_CHECKING:  # pragma: no cover
     from .magics import LaminaMagics
     from .models import App
 
-SIMULATED_NOTE = ("Using the Lamina sandbox at {url}: results are simulated (generated "
-                  "placeholders, nothing is billed). %lamina sandbox --stop goes back.")
+SIMULATED_NOTE = (
+    "Using the Lamina sandbox at {url}: results are simulated (generated "
+    "placeholders, nothing is billed). %lamina sandbox --stop goes back."
+)
 
 
 class Commands:
@@ -57,9 +59,11 @@ class Commands:
             print("Login cancelled; the key was not changed.")
             return
         if not key:
-            raise ConfigurationError("No key entered; nothing changed.",
-                                     hint="Copy the key (lma_...) from your Lamina workspace "
-                                     "settings and run %lamina login again.")
+            raise ConfigurationError(
+                "No key entered; nothing changed.",
+                hint="Copy the key (lma_...) from your Lamina workspace "
+                "settings and run %lamina login again.",
+            )
         key = _check_key(key, "the key entered")
         self.session.set_api_key(key, "%lamina login")
         where = "in memory for this kernel"
@@ -77,8 +81,10 @@ class Commands:
             return
         source = self.session.key_source() if cmd.if_no_key else None
         if source and source != "sandbox" and self.session.sandbox is None:
-            print(f"Using the Lamina service at {self.session.client.base_url} "
-                  f"(key from {source}); runs are real and billed.")
+            print(
+                f"Using the Lamina service at {self.session.client.base_url} "
+                f"(key from {source}); runs are real and billed."
+            )
             return
         state = self.session.start_sandbox(cmd.time_scale)
         print(SIMULATED_NOTE.format(url=state.base_url))
@@ -89,8 +95,9 @@ class Commands:
         apps = self.session.run(client.list_apps(search=cmd.search, limit=cmd.limit))
         if not cmd.search and not cmd.limit:
             self.session.remember_apps(apps)
-        self.magics.show({"text/plain": render.apps_table_text(apps),
-                          "text/html": render.apps_table_html(apps)})
+        self.magics.show(
+            {"text/plain": render.apps_table_text(apps), "text/html": render.apps_table_html(apps)}
+        )
         self.magics.store(cmd.output_var, apps)
 
     def resolve(self, name_or_id: str) -> App:
@@ -102,8 +109,9 @@ class Commands:
 
     def do_info(self, cmd: Command) -> None:
         app = self.resolve(cmd.app or "")
-        self.magics.show({"text/plain": render.app_info_text(app),
-                          "text/html": render.app_info_html(app)})
+        self.magics.show(
+            {"text/plain": render.app_info_text(app), "text/html": render.app_info_html(app)}
+        )
 
     def do_widget(self, cmd: Command) -> Any:
         from .widget import LaminaApp
@@ -117,8 +125,13 @@ class Commands:
         app = self.resolve(cmd.app or "")
         inputs = self.session.client.validate_inputs(app, cmd.inputs)  # no request if wrong
         timeout = cmd.timeout or self.session.settings.timeout
-        handle, interrupted = launch(self.session, app, inputs, webhook=cmd.webhook,
-                                     timeout=None if not cmd.wait else timeout)
+        handle, interrupted = launch(
+            self.session,
+            app,
+            inputs,
+            webhook=cmd.webhook,
+            timeout=None if not cmd.wait else timeout,
+        )
         if interrupted or not cmd.wait:
             if interrupted:
                 _say_resumable(handle.execution_id)
@@ -129,8 +142,7 @@ class Commands:
         return value
 
     def do_resume(self, cmd: Command) -> Any:
-        handle = resume(self.session, cmd.execution_id or "",
-                        timeout=self.session.settings.timeout)
+        handle = resume(self.session, cmd.execution_id or "", timeout=self.session.settings.timeout)
         value = wait_and_show(handle)
         self.magics.store(cmd.output_var, value)
         return value
@@ -147,13 +159,14 @@ class Commands:
             entry = client.journal.get(execution_id) if client.journal is not None else None
             if entry is None:
                 raise
-            print(f"The service is unreachable ({exc.message}); showing the journal's last "
-                  f"known state.")
+            print(
+                f"The service is unreachable ({exc.message}); showing the journal's last "
+                f"known state."
+            )
             return Result(entry.to_execution(), {}, entry.inputs, session=self.session)
         entry = client.journal.get(execution_id) if client.journal is not None else None
         inputs = dict(entry.inputs) if entry is not None else {}
-        media = self.session.run(
-            fetch_media(client, execution, self.session.settings.embed_max_px))
+        media = self.session.run(fetch_media(client, execution, self.session.settings.embed_max_px))
         return Result(execution, media, inputs, session=self.session)
 
     def do_save(self, cmd: Command) -> Path:
@@ -173,8 +186,12 @@ class Commands:
         client = self.session.client
         entries = client.history(app=cmd.app, limit=cmd.limit or 20)
         thumbs = history_thumbnails(self.session, entries) if has_kernel() else {}
-        self.magics.show({"text/plain": render.history_text(entries),
-                          "text/html": render.history_html(entries, thumbs)})
+        self.magics.show(
+            {
+                "text/plain": render.history_text(entries),
+                "text/html": render.history_html(entries, thumbs),
+            }
+        )
         if cmd.output_var:
             self.magics.store(cmd.output_var, _as_frame(entries))
 
@@ -185,8 +202,10 @@ class Commands:
 
 
 def _say_resumable(execution_id: str) -> None:
-    print(f"Stopped watching execution {execution_id}; the run goes on at the service.\n"
-          f"Reattach with: %lamina resume {execution_id}")
+    print(
+        f"Stopped watching execution {execution_id}; the run goes on at the service.\n"
+        f"Reattach with: %lamina resume {execution_id}"
+    )
 
 
 def _manifest_files(manifest: Path) -> list[str]:
@@ -204,14 +223,21 @@ def _as_frame(entries: list[Any]) -> Any:
         import pandas as pd
     except ImportError:
         return entries
-    rows = [{
-        "execution_id": e.execution_id, "app": e.app_name or e.app_id, "status": e.status,
-        "created_at": pd.to_datetime(e.created_at, unit="s", utc=True) if e.created_at else None,
-        "completed_at": (pd.to_datetime(e.completed_at, unit="s", utc=True)
-                         if e.completed_at else None),
-        "inputs": dict(e.inputs or {}),
-        "urls": [o.get("value") for o in e.outputs or [] if o.get("status") == "completed"],
-        "error": e.error,
-    } for e in entries]
+    rows = [
+        {
+            "execution_id": e.execution_id,
+            "app": e.app_name or e.app_id,
+            "status": e.status,
+            "created_at": pd.to_datetime(e.created_at, unit="s", utc=True)
+            if e.created_at
+            else None,
+            "completed_at": (
+                pd.to_datetime(e.completed_at, unit="s", utc=True) if e.completed_at else None
+            ),
+            "inputs": dict(e.inputs or {}),
+            "urls": [o.get("value") for o in e.outputs or [] if o.get("status") == "completed"],
+            "error": e.error,
+        }
+        for e in entries
+    ]
     return pd.DataFrame(rows)
-

@@ -87,8 +87,10 @@ def wait_and_show(handle: RunHandle) -> Result | RunHandle:
         result = handle.result(on_tick=progress.tick)
     except KeyboardInterrupt:
         handle.stop()
-        print(f"Stopped watching execution {handle.execution_id}; the run goes on at the "
-              f"service.\nReattach with: %lamina resume {handle.execution_id}")
+        print(
+            f"Stopped watching execution {handle.execution_id}; the run goes on at the "
+            f"service.\nReattach with: %lamina resume {handle.execution_id}"
+        )
         return handle
     finally:
         progress.finish()
@@ -103,16 +105,24 @@ def history_thumbnails(session: Session, entries: Sequence[Any]) -> dict[str, Me
     targets = []
     for entry in entries:
         execution = entry.to_execution()
-        first = next((o for o in execution.outputs
-                      if o.is_completed and o.value and o.kind in ("image", "video")), None)
+        first = next(
+            (
+                o
+                for o in execution.outputs
+                if o.is_completed and o.value and o.kind in ("image", "video")
+            ),
+            None,
+        )
         if first is not None:
             targets.append((execution, first))
 
     async def fetch_all() -> dict[str, Media]:
         import asyncio
 
-        found = await asyncio.gather(*(fetch_media(client, e, THUMB_PX, outputs=[o])
-                                       for e, o in targets), return_exceptions=True)
+        found = await asyncio.gather(
+            *(fetch_media(client, e, THUMB_PX, outputs=[o]) for e, o in targets),
+            return_exceptions=True,
+        )
         thumbs: dict[str, Media] = {}
         for (execution, output), media in zip(targets, found, strict=True):
             if isinstance(media, dict) and output.id in media:

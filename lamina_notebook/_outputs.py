@@ -59,8 +59,9 @@ def output_html(output: Output, media: Media | None = None, *, alt: str | None =
 def _figure(body: str, caption: str, *, wide: bool = False) -> str:
     # Inline margin: browsers indent a bare <figure> by 40 px, and sanitizers drop <style>.
     cls = "lamina-out lamina-wide" if wide else "lamina-out"
-    return (f'<figure class="{cls}" style="margin:0">{body}'
-            f"<figcaption>{caption}</figcaption></figure>")
+    return (
+        f'<figure class="{cls}" style="margin:0">{body}<figcaption>{caption}</figcaption></figure>'
+    )
 
 
 def header_html(execution: Execution, title: str | None) -> str:
@@ -100,8 +101,9 @@ def _image_html(output: Output, media: Media | None, label: str, alt: str) -> st
     if src and not embedded and src.startswith("data:") and len(src) > MAX_EMBED_BYTES * 4 // 3:
         src = None  # an inline image from the service is embedded only if thumbnail-sized
     if src:
-        picture = link(output.value, _img_tag(src, alt)) if safe_url(output.value) else \
-            _img_tag(src, alt)
+        picture = (
+            link(output.value, _img_tag(src, alt)) if safe_url(output.value) else _img_tag(src, alt)
+        )
         full = link(output.value, "full size ↗") if safe_url(output.value) else ""
     else:
         picture = link(output.value, esc(shorten(output.value, 200)))
@@ -109,9 +111,7 @@ def _image_html(output: Output, media: Media | None, label: str, alt: str) -> st
     return _figure(picture, label + (f" · {full}" if full else ""))
 
 
-def _media_player_html(
-    output: Output, media: Media | None, label: str, kind: str, alt: str
-) -> str:
+def _media_player_html(output: Output, media: Media | None, label: str, kind: str, alt: str) -> str:
     """``<video>``/``<audio>`` with the poster also as fallback content.
 
     GitHub strips ``<video>`` but keeps its children, so the poster image and the link
@@ -141,7 +141,9 @@ def _text_html(output: Output, label: str) -> str:
     text = output.value or ""
     cut = ""
     if len(text) > MAX_TEXT_CHARS:
-        cut = (f'<div class="lamina-muted">… {len(text) - MAX_TEXT_CHARS} more characters '
-               "(the full text is in the execution's outputs)</div>")
+        cut = (
+            f'<div class="lamina-muted">… {len(text) - MAX_TEXT_CHARS} more characters '
+            "(the full text is in the execution's outputs)</div>"
+        )
         text = text[:MAX_TEXT_CHARS]
     return _figure(f'<pre class="lamina-text">{esc(text)}</pre>{cut}', label, wide=True)

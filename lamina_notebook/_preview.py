@@ -49,6 +49,7 @@ class UrlPreviews:
                 self.check(control)
             except Exception as exc:  # guarded: a failed check must not break typing
                 self.widget._show_error(exc)
+
         return observer
 
     def check(self, control: ParamControl) -> None:
@@ -82,8 +83,9 @@ class UrlPreviews:
             return
         self.widget._ui(self._apply, control, gen, True, f"reachable ({kind})", thumb)
 
-    def _apply(self, control: ParamControl, gen: int, ok: bool, reason: str,
-               thumb: Media | None) -> None:
+    def _apply(
+        self, control: ParamControl, gen: int, ok: bool, reason: str, thumb: Media | None
+    ) -> None:
         if self._gen.get(control.param.name) != gen:
             return
         # Preview first: the mark is what observers (and tests) wait for.
@@ -91,8 +93,7 @@ class UrlPreviews:
         control.set_mark(ok, reason)
 
 
-async def fetch_preview(client: Any, url: str, px: int, max_bytes: int) -> tuple[Media | None,
-                                                                               str]:
+async def fetch_preview(client: Any, url: str, px: int, max_bytes: int) -> tuple[Media | None, str]:
     """(thumbnail or None, kind) of a URL input; raises when it is not an image or video."""
     data, ctype = await client.fetch_bytes(url, max_bytes=max_bytes)
     major = (ctype or "").split("/", 1)[0].strip().lower()

@@ -36,8 +36,13 @@ class WidgetRun:
     error); ``finished`` resolves when watching ended (result, failure to watch, or a stop).
     """
 
-    def __init__(self, widget: LaminaApp, inputs: Mapping[str, str], title: str,
-                 previous: Mapping[str, str] | None) -> None:
+    def __init__(
+        self,
+        widget: LaminaApp,
+        inputs: Mapping[str, str],
+        title: str,
+        previous: Mapping[str, str] | None,
+    ) -> None:
         self.widget = widget
         self.inputs = dict(inputs)
         self.title = title
@@ -122,9 +127,11 @@ class WidgetRun:
                 interrupted = True
         if interrupted:
             self.stop()
-            raise KeyboardInterrupt(f"interrupted; execution {handle.execution_id} was created "
-                                    "and is journaled: resume it from History or with "
-                                    f"%lamina resume {handle.execution_id}")
+            raise KeyboardInterrupt(
+                f"interrupted; execution {handle.execution_id} was created "
+                "and is journaled: resume it from History or with "
+                f"%lamina resume {handle.execution_id}"
+            )
         return handle
 
     # -- watching -------------------------------------------------------------------------
@@ -205,8 +212,9 @@ class GalleryMedia:
         self.session = session
         self.cache = MediaCache()
 
-    async def for_result(self, client: Any, result: Result) -> tuple[dict[str, Media],
-                                                                     dict[str, bytes]]:
+    async def for_result(
+        self, client: Any, result: Result
+    ) -> tuple[dict[str, Media], dict[str, bytes]]:
         """Downscale the Result's embedded media (no refetch) and fetch small videos."""
         thumbs: dict[str, Media] = {}
         for output_id, (data, _mime) in result.media.items():
@@ -215,8 +223,9 @@ class GalleryMedia:
                 thumbs[output_id] = small
         return thumbs, await self.videos(client, result.execution)
 
-    async def for_execution(self, client: Any, execution: Execution) -> tuple[
-            dict[str, Media], dict[str, bytes]]:
+    async def for_execution(
+        self, client: Any, execution: Execution
+    ) -> tuple[dict[str, Media], dict[str, bytes]]:
         """Thumbnails of an execution from the journal (History): fetched at gallery size."""
         media = await fetch_media(client, execution, THUMB_PX, cache=self.cache)
         thumbs = {k: v for k, v in media.items() if len(v[0]) <= MAX_COMM_BYTES}
@@ -252,8 +261,9 @@ def wait_all(runs: list[WidgetRun], timeout: float | None) -> None:
         while True:
             left = 0.1 if deadline is None else min(0.1, deadline - time.monotonic())
             if left <= 0:
-                raise TimeoutError(f"runs still in flight after {timeout:g} s; they go on, "
-                                   "call wait() again later")
+                raise TimeoutError(
+                    f"runs still in flight after {timeout:g} s; they go on, call wait() again later"
+                )
             try:
                 run.finished.result(timeout=left)
                 break

@@ -62,8 +62,10 @@ def _hide_rule(uid: str) -> str:
     # Where the live widget renders (JupyterLab, Notebook 7, Voila), its view carries the class
     # lamina-live-UID; the snapshot in the same output area is then redundant and hidden.
     # Without the <style> (GitHub) or without the widget (no state), the snapshot shows.
-    return (f"<style>.jp-OutputArea:has(.lamina-live-{uid}) .lamina-snap-{uid},"
-            f"div.output:has(.lamina-live-{uid}) .lamina-snap-{uid}{{display:none}}</style>")
+    return (
+        f"<style>.jp-OutputArea:has(.lamina-live-{uid}) .lamina-snap-{uid},"
+        f"div.output:has(.lamina-live-{uid}) .lamina-snap-{uid}{{display:none}}</style>"
+    )
 
 
 def _sweep_html(sweep: Sweep) -> str:
@@ -71,16 +73,21 @@ def _sweep_html(sweep: Sweep) -> str:
     return comparison_grid_html(cells, col_name=sweep.param) if cells else ""
 
 
-def snapshot_bundle(uid: str, app: App, runs: Sequence[WidgetRun],
-                    sweeps: Sequence[Sweep]) -> tuple[dict[str, Any], dict[str, Any]]:
+def snapshot_bundle(
+    uid: str, app: App, runs: Sequence[WidgetRun], sweeps: Sequence[Sweep]
+) -> tuple[dict[str, Any], dict[str, Any]]:
     """The ``(data, metadata)`` of the static results snapshot (no key, thumbnails only)."""
     finished = [r for r in runs if r.result is not None]
     latest_sweep = next((s for s in reversed(sweeps) if any(r.result for r in s.runs)), None)
     in_sweep = {id(r) for r in latest_sweep.runs} if latest_sweep is not None else set()
     cards = [r for r in finished if id(r) not in in_sweep][-MAX_SNAPSHOT_RUNS:][::-1]
-    parts = [_hide_rule(uid), f'<div class="lamina-snap-{uid}">', STYLE_TAG,
-             f'<div class="lamina-muted">{esc(app.name)}: results of the widget above '
-             f"(static copy for saved notebooks)</div>"]
+    parts = [
+        _hide_rule(uid),
+        f'<div class="lamina-snap-{uid}">',
+        STYLE_TAG,
+        f'<div class="lamina-muted">{esc(app.name)}: results of the widget above '
+        f"(static copy for saved notebooks)</div>",
+    ]
     text = [f"LaminaApp {plain(app.name)}: {len(finished)} finished run(s)"]
     if latest_sweep is not None:
         parts.append(_sweep_html(latest_sweep))
@@ -92,10 +99,14 @@ def snapshot_bundle(uid: str, app: App, runs: Sequence[WidgetRun],
     if not finished:
         parts.append('<div class="lamina-muted">No finished runs yet.</div>')
     parts.append("</div>")
-    metadata = {"lamina": {
-        "widget": uid, "app_id": app.app_id, "app_name": app.name,
-        "executions": [r.result.execution.execution_id for r in finished if r.result],
-    }}
+    metadata = {
+        "lamina": {
+            "widget": uid,
+            "app_id": app.app_id,
+            "app_name": app.name,
+            "executions": [r.result.execution.execution_id for r in finished if r.result],
+        }
+    }
     return {"text/plain": "\n".join(text), "text/html": "".join(parts)}, metadata
 
 

@@ -21,16 +21,24 @@ if TYPE_CHECKING:  # pragma: no cover
     from .journal import Journal, JournalEntry
     from .models import App, Execution
 
-__all__ = ["DEFAULT_JOURNAL", "journal_lost_start", "journal_started", "may_have_started",
-           "open_journal", "refuse_unconfirmed"]
+__all__ = [
+    "DEFAULT_JOURNAL",
+    "journal_lost_start",
+    "journal_started",
+    "may_have_started",
+    "open_journal",
+    "refuse_unconfirmed",
+]
 
 log = logging.getLogger("lamina_notebook.client")
 
 #: The client's ``journal=`` default: the journal at ``default_journal_path()``.
 DEFAULT_JOURNAL: Any = object()
 
-_CHECK = ("Open the app's executions (run history) in the Lamina app to see whether it ran, "
-          "and start it again only if it is not there.")
+_CHECK = (
+    "Open the app's executions (run history) in the Lamina app to see whether it ran, "
+    "and start it again only if it is not there."
+)
 
 
 def open_journal(journal: Any) -> Journal | None:
@@ -44,19 +52,29 @@ def open_journal(journal: Any) -> Journal | None:
     return journal if isinstance(journal, Journal) else Journal(journal)
 
 
-def journal_started(journal: Journal | None, execution: Execution, *, app: App,
-                    inputs: Mapping[str, str], base_url: str, webhook: str | None) -> None:
+def journal_started(
+    journal: Journal | None,
+    execution: Execution,
+    *,
+    app: App,
+    inputs: Mapping[str, str],
+    base_url: str,
+    webhook: str | None,
+) -> None:
     """Journal an accepted start; if that fails, warn loudly (the id must reach the user)."""
     if journal is None:
         return
     try:
         if webhook and execution.webhook_url is None:
             execution = replace(execution, webhook_url=webhook)
-        journal.record_started(execution, app_id=app.app_id, app_name=app.name, inputs=inputs,
-                               base_url=base_url)
+        journal.record_started(
+            execution, app_id=app.app_id, app_name=app.name, inputs=inputs, base_url=base_url
+        )
     except Exception as exc:  # e.g. a full disk
-        message = (f"Execution {execution.execution_id} of {app.name} started but could "
-                   f"not be written to the run journal ({exc}). Note the id to resume it.")
+        message = (
+            f"Execution {execution.execution_id} of {app.name} started but could "
+            f"not be written to the run journal ({exc}). Note the id to resume it."
+        )
         log.error(message)
         warnings.warn(message, RuntimeWarning, stacklevel=4)
 
@@ -68,9 +86,15 @@ def may_have_started(exc: BaseException) -> bool:
     return isinstance(exc, LaminaError) and MAY_HAVE_STARTED in (exc.hint or "")
 
 
-def journal_lost_start(journal: Journal | None, exc: LaminaError, *, app: App,
-                       inputs: Mapping[str, str], base_url: str,
-                       webhook: str | None) -> str | None:
+def journal_lost_start(
+    journal: Journal | None,
+    exc: LaminaError,
+    *,
+    app: App,
+    inputs: Mapping[str, str],
+    base_url: str,
+    webhook: str | None,
+) -> str | None:
     """Journal the attempt as ``unconfirmed``; name its local id in ``exc``; return the id.
 
     Never raises: if the journal cannot be written, the error says so and the caller still
@@ -82,18 +106,27 @@ def journal_lost_start(journal: Journal | None, exc: LaminaError, *, app: App,
     if journal is not None:
         try:
             exc.journal_id = journal.record_unconfirmed(
-                app_id=app.app_id, app_name=app.name, inputs=inputs, base_url=base_url,
-                error=exc.message, webhook_url=webhook)
+                app_id=app.app_id,
+                app_name=app.name,
+                inputs=inputs,
+                base_url=base_url,
+                error=exc.message,
+                webhook_url=webhook,
+            )
         except Exception as jexc:  # a full disk must not hide the original error
             failure = str(jexc)
             log.error("could not journal the unconfirmed start of %s: %s", app.name, jexc)
     if exc.journal_id is not None:
-        exc.hint = (f"{MAY_HAVE_STARTED} %lamina history lists this attempt as "
-                    f"{exc.journal_id} (status unconfirmed).")
+        exc.hint = (
+            f"{MAY_HAVE_STARTED} %lamina history lists this attempt as "
+            f"{exc.journal_id} (status unconfirmed)."
+        )
     else:
         why = f"the run journal failed: {failure}" if failure else "there is no run journal"
-        exc.hint = (f"{MAY_HAVE_STARTED} This attempt is not in %lamina history ({why}); note "
-                    f"the app ({app.name}) and the time.")
+        exc.hint = (
+            f"{MAY_HAVE_STARTED} This attempt is not in %lamina history ({why}); note "
+            f"the app ({app.name}) and the time."
+        )
     return exc.journal_id
 
 
@@ -109,13 +142,16 @@ def refuse_unconfirmed(execution_id: str, journal: Journal | None) -> None:
             entry = journal.get(execution_id)
         except LaminaError:  # an unusable journal only costs the details
             entry = None
-    raise UnconfirmedRunError(_describe(execution_id, entry), execution_id=execution_id,
-                              hint=_CHECK)
+    raise UnconfirmedRunError(
+        _describe(execution_id, entry), execution_id=execution_id, hint=_CHECK
+    )
 
 
 def _describe(execution_id: str, entry: JournalEntry | None) -> str:
-    head = (f"{execution_id} is a local journal id, not one the Lamina service knows: the "
-            "start of this run got no usable answer, so its real id was never received.")
+    head = (
+        f"{execution_id} is a local journal id, not one the Lamina service knows: the "
+        "start of this run got no usable answer, so its real id was never received."
+    )
     if entry is None:
         return head
     when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(entry.created_at))

@@ -42,8 +42,10 @@ def sweep_values(app: App, param: str, values: list[str] | None) -> list[str]:
         raise TypeError("values must be a list of strings, e.g. values=['a cat', 'a dog']")
     if values is None:
         if p.type != "options" or not p.options:
-            raise ValueError(f"{param!r} is a {p.type} parameter: give the values to try, "
-                             f"e.g. w.sweep({param!r}, values=['first', 'second'])")
+            raise ValueError(
+                f"{param!r} is a {p.type} parameter: give the values to try, "
+                f"e.g. w.sweep({param!r}, values=['first', 'second'])"
+            )
         values = list(p.options)
     chosen = [v for v in dict.fromkeys(values) if v is not None and str(v).strip() != ""]
     if not chosen:
@@ -61,16 +63,26 @@ class Sweep:
         self._cells: list[W.VBox] = [self._cell(v) for v in self.values]
         # As many columns as fit (at least _MIN_COLUMN_PX wide each, never wider than a
         # thumbnail needs): the grid wraps instead of overflowing a narrow notebook.
-        self.grid = W.GridBox(self._cells, layout=W.Layout(
-            grid_template_columns=f"repeat(auto-fill, minmax({_MIN_COLUMN_PX}px, 1fr))",
-            grid_gap="12px 10px", width="100%", max_width=f"{_MAX_GRID_PX}px"))
+        self.grid = W.GridBox(
+            self._cells,
+            layout=W.Layout(
+                grid_template_columns=f"repeat(auto-fill, minmax({_MIN_COLUMN_PX}px, 1fr))",
+                grid_gap="12px 10px",
+                width="100%",
+                max_width=f"{_MAX_GRID_PX}px",
+            ),
+        )
         self.grid.add_class("lamina-sweep-grid")
 
     @staticmethod
     def _cell(value: str) -> W.VBox:
         # Label is text-only, so a hostile option label cannot inject markup.
-        head = W.Label(shorten(value, 60), tooltip=value, style={"font_weight": "bold"},
-                       layout=W.Layout(max_width="100%"))
+        head = W.Label(
+            shorten(value, 60),
+            tooltip=value,
+            style={"font_weight": "bold"},
+            layout=W.Layout(max_width="100%"),
+        )
         status = W.Label("waiting…", layout=W.Layout(max_width="100%"))
         media = W.VBox([], layout=W.Layout(width="100%", min_width="0"))
         cell = W.VBox([head, status, media], layout=W.Layout(min_width="0"))
@@ -98,8 +110,10 @@ class Sweep:
         """Block until every run ended; one Result per value (None: failed to start/stopped)."""
         _done, pending = concurrent.futures.wait([r.finished for r in self.runs], timeout=timeout)
         if pending:
-            raise TimeoutError(f"{len(pending)} run(s) of the sweep still going after "
-                               f"{timeout:g} s; they go on, call results() again later")
+            raise TimeoutError(
+                f"{len(pending)} run(s) of the sweep still going after "
+                f"{timeout:g} s; they go on, call results() again later"
+            )
         return [r.result for r in self.runs]
 
     def __await__(self) -> Generator[Any, None, list[Result | None]]:
@@ -117,8 +131,10 @@ class Sweep:
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         cells = self.cells()
-        return {"text/plain": comparison_grid_text(cells),
-                "text/html": comparison_grid_html(cells, col_name=self.param)}
+        return {
+            "text/plain": comparison_grid_text(cells),
+            "text/html": comparison_grid_html(cells, col_name=self.param),
+        }
 
     # -- the live grid (called through the widget's _ui) -----------------------------------
     def refresh(self) -> None:
@@ -127,11 +143,19 @@ class Sweep:
             _head, status, media = cell.children
             status.value = _status_text(run)
             if run.result is not None and not media.children:
-                shown = next((o for o in run.result.execution.outputs if o.is_completed),
-                             None) or next(iter(run.result.execution.outputs), None)
+                shown = next(
+                    (o for o in run.result.execution.outputs if o.is_completed), None
+                ) or next(iter(run.result.execution.outputs), None)
                 if shown is not None:
-                    media.children = [output_tile(shown, run.thumbs.get(shown.id),
-                                                  run.videos.get(shown.id), {}, fluid=True)]
+                    media.children = [
+                        output_tile(
+                            shown,
+                            run.thumbs.get(shown.id),
+                            run.videos.get(shown.id),
+                            {},
+                            fluid=True,
+                        )
+                    ]
 
 
 def _status_text(run: WidgetRun) -> str:
@@ -159,14 +183,23 @@ class SweepPanel:
         self.free_params = {p.name: p for p in params if p.name not in self.options_params}
         choices = [(f"{n} ({len(p.options)} labels)", n) for n, p in self.options_params.items()]
         choices += [(f"{n} (one value per line)", n) for n in self.free_params]
-        self.param = W.Dropdown(options=choices, description="Sweep over",
-                                value=choices[0][1] if choices else None)
-        self.labels = W.SelectMultiple(options=[], rows=6, description="Labels",
-                                       layout=W.Layout(width="auto"))
-        self.lines = W.Textarea(placeholder="one value per line (e.g. one prompt per line)",
-                                rows=4, layout=W.Layout(width="100%", max_width="640px"))
-        self.run_button = W.Button(description="Run sweep", icon="th", button_style="info",
-                                   tooltip="One run per chosen value; a grid compares them")
+        self.param = W.Dropdown(
+            options=choices, description="Sweep over", value=choices[0][1] if choices else None
+        )
+        self.labels = W.SelectMultiple(
+            options=[], rows=6, description="Labels", layout=W.Layout(width="auto")
+        )
+        self.lines = W.Textarea(
+            placeholder="one value per line (e.g. one prompt per line)",
+            rows=4,
+            layout=W.Layout(width="100%", max_width="640px"),
+        )
+        self.run_button = W.Button(
+            description="Run sweep",
+            icon="th",
+            button_style="info",
+            tooltip="One run per chosen value; a grid compares them",
+        )
         self.note = W.HTML("")
         self.area = W.VBox([])
         self.param.observe(lambda _c: self._param_changed(), names="value")
@@ -174,8 +207,9 @@ class SweepPanel:
         if not choices:
             self.note.value = '<span class="lamina-muted">This app has no inputs to sweep.</span>'
             self.run_button.disabled = True
-        self.box = W.VBox([W.HBox([self.param, self.run_button]), self.labels, self.lines,
-                           self.note, self.area])
+        self.box = W.VBox(
+            [W.HBox([self.param, self.run_button]), self.labels, self.lines, self.note, self.area]
+        )
         self._param_changed()
 
     def _param_changed(self) -> None:
@@ -199,12 +233,16 @@ class SweepPanel:
             raise ValueError("this app has no inputs to sweep")
         values = self.chosen_values()
         if not values:
-            raise ValueError(f"choose at least one value of {name!r} to sweep"
-                             + ("" if name in self.options_params else " (one per line)"))
+            raise ValueError(
+                f"choose at least one value of {name!r} to sweep"
+                + ("" if name in self.options_params else " (one per line)")
+            )
         self.widget._start_sweep(name, values)
-        self.note.value = (f'<span class="lamina-muted">Sweeping {esc(name)} over '
-                           f"{len(values)} value(s); the grid fills in as results arrive."
-                           "</span>")
+        self.note.value = (
+            f'<span class="lamina-muted">Sweeping {esc(name)} over '
+            f"{len(values)} value(s); the grid fills in as results arrive."
+            "</span>"
+        )
 
     def show(self, sweep: Sweep) -> None:
         """Put a new sweep's grid on the tab and switch to it."""

@@ -50,8 +50,9 @@ def _table(headers: Sequence[str], rows: Iterable[Sequence[str]]) -> str:
     body = "".join(
         "<tr>" + "".join(f'<td style="{_CELL}">{c}</td>' for c in row) + "</tr>" for row in rows
     )
-    return (f'<table class="lamina-table"><thead><tr>{head}</tr></thead>'
-            f"<tbody>{body}</tbody></table>")
+    return (
+        f'<table class="lamina-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>'
+    )
 
 
 def _text_table(headers: Sequence[str], rows: Sequence[Sequence[str]]) -> str:
@@ -87,8 +88,10 @@ def apps_table_html(apps: Sequence[App]) -> str:
         )
         for a in apps
     ]
-    note = (f'<div class="lamina-muted">{len(apps)} app(s). Parameters: '
-            "<code>%lamina info APP</code>; run: <code>%lamina run APP Name=value</code></div>")
+    note = (
+        f'<div class="lamina-muted">{len(apps)} app(s). Parameters: '
+        "<code>%lamina info APP</code>; run: <code>%lamina run APP Name=value</code></div>"
+    )
     return _card(_table(["Name", "Description", "App id"], rows) + note)
 
 
@@ -205,20 +208,26 @@ def history_html(entries: Sequence[Any], thumbs: Mapping[str, Media] | None = No
     for e in entries:
         thumb = thumbs.get(e.execution_id)
         uri = data_uri(*thumb) if thumb else None
-        rows.append((
-            f'<img src="{esc(uri)}" alt="{esc(_thumb_alt(e))}" '
-            'style="max-width:64px;max-height:64px">' if uri else "",
-            esc(fmt_epoch(e.created_at)),
-            esc(e.app_name or e.app_id or ""),
-            _badge(e.status),
-            esc(fmt_duration(_duration(e))),
-            f'<span class="lamina-code">{esc(e.execution_id)}</span>',
-            esc(inputs_text(e.inputs)),
-            esc(_entry_outputs(e)),
-        ))
+        rows.append(
+            (
+                f'<img src="{esc(uri)}" alt="{esc(_thumb_alt(e))}" '
+                'style="max-width:64px;max-height:64px">'
+                if uri
+                else "",
+                esc(fmt_epoch(e.created_at)),
+                esc(e.app_name or e.app_id or ""),
+                _badge(e.status),
+                esc(fmt_duration(_duration(e))),
+                f'<span class="lamina-code">{esc(e.execution_id)}</span>',
+                esc(inputs_text(e.inputs)),
+                esc(_entry_outputs(e)),
+            )
+        )
     headers = ["", "Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"]
-    note = ('<div class="lamina-muted">Reattach: <code>%lamina resume ID</code>; '
-            "download: <code>%lamina save ID</code></div>")
+    note = (
+        '<div class="lamina-muted">Reattach: <code>%lamina resume ID</code>; '
+        "download: <code>%lamina save ID</code></div>"
+    )
     if _has_unconfirmed(entries):
         note += f'<div class="lamina-hint">{esc(UNCONFIRMED_NOTE)}</div>'
     return _card(_table(headers, rows) + note)
@@ -244,8 +253,9 @@ def history_text(entries: Sequence[Any]) -> str:
         )
         for e in entries
     ]
-    table = _text_table(["Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"],
-                        rows)
+    table = _text_table(
+        ["Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"], rows
+    )
     return f"{table}\n{UNCONFIRMED_NOTE}" if _has_unconfirmed(entries) else table
 
 
@@ -289,8 +299,10 @@ _NOWRAP_CHARS = 24
 def _label_html(text: str, tag: str = "div", attrs: str = "") -> str:
     """A grid label that never collapses to one letter per line, but long ones may wrap."""
     style = "white-space:nowrap" if len(text) <= _NOWRAP_CHARS else "min-width:140px"
-    return (f'<{tag}{attrs} class="lamina-grid-label" style="{style}">'
-            f"<strong>{esc(text)}</strong></{tag}>")
+    return (
+        f'<{tag}{attrs} class="lamina-grid-label" style="{style}">'
+        f"<strong>{esc(text)}</strong></{tag}>"
+    )
 
 
 def comparison_grid_html(
@@ -315,20 +327,31 @@ def comparison_grid_html(
 def _sweep_list_html(cells: Sequence[GridCell], values: list[str], name: str | None) -> str:
     """One cell per value, side by side while they fit (inline blocks; a CSS grid if styled)."""
     title = f"Sweep over {name}" if name else "Sweep"
-    head = (f'<div class="lamina-head"><strong class="lamina-title">{esc(title)}</strong>{SEP}'
-            f'<span class="lamina-muted">{len(cells)} run(s)</span></div>')
-    box = (f"display:inline-block;vertical-align:top;width:{_CELL_PX}px;max-width:100%;"
-           "margin:0 10px 12px 0")
+    head = (
+        f'<div class="lamina-head"><strong class="lamina-title">{esc(title)}</strong>{SEP}'
+        f'<span class="lamina-muted">{len(cells)} run(s)</span></div>'
+    )
+    box = (
+        f"display:inline-block;vertical-align:top;width:{_CELL_PX}px;max-width:100%;"
+        "margin:0 10px 12px 0"
+    )
     items = []
     for cell, value in zip(cells, values, strict=True):
         alt = f"{name}={value}" if name else value
-        items.append(f'<div class="lamina-sweep-cell" style="{box}">{_label_html(value)}'
-                     f"{_grid_cell_html(cell, alt)}</div>")
+        items.append(
+            f'<div class="lamina-sweep-cell" style="{box}">{_label_html(value)}'
+            f"{_grid_cell_html(cell, alt)}</div>"
+        )
     return f'{head}<div class="lamina-sweep">{"".join(items)}</div>'
 
 
-def _grid_table_html(cells: Sequence[GridCell], rows: list[str], cols: list[str],
-                     row_name: str | None, col_name: str | None) -> str:
+def _grid_table_html(
+    cells: Sequence[GridCell],
+    rows: list[str],
+    cols: list[str],
+    row_name: str | None,
+    col_name: str | None,
+) -> str:
     """Rows x columns as a table in a sideways-scrolling box (tables survive sanitizers)."""
     by_pos = {(c.row, c.col): c for c in cells}
     corner = " \\ ".join(n for n in (row_name, col_name) if n)
@@ -343,8 +366,10 @@ def _grid_table_html(cells: Sequence[GridCell], rows: list[str], cols: list[str]
         )
         row_head = _label_html(r, "th", ' scope="row"')
         body.append(f"<tr>{row_head}{tds}</tr>")
-    table = (f'<table class="lamina-table lamina-compare"><thead><tr>{head}</tr></thead>'
-             f'<tbody>{"".join(body)}</tbody></table>')
+    table = (
+        f'<table class="lamina-table lamina-compare"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(body)}</tbody></table>"
+    )
     return f'<div class="lamina-scroll" style="overflow-x:auto;max-width:100%">{table}</div>'
 
 
@@ -359,11 +384,16 @@ def comparison_grid_text(cells: Sequence[GridCell]) -> str:
     for c in cells:
         ex = c.execution
         first = next((o for o in ex.outputs if o.is_completed), None) if ex else None
-        rows.append((
-            c.row,
-            c.col,
-            ex.status if ex else "not started",
-            shorten(first.value, 80) if first and first.value else (ex.error_message or "")
-            if ex else "",
-        ))
+        rows.append(
+            (
+                c.row,
+                c.col,
+                ex.status if ex else "not started",
+                shorten(first.value, 80)
+                if first and first.value
+                else (ex.error_message or "")
+                if ex
+                else "",
+            )
+        )
     return _text_table(["Row", "Column", "Status", "Output"], rows)

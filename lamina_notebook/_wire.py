@@ -77,8 +77,15 @@ class Sender:
     only after a 429 or when the connection failed before anything was sent.
     """
 
-    def __init__(self, http: httpx.AsyncClient, budget: RateBudget, *, max_retries: int,
-                 backoff: float, backoff_cap: float) -> None:
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        budget: RateBudget,
+        *,
+        max_retries: int,
+        backoff: float,
+        backoff_cap: float,
+    ) -> None:
         self.http = http
         self.budget = budget
         self.max_retries = max_retries
@@ -87,22 +94,46 @@ class Sender:
         self.in_flight = 0  # logical requests under way (LaminaClient.busy)
 
     async def send(
-        self, method: str, url: str, *, auth: httpx.Auth | None, budgeted: bool = True,
-        params: Mapping[str, str] | None = None, body: Any = None, creates_run: bool = False,
-        token_held: bool = False, max_bytes: int | None = None,
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: httpx.Auth | None,
+        budgeted: bool = True,
+        params: Mapping[str, str] | None = None,
+        body: Any = None,
+        creates_run: bool = False,
+        token_held: bool = False,
+        max_bytes: int | None = None,
     ) -> Reply:
         """A 2xx reply; else an :class:`APIError`, or a :class:`TransportError` (no answer)."""
         self.in_flight += 1
         try:
-            return await self._send(method, url, auth=auth, budgeted=budgeted, params=params,
-                                    body=body, creates_run=creates_run, token_held=token_held,
-                                    max_bytes=max_bytes)
+            return await self._send(
+                method,
+                url,
+                auth=auth,
+                budgeted=budgeted,
+                params=params,
+                body=body,
+                creates_run=creates_run,
+                token_held=token_held,
+                max_bytes=max_bytes,
+            )
         finally:
             self.in_flight -= 1
 
     async def _send(
-        self, method: str, url: str, *, auth: httpx.Auth | None, budgeted: bool,
-        params: Mapping[str, str] | None, body: Any, creates_run: bool, token_held: bool,
+        self,
+        method: str,
+        url: str,
+        *,
+        auth: httpx.Auth | None,
+        budgeted: bool,
+        params: Mapping[str, str] | None,
+        body: Any,
+        creates_run: bool,
+        token_held: bool,
         max_bytes: int | None,
     ) -> Reply:
         attempt = 0
@@ -131,15 +162,23 @@ class Sender:
                 log.info("429 on %s %s; every request pauses %.1f s", method, url_path(url), wait)
                 self.budget.pause(wait)
             retry = isinstance(error, RateLimitError) or (
-                reply.status_code in RETRY_STATUSES and not creates_run)
+                reply.status_code in RETRY_STATUSES and not creates_run
+            )
             if not retry or attempt >= self.max_retries:
                 raise error
             attempt += 1
             if not isinstance(error, RateLimitError):
                 await self.backoff(attempt, method, url, f"HTTP {reply.status_code}")
 
-    async def exchange(self, method: str, url: str, params: Mapping[str, str] | None,
-                       body: Any, auth: httpx.Auth | None, max_bytes: int | None) -> Reply:
+    async def exchange(
+        self,
+        method: str,
+        url: str,
+        params: Mapping[str, str] | None,
+        body: Any,
+        auth: httpx.Auth | None,
+        max_bytes: int | None,
+    ) -> Reply:
         """One HTTP exchange, the body read in full (or up to ``max_bytes``)."""
         request = self.http.build_request(method, url, params=params, json=body)
         response = await self.http.send(request, auth=auth, stream=True)
@@ -151,7 +190,8 @@ class Sender:
                 if max_bytes is not None and size > max_bytes:
                     raise LaminaError(
                         f"{url_path(url)} is larger than {max_bytes:,} bytes; stopped reading.",
-                        hint="Raise max_bytes, or open the URL in a browser.")
+                        hint="Raise max_bytes, or open the URL in a browser.",
+                    )
                 chunks.append(chunk)
             return Reply(response.status_code, response.headers, b"".join(chunks))
         finally:
@@ -159,8 +199,15 @@ class Sender:
 
     async def backoff(self, attempt: int, method: str, url: str, why: str) -> None:
         delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
-        log.info("%s %s failed (%s); retry %d/%d in %.2f s", method, url_path(url), why, attempt,
-                 self.max_retries, delay)
+        log.info(
+            "%s %s failed (%s); retry %d/%d in %.2f s",
+            method,
+            url_path(url),
+            why,
+            attempt,
+            self.max_retries,
+            delay,
+        )
         await asyncio.sleep(delay)
 
 
@@ -171,8 +218,10 @@ def url_path(url: str) -> str:
 
 def require_id(value: Any, what: str) -> str:
     if not isinstance(value, str) or not value.strip():
-        raise ConfigurationError(f"The {what} must be a non-empty string, got {value!r}.",
-                                 hint="%lamina apps lists app ids; %lamina history lists runs.")
+        raise ConfigurationError(
+            f"The {what} must be a non-empty string, got {value!r}.",
+            hint="%lamina apps lists app ids; %lamina history lists runs.",
+        )
     return value.strip()
 
 
@@ -183,11 +232,13 @@ def check_webhook_url(url: str) -> None:
         raise InputValidationError(
             "The webhook URL is not an http(s) URL; nothing was sent.",
             details=[f"webhook: {str(url)[:200]!r} must start with http:// or https://"],
-            hint="Pass a reachable https://... address, or no webhook (polling works alone).")
+            hint="Pass a reachable https://... address, or no webhook (polling works alone).",
+        )
 
 
-def transport_error(exc: httpx.HTTPError, method: str, url: str, sent: bool,
-                    creates_run: bool) -> TransportError:
+def transport_error(
+    exc: httpx.HTTPError, method: str, url: str, sent: bool, creates_run: bool
+) -> TransportError:
     """Our TransportError for an httpx failure (raise it ``from`` the httpx error)."""
     what = "connect to" if not sent else "get an answer from"
     message = f"Could not {what} the Lamina API ({method} {url_path(url)}): {type(exc).__name__}"
@@ -196,8 +247,12 @@ def transport_error(exc: httpx.HTTPError, method: str, url: str, sent: bool,
     if creates_run and sent:
         return TransportError(message, sent=True, hint=MAY_HAVE_STARTED)
     host = urlsplit(url).netloc
-    return TransportError(message, sent=sent, hint=f"Check the network and that {host} is "
-                          "reachable (LAMINA_BASE_URL); reads were retried already.")
+    return TransportError(
+        message,
+        sent=sent,
+        hint=f"Check the network and that {host} is "
+        "reachable (LAMINA_BASE_URL); reads were retried already.",
+    )
 
 
 def error_for(reply: Reply, creates_run: bool) -> APIError:
@@ -213,17 +268,21 @@ def parse_json(reply: Reply, path: str) -> Any:
         return json.loads(reply.content.decode("utf-8"))
     except (UnicodeDecodeError, ValueError):
         snippet = reply.content[:120].decode("utf-8", "replace")
-        raise InvalidResponseError(f"{path} answered HTTP {reply.status_code} with a body that "
-                                   "is not JSON", status_code=reply.status_code,
-                                   snippet=snippet) from None
+        raise InvalidResponseError(
+            f"{path} answered HTTP {reply.status_code} with a body that is not JSON",
+            status_code=reply.status_code,
+            snippet=snippet,
+        ) from None
 
 
 def envelope_data(doc: Any, path: str, kind: type) -> Any:
     """``doc["data"]`` checked to be a ``kind`` (dict or list), else InvalidResponseError."""
     data = doc.get("data") if isinstance(doc, dict) else None
     if not isinstance(data, kind):
-        raise InvalidResponseError(f'{path} answered without a {{"data": {kind.__name__}}} '
-                                   "envelope", snippet=str(doc)[:200])
+        raise InvalidResponseError(
+            f'{path} answered without a {{"data": {kind.__name__}}} envelope',
+            snippet=str(doc)[:200],
+        )
     return data
 
 
@@ -268,10 +327,13 @@ async def resolve_by_name(name: str, list_apps: Callable[..., Awaitable[list[App
         raise AppNotFoundError(
             f"Several apps are called {name!r}.",
             candidates=[f"{a.name} ({a.app_id})" for a in exact],
-            hint="Pass the app id instead of the name.")
+            hint="Pass the app id instead of the name.",
+        )
     names = [a.name for a in apps]
     close = difflib.get_close_matches(name, names, n=5, cutoff=0.5)
     close += [n for n in names if name.casefold() in n.casefold() and n not in close]
     raise AppNotFoundError(
-        f"No app is called {name!r}.", candidates=close[:8],
-        hint="%lamina apps lists the apps this key can run; use one of those names or an id.")
+        f"No app is called {name!r}.",
+        candidates=close[:8],
+        hint="%lamina apps lists the apps this key can run; use one of those names or an id.",
+    )

@@ -75,12 +75,22 @@ class LaminaClient:
     """
 
     def __init__(
-        self, api_key: str | None = None, base_url: str | None = None, *,
-        api_prefix: str = "/api", transport: httpx.AsyncBaseTransport | None = None,
-        timeout: float = 30.0, rate_limit: float = 90, rate_period: float = 60.0,
-        rate_burst: int | None = None, poll_interval: float = 3.0, min_poll_interval: float = 1.0,
-        journal: Journal | str | os.PathLike[str] | None = _DEFAULT, max_retries: int = 5,
-        retry_backoff: float = 0.5, retry_backoff_cap: float = 8.0,
+        self,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        *,
+        api_prefix: str = "/api",
+        transport: httpx.AsyncBaseTransport | None = None,
+        timeout: float = 30.0,
+        rate_limit: float = 90,
+        rate_period: float = 60.0,
+        rate_burst: int | None = None,
+        poll_interval: float = 3.0,
+        min_poll_interval: float = 1.0,
+        journal: Journal | str | os.PathLike[str] | None = _DEFAULT,
+        max_retries: int = 5,
+        retry_backoff: float = 0.5,
+        retry_backoff_cap: float = 8.0,
         max_body_bytes: int | None = MAX_BODY_BYTES,
     ) -> None:
         creds = resolve_credentials(api_key, base_url, api_prefix=api_prefix)
@@ -95,14 +105,21 @@ class LaminaClient:
         self.budget = RateBudget(rate_limit, rate_period, burst=rate_burst)
         self.journal = open_journal(journal)
         self._http = httpx.AsyncClient(
-            transport=transport, timeout=timeout, follow_redirects=False,
+            transport=transport,
+            timeout=timeout,
+            follow_redirects=False,
             headers={"User-Agent": f"lamina-notebook/{__version__}", "Accept": "application/json"},
             # Drop idle connections before common 5 s server keep-alive timeouts, so a POST is
             # rarely sent on a socket the server is closing (that would look "maybe sent").
             limits=httpx.Limits(keepalive_expiry=4.0),
         )
-        self._sender = Sender(self._http, self.budget, max_retries=max_retries,
-                              backoff=retry_backoff, backoff_cap=retry_backoff_cap)
+        self._sender = Sender(
+            self._http,
+            self.budget,
+            max_retries=max_retries,
+            backoff=retry_backoff,
+            backoff_cap=retry_backoff_cap,
+        )
         self._poller = Poller(self._poll_fetch, self.budget, on_change=self._record_update)
         self._apps: dict[str, App] = {}
         self._app_names: dict[str, str] = {}  # casefolded name -> app id, once resolved
@@ -184,12 +201,14 @@ class LaminaClient:
         auth = self._require_key() if api else None
         return await self._sender.send(method, url, auth=auth, budgeted=api, **kw)
 
-    async def _get_json(self, path: str, params: Mapping[str, str] | None = None, *,
-                        token_held: bool = False) -> Any:
+    async def _get_json(
+        self, path: str, params: Mapping[str, str] | None = None, *, token_held: bool = False
+    ) -> Any:
         """GET an API path and parse JSON; an unreadable 2xx body is fetched again (it's a read)."""
         for attempt in range(self.max_retries + 1):
-            reply = await self._send("GET", self._url(path), params=params,
-                                     token_held=token_held and attempt == 0)
+            reply = await self._send(
+                "GET", self._url(path), params=params, token_held=token_held and attempt == 0
+            )
             try:
                 return parse_json(reply, path)
             except InvalidResponseError:
@@ -241,8 +260,10 @@ class LaminaClient:
                 return await self.get_app(text)
             except NotFoundError as exc:
                 raise AppNotFoundError(
-                    f"No app with id {text}.", hint="%lamina apps lists the apps this key can "
-                    "run; ids come from there (or use the app's name).") from exc
+                    f"No app with id {text}.",
+                    hint="%lamina apps lists the apps this key can "
+                    "run; ids come from there (or use the app's name).",
+                ) from exc
         key = text.casefold()
         if key in self._app_names:  # resolved before: get_app answers from its cache
             return await self.get_app(self._app_names[key])
@@ -257,8 +278,9 @@ class LaminaClient:
 
     # -- runs -----------------------------------------------------------------------------------
 
-    async def run(self, app: App | str, inputs: Mapping[str, Any] | None = None,
-                  webhook: str | None = None) -> Execution:
+    async def run(
+        self, app: App | str, inputs: Mapping[str, Any] | None = None, webhook: str | None = None
+    ) -> Execution:
         """Start a run; the execution is journaled before this returns.
 
         Inputs are validated first (no request at all if they are wrong). The POST is never
@@ -277,8 +299,11 @@ class LaminaClient:
         try:
             return await asyncio.shield(start)
         except asyncio.CancelledError:
-            log.warning("run of %s was interrupted while starting; if the service accepted it, "
-                        "it is journaled (see %%lamina history)", resolved.name)
+            log.warning(
+                "run of %s was interrupted while starting; if the service accepted it, "
+                "it is journaled (see %%lamina history)",
+                resolved.name,
+            )
             raise
 
     def _start_done(self, task: asyncio.Task[Execution]) -> None:
@@ -291,19 +316,22 @@ class LaminaClient:
         path = f"/apps/{quote(app.app_id, safe='')}/executions"
         params = {"webhook": hook} if hook else None
         try:
-            reply = await self._send("POST", self._url(path), params=params,
-                                     body={"inputs": inputs}, creates_run=True)
+            reply = await self._send(
+                "POST", self._url(path), params=params, body={"inputs": inputs}, creates_run=True
+            )
             execution = started_execution(reply, path).with_app(app.app_id, app.name)
         except LaminaError as exc:
             if may_have_started(exc):  # journaled before the caller hears of it
-                journal_lost_start(self.journal, exc, app=app, inputs=inputs,
-                                   base_url=self.base_url, webhook=hook)
+                journal_lost_start(
+                    self.journal, exc, app=app, inputs=inputs, base_url=self.base_url, webhook=hook
+                )
             raise
         self._exec_apps[execution.execution_id] = (app.app_id, app.name)
         if hook is not None and self._receiver is not None and hook == self._receiver.url:
             self._webhooked.add(execution.execution_id)
-        journal_started(self.journal, execution, app=app, inputs=inputs,
-                        base_url=self.base_url, webhook=hook)
+        journal_started(
+            self.journal, execution, app=app, inputs=inputs, base_url=self.base_url, webhook=hook
+        )
         return execution
 
     def _record_update(self, execution: Execution) -> None:
@@ -339,8 +367,9 @@ class LaminaClient:
         doc = await self._get_json("/webhooks/signing-key")
         keys = doc.get("keys") if isinstance(doc, dict) else None
         if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
-            raise InvalidResponseError("signing-key answer has no list of keys",
-                                       snippet=str(doc)[:200])
+            raise InvalidResponseError(
+                "signing-key answer has no list of keys", snippet=str(doc)[:200]
+            )
         return keys
 
     # -- waiting --------------------------------------------------------------------------------
@@ -348,12 +377,18 @@ class LaminaClient:
     def _interval(self, interval: float | None) -> float:
         value = self.poll_interval if interval is None else interval
         if value < self.min_poll_interval:
-            log.info("poll interval %.2f s raised to the floor of %.2f s", value,
-                     self.min_poll_interval)
+            log.info(
+                "poll interval %.2f s raised to the floor of %.2f s", value, self.min_poll_interval
+            )
         return max(value, self.min_poll_interval)
 
-    async def watch(self, execution: Execution | str, *, timeout: float | None = None,
-                    interval: float | None = None) -> AsyncIterator[Execution]:
+    async def watch(
+        self,
+        execution: Execution | str,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+    ) -> AsyncIterator[Execution]:
         """Yield the execution's state now and after each change, ending at a terminal state.
 
         Stopping the iteration (``break``, cancellation) stops watching only; the run goes on
@@ -364,8 +399,13 @@ class LaminaClient:
         execution_id = require_id(initial.execution_id if initial else execution, "execution id")
         every = self._interval(interval)
         hooked = self._receiver is not None and execution_id in self._webhooked
-        w = self._poller.watch(execution_id, every, initial=initial,
-                               first_poll_in=self._first_poll_in(initial, every), webhook=hooked)
+        w = self._poller.watch(
+            execution_id,
+            every,
+            initial=initial,
+            first_poll_in=self._first_poll_in(initial, every),
+            webhook=hooked,
+        )
         try:
             async for state in _drain(w, execution_id, timeout):
                 yield state
@@ -401,10 +441,15 @@ class LaminaClient:
             elapsed = max(0.0, time.time() - execution.created_at.timestamp())
         return statistics.median(durations) - elapsed
 
-    async def wait(self, execution: Execution | str, *, timeout: float | None = None,
-                   interval: float | None = None,
-                   on_update: Callable[[Execution], None] | None = None,
-                   check: bool = False) -> Execution:
+    async def wait(
+        self,
+        execution: Execution | str,
+        *,
+        timeout: float | None = None,
+        interval: float | None = None,
+        on_update: Callable[[Execution], None] | None = None,
+        check: bool = False,
+    ) -> Execution:
         """Wait for a terminal state; ``check=True`` raises ExecutionFailed on failure."""
         last: Execution | None = None
         async for state in self.watch(execution, timeout=timeout, interval=interval):
@@ -426,8 +471,10 @@ class LaminaClient:
             return await self.get_execution(execution_id)
         except NotFoundError as exc:
             if entry is not None and entry.base_url and entry.base_url != self.base_url:
-                exc.hint = (f"This run was started against {entry.base_url}; point "
-                            "LAMINA_BASE_URL (and the key) there to resume it.")
+                exc.hint = (
+                    f"This run was started against {entry.base_url}; point "
+                    "LAMINA_BASE_URL (and the key) there to resume it."
+                )
             raise
 
     def history(self, app: str | None = None, limit: int | None = None) -> list[JournalEntry]:
@@ -447,13 +494,16 @@ class LaminaClient:
         try:
             reply = await self._send("GET", url, api=own, max_bytes=max_bytes)
         except NotFoundError as exc:
-            exc.hint = ("Output URLs expire; get fresh ones with %lamina resume EXECUTION_ID "
-                        "(client.get_execution), then save them.")
+            exc.hint = (
+                "Output URLs expire; get fresh ones with %lamina resume EXECUTION_ID "
+                "(client.get_execution), then save them."
+            )
             raise
         return reply.content, reply.headers.get("content-type")
 
-    async def save(self, execution: Execution, folder: str | os.PathLike[str], *,
-                   overwrite: bool = False) -> Path:
+    async def save(
+        self, execution: Execution, folder: str | os.PathLike[str], *, overwrite: bool = False
+    ) -> Path:
         """Download every output of ``execution`` into ``folder`` with a manifest; its path.
 
         Downloads go through :meth:`fetch_bytes` (the rate budget for the API's own host, and

@@ -42,8 +42,8 @@ class CommandError(LaminaError):
     def __init__(self, message: str, sub: str | None = None, *, hint: str | None = None) -> None:
         self.subcommand = sub
         if hint is None:
-            hint = f"Usage: {usage(sub)}" if sub in USAGE else "Subcommands: " + ", ".join(
-                SUBCOMMANDS
+            hint = (
+                f"Usage: {usage(sub)}" if sub in USAGE else "Subcommands: " + ", ".join(SUBCOMMANDS)
             )
         super().__init__(message, hint=hint)
 
@@ -149,13 +149,16 @@ def parse(
     if sub == "run":
         _take_run_args(positionals, fields, cell)
     elif cell is not None:
-        raise CommandError(f"%%lamina {sub} takes no cell body; the cell form is only for run.",
-                           "run")
+        raise CommandError(
+            f"%%lamina {sub} takes no cell body; the cell form is only for run.", "run"
+        )
     else:
         _assign_positionals(sub, positionals, fields)
     if "cell_param" in fields and cell is None:
-        raise CommandError("--param names the parameter the cell body fills; it only works "
-                           "in a %%lamina cell.", "run")
+        raise CommandError(
+            "--param names the parameter the cell body fills; it only works in a %%lamina cell.",
+            "run",
+        )
     return Command(sub, **fields)
 
 
@@ -166,7 +169,7 @@ def _split(line: str) -> list[str]:
         raise CommandError(
             f"Could not split the line ({exc}).",
             hint="Close every quote; for an apostrophe inside a value quote the whole token "
-            "with double quotes (\"Prompt=a cat's hat\"), or put long text in a %%lamina cell.",
+            'with double quotes ("Prompt=a cat\'s hat"), or put long text in a %%lamina cell.',
         ) from None
 
 
@@ -184,8 +187,10 @@ def _expand(expand: Callable[[str], str], token: str) -> str:
     try:
         return str(expand(token))
     except Exception as exc:  # a user's variable failed to format: say which token
-        raise CommandError(f"Could not expand {token!r}: {exc}",
-                           hint="Check the {variable} or $variable names in the line.") from None
+        raise CommandError(
+            f"Could not expand {token!r}: {exc}",
+            hint="Check the {variable} or $variable names in the line.",
+        ) from None
 
 
 def _scan(sub: str, tokens: list[str]) -> tuple[dict[str, Any], list[str]]:
@@ -246,13 +251,17 @@ def _convert(sub: str, flag: str, kind: str, raw: str) -> Any:
         except ValueError:
             number = -1.0
         if not number > 0 or number == float("inf"):
-            raise CommandError(f"{flag} needs a positive number of seconds or a factor, "
-                               f"got {raw!r}.", sub)
+            raise CommandError(
+                f"{flag} needs a positive number of seconds or a factor, got {raw!r}.", sub
+            )
         return number
     if kind == "ident":
         if not raw.isidentifier() or keyword.iskeyword(raw):
-            raise CommandError(f"{flag} needs a Python variable name, got {raw!r} "
-                               "(letters, digits and _; not starting with a digit).", sub)
+            raise CommandError(
+                f"{flag} needs a Python variable name, got {raw!r} "
+                "(letters, digits and _; not starting with a digit).",
+                sub,
+            )
         return raw
     if not raw:
         raise CommandError(f"{flag} needs a non-empty value.", sub)
@@ -277,8 +286,11 @@ def _assign_positionals(sub: str, tokens: list[str], fields: dict[str, Any]) -> 
 def _take_run_args(tokens: list[str], fields: dict[str, Any], cell: str | None) -> None:
     """``APP Name=value ...`` plus the cell body as the ``--param`` value."""
     if not tokens or "=" in tokens[0]:
-        raise CommandError("run needs the app first: %lamina run APP Name=value ... (an app "
-                           "whose name contains '=' can be given by its id).", "run")
+        raise CommandError(
+            "run needs the app first: %lamina run APP Name=value ... (an app "
+            "whose name contains '=' can be given by its id).",
+            "run",
+        )
     fields["app"] = tokens[0]
     inputs: dict[str, str] = {}
     for i, tok in enumerate(tokens[1:], start=1):
@@ -298,24 +310,32 @@ def _take_run_args(tokens: list[str], fields: dict[str, Any], cell: str | None) 
 
 def _cell_input(param: str | None, cell: str, inputs: Mapping[str, str]) -> dict[str, str]:
     if not param:
-        raise CommandError("Say which parameter the cell body fills: "
-                           "%%lamina run APP --param Prompt", "run")
+        raise CommandError(
+            "Say which parameter the cell body fills: %%lamina run APP --param Prompt", "run"
+        )
     if param in inputs:
-        raise CommandError(f"{param!r} comes from the cell body; drop {param}=... from the "
-                           "line.", "run")
+        raise CommandError(
+            f"{param!r} comes from the cell body; drop {param}=... from the line.", "run"
+        )
     body = cell[:-2] if cell.endswith("\r\n") else cell[:-1] if cell.endswith("\n") else cell
     if not body.strip():
-        raise CommandError(f"The cell is empty: write the {param} value in the cell body "
-                           "below the %%lamina line.", "run")
+        raise CommandError(
+            f"The cell is empty: write the {param} value in the cell body below the %%lamina line.",
+            "run",
+        )
     return {param: body}
 
 
 def _bare_token_message(tok: str, previous: str | None) -> str:
     if previous and "=" in previous:
-        return (f"Expected Name=value, got {tok!r}. If it belongs to the value before it, "
-                f"quote the whole pair: {quote_arg(previous + ' ' + tok)}")
-    return (f"Expected Name=value, got {tok!r}. Give inputs as Name=value; quote names or "
-            'values with spaces: "Aspect Ratio=16:9".')
+        return (
+            f"Expected Name=value, got {tok!r}. If it belongs to the value before it, "
+            f"quote the whole pair: {quote_arg(previous + ' ' + tok)}"
+        )
+    return (
+        f"Expected Name=value, got {tok!r}. Give inputs as Name=value; quote names or "
+        'values with spaces: "Aspect Ratio=16:9".'
+    )
 
 
 # --------------------------------------------------------------------------- completion

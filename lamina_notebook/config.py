@@ -170,8 +170,9 @@ def resolve_credentials(
     return Credentials(key, normalize_base_url(chosen, api_prefix), source)
 
 
-def save_credentials(api_key: str, base_url: str | None = None, *,
-                     path: Path | None = None) -> Path:
+def save_credentials(
+    api_key: str, base_url: str | None = None, *, path: Path | None = None
+) -> Path:
     """Write the key (and base URL) to ``~/.lamina/config.json`` as Lamina's CLI does.
 
     The directory is made (or tightened to) 0700 and the file written atomically with 0600;

@@ -46,17 +46,40 @@ MANIFEST_NAME = "manifest.json"
 _SECRET_HEADERS = ("x-api-key", "authorization", "cookie", "proxy-authorization")
 _GENERIC_MIMES = {"application/octet-stream", "binary/octet-stream", "application/download", ""}
 _EXTENSIONS = {
-    "image/png": ".png", "image/jpeg": ".jpg", "image/jpg": ".jpg", "image/webp": ".webp",
-    "image/gif": ".gif", "image/svg+xml": ".svg", "image/avif": ".avif", "image/bmp": ".bmp",
-    "image/tiff": ".tiff", "video/mp4": ".mp4", "video/webm": ".webm", "video/quicktime": ".mov",
-    "video/x-matroska": ".mkv", "audio/mpeg": ".mp3", "audio/wav": ".wav", "audio/x-wav": ".wav",
-    "audio/ogg": ".ogg", "audio/mp4": ".m4a", "audio/webm": ".weba", "text/plain": ".txt",
-    "text/markdown": ".md", "text/html": ".html", "application/json": ".json",
+    "image/png": ".png",
+    "image/jpeg": ".jpg",
+    "image/jpg": ".jpg",
+    "image/webp": ".webp",
+    "image/gif": ".gif",
+    "image/svg+xml": ".svg",
+    "image/avif": ".avif",
+    "image/bmp": ".bmp",
+    "image/tiff": ".tiff",
+    "video/mp4": ".mp4",
+    "video/webm": ".webm",
+    "video/quicktime": ".mov",
+    "video/x-matroska": ".mkv",
+    "audio/mpeg": ".mp3",
+    "audio/wav": ".wav",
+    "audio/x-wav": ".wav",
+    "audio/ogg": ".ogg",
+    "audio/mp4": ".m4a",
+    "audio/webm": ".weba",
+    "text/plain": ".txt",
+    "text/markdown": ".md",
+    "text/html": ".html",
+    "application/json": ".json",
     "application/pdf": ".pdf",
 }
 _KNOWN_SUFFIXES = set(_EXTENSIONS.values()) | {".jpeg", ".tif", ".m4v", ".mpeg", ".csv"}
-_WINDOWS_RESERVED = {"con", "prn", "aux", "nul", *(f"com{i}" for i in range(1, 10)),
-                     *(f"lpt{i}" for i in range(1, 10))}
+_WINDOWS_RESERVED = {
+    "con",
+    "prn",
+    "aux",
+    "nul",
+    *(f"com{i}" for i in range(1, 10)),
+    *(f"lpt{i}" for i in range(1, 10)),
+}
 _CHUNK = 64 * 1024
 _RETRY_DELAY = 0.25  # seconds before the first retry of a failed download; doubles
 
@@ -181,8 +204,17 @@ class _Saved:
     def to_json(self) -> dict[str, Any]:
         o = self.output
         url = o.value if o.value and o.value.startswith(("http://", "https://")) else None
-        row = {"id": o.id, "label": o.label, "type": o.type, "status": o.status, "url": url,
-               "file": self.file, "sha256": self.sha256, "bytes": self.size, "mime": self.mime}
+        row = {
+            "id": o.id,
+            "label": o.label,
+            "type": o.type,
+            "status": o.status,
+            "url": url,
+            "file": self.file,
+            "sha256": self.sha256,
+            "bytes": self.size,
+            "mime": self.mime,
+        }
         if self.error or o.error:
             row["error"] = self.error or o.error
         return row
@@ -194,8 +226,9 @@ class Fetcher(Protocol):
     async def fetch_bytes(self, url: str, max_bytes: int = ...) -> tuple[bytes, str | None]: ...
 
 
-async def _download(http: httpx.AsyncClient | Fetcher, url: str, part: Path,
-                    max_bytes: int) -> tuple[str, int, str | None, bytes]:
+async def _download(
+    http: httpx.AsyncClient | Fetcher, url: str, part: Path, max_bytes: int
+) -> tuple[str, int, str | None, bytes]:
     """Fetch ``url`` into ``part``; returns (sha256, size, content type, first bytes)."""
     if isinstance(http, httpx.AsyncClient):
         return await _stream(http, url, part, max_bytes)
@@ -210,8 +243,9 @@ class _Retryable(OSError):
     """A server-side or connection failure worth one more try (GET is safe to repeat)."""
 
 
-async def _stream(http: httpx.AsyncClient, url: str, part: Path, max_bytes: int,
-                  attempts: int = 3) -> tuple[str, int, str | None, bytes]:
+async def _stream(
+    http: httpx.AsyncClient, url: str, part: Path, max_bytes: int, attempts: int = 3
+) -> tuple[str, int, str | None, bytes]:
     """Stream ``url`` to disk, retrying 5xx answers and broken connections with a short backoff."""
     for attempt in range(1, attempts + 1):
         try:
@@ -225,8 +259,9 @@ async def _stream(http: httpx.AsyncClient, url: str, part: Path, max_bytes: int,
     raise AssertionError("unreachable")  # pragma: no cover
 
 
-async def _stream_once(http: httpx.AsyncClient, url: str, part: Path,
-                       max_bytes: int) -> tuple[str, int, str | None, bytes]:
+async def _stream_once(
+    http: httpx.AsyncClient, url: str, part: Path, max_bytes: int
+) -> tuple[str, int, str | None, bytes]:
     """One GET streamed to ``part`` without credential headers (a CDN must never see the key)."""
     request = http.build_request("GET", url)
     for name in _SECRET_HEADERS:
@@ -237,8 +272,10 @@ async def _stream_once(http: httpx.AsyncClient, url: str, part: Path,
         if response.status_code >= 400:
             expired = response.status_code in (403, 404, 410)
             kind = _Retryable if response.status_code >= 500 else OSError
-            raise kind(f"HTTP {response.status_code} from the output URL"
-                       + (" (the URL has probably expired)" if expired else ""))
+            raise kind(
+                f"HTTP {response.status_code} from the output URL"
+                + (" (the URL has probably expired)" if expired else "")
+            )
         with part.open("wb") as fh:
             async for chunk in response.aiter_bytes(_CHUNK):
                 size += len(chunk)
@@ -261,8 +298,14 @@ def _decode_data_url(url: str) -> tuple[bytes, str | None]:
     return unquote(payload).encode(), mime
 
 
-async def _save_output(http: httpx.AsyncClient | Fetcher, output: Output, folder: Path,
-                       taken: set[str], reuse: str | None, max_bytes: int) -> _Saved:
+async def _save_output(
+    http: httpx.AsyncClient | Fetcher,
+    output: Output,
+    folder: Path,
+    taken: set[str],
+    reuse: str | None,
+    max_bytes: int,
+) -> _Saved:
     row = _Saved(output)
     value = output.value
     if not output.is_completed or value is None:
@@ -324,8 +367,11 @@ def _previous_manifest(folder: Path, execution_id: str, overwrite: bool) -> dict
             hint="Save each execution into its own folder (e.g. folder / execution_id), "
             "or pass overwrite=True to replace the manifest.",
         )
-    return {str(o.get("id")): str(o["file"]) for o in old.get("outputs", [])
-            if isinstance(o, dict) and o.get("file")}
+    return {
+        str(o.get("id")): str(o["file"])
+        for o in old.get("outputs", [])
+        if isinstance(o, dict) and o.get("file")
+    }
 
 
 def _manifest(execution: Execution, rows: list[_Saved]) -> dict[str, Any]:
@@ -417,7 +463,8 @@ def thumbnail(data: bytes, max_px: int, *, target_bytes: int = 200_000) -> tuple
         img.draft("RGB", (max_px, max_px))  # JPEG decodes at a reduced scale: much faster
         img = ImageOps.exif_transpose(img) or img
         has_alpha = img.mode in ("RGBA", "LA", "PA") or (
-            img.mode == "P" and "transparency" in img.info)
+            img.mode == "P" and "transparency" in img.info
+        )
         img = img.convert("RGBA" if has_alpha else "RGB")
         img.thumbnail((max(1, max_px), max(1, max_px)), Image.Resampling.LANCZOS)
     except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:

@@ -25,8 +25,15 @@ from urllib.parse import urlsplit, urlunsplit
 from .errors import ConfigurationError
 from .models import TERMINAL_STATUSES, Execution, Output
 
-__all__ = ["SCHEMA_VERSION", "UNCONFIRMED", "UNCONFIRMED_PREFIX", "Journal", "JournalEntry",
-           "default_journal_path", "is_unconfirmed_id"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "UNCONFIRMED",
+    "UNCONFIRMED_PREFIX",
+    "Journal",
+    "JournalEntry",
+    "default_journal_path",
+    "is_unconfirmed_id",
+]
 
 #: Bumped when the table layout changes; a newer file is refused rather than misread, an older
 #: one is migrated in place (1 -> 2: the ``confirmed`` column).
@@ -182,8 +189,9 @@ class Journal:
         Seconds a write waits for another process's lock before giving up.
     """
 
-    def __init__(self, path: str | os.PathLike[str] | None = None, *,
-                 busy_timeout: float = 30.0) -> None:
+    def __init__(
+        self, path: str | os.PathLike[str] | None = None, *, busy_timeout: float = 30.0
+    ) -> None:
         self.path = Path(path).expanduser() if path is not None else default_journal_path()
         self.busy_timeout = busy_timeout
         self._lock = threading.RLock()
@@ -205,7 +213,9 @@ class Journal:
         conn: sqlite3.Connection | None = None
         try:
             conn = sqlite3.connect(
-                self.path, timeout=self.busy_timeout, isolation_level=None,
+                self.path,
+                timeout=self.busy_timeout,
+                isolation_level=None,
                 check_same_thread=False,
             )
             conn.row_factory = sqlite3.Row
@@ -249,11 +259,15 @@ class Journal:
 
     def _unusable(self, exc: Exception) -> ConfigurationError:
         if "locked" in str(exc) or "busy" in str(exc):
-            hint = (f"Another process held the journal lock for over {self.busy_timeout:g} s; "
-                    "retry, or give this notebook its own file with LAMINA_JOURNAL.")
+            hint = (
+                f"Another process held the journal lock for over {self.busy_timeout:g} s; "
+                "retry, or give this notebook its own file with LAMINA_JOURNAL."
+            )
         else:
-            hint = ("Move the file aside (it may be damaged or not a journal), or set "
-                    "LAMINA_JOURNAL to another path.")
+            hint = (
+                "Move the file aside (it may be damaged or not a journal), or set "
+                "LAMINA_JOURNAL to another path."
+            )
         return ConfigurationError(f"The run journal {self.path} cannot be used: {exc}.", hint=hint)
 
     @contextmanager
@@ -318,16 +332,29 @@ class Journal:
             conn.execute(
                 "INSERT OR IGNORE INTO executions (execution_id, app_id, app_name, inputs, "
                 "status, base_url, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (execution.execution_id, app_id, app_name, _dumps(dict(inputs)),
-                 execution.status, _safe_base_url(base_url), created, now),
+                (
+                    execution.execution_id,
+                    app_id,
+                    app_name,
+                    _dumps(dict(inputs)),
+                    execution.status,
+                    _safe_base_url(base_url),
+                    created,
+                    now,
+                ),
             )
             conn.execute(
                 "UPDATE executions SET app_id = coalesce(app_id, ?), "
                 "app_name = coalesce(app_name, ?), base_url = coalesce(base_url, ?), "
                 "inputs = CASE WHEN inputs = '{}' THEN ? ELSE inputs END "
                 "WHERE execution_id = ?",
-                (app_id, app_name, _safe_base_url(base_url), _dumps(dict(inputs)),
-                 execution.execution_id),
+                (
+                    app_id,
+                    app_name,
+                    _safe_base_url(base_url),
+                    _dumps(dict(inputs)),
+                    execution.execution_id,
+                ),
             )
             self._apply(conn, execution, now)
 
@@ -354,8 +381,19 @@ class Journal:
                 "INSERT INTO executions (execution_id, app_id, app_name, inputs, status, error, "
                 "webhook_url, base_url, payload, created_at, updated_at, confirmed) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
-                (local_id, app_id, app_name, _dumps(dict(inputs)), UNCONFIRMED, error,
-                 webhook_url, _safe_base_url(base_url), _dumps(payload), now, now),
+                (
+                    local_id,
+                    app_id,
+                    app_name,
+                    _dumps(dict(inputs)),
+                    UNCONFIRMED,
+                    error,
+                    webhook_url,
+                    _safe_base_url(base_url),
+                    _dumps(payload),
+                    now,
+                    now,
+                ),
             )
         return local_id
 
@@ -370,8 +408,14 @@ class Journal:
             conn.execute(
                 "INSERT OR IGNORE INTO executions (execution_id, app_id, app_name, status, "
                 "created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)",
-                (execution.execution_id, execution.app_id, execution.app_name,
-                 execution.status, _epoch(execution.created_at) or now, now),
+                (
+                    execution.execution_id,
+                    execution.app_id,
+                    execution.app_name,
+                    execution.status,
+                    _epoch(execution.created_at) or now,
+                    now,
+                ),
             )
             self._apply(conn, execution, now)
 
@@ -387,9 +431,19 @@ class Journal:
             f"completed_at = coalesce(completed_at, ?) "
             f"WHERE execution_id = ? AND (? > {_OLD_RANK} "
             f"OR (? = {_OLD_RANK} AND ({_OLD_RANK} < 2 OR status = ?)))",
-            (execution.status, _dumps(payload["outputs"]), _error_text(execution),
-             execution.webhook_url, _dumps(payload), now, completed,
-             execution.execution_id, rank, rank, execution.status),
+            (
+                execution.status,
+                _dumps(payload["outputs"]),
+                _error_text(execution),
+                execution.webhook_url,
+                _dumps(payload),
+                now,
+                completed,
+                execution.execution_id,
+                rank,
+                rank,
+                execution.status,
+            ),
         )
         conn.execute(
             "UPDATE executions SET app_id = coalesce(app_id, ?), app_name = coalesce(app_name, ?) "
@@ -401,8 +455,9 @@ class Journal:
 
     def get(self, execution_id: str) -> JournalEntry | None:
         """The entry for one execution id, or None."""
-        rows = self._read(f"SELECT {_COLUMNS} FROM executions WHERE execution_id = ?",
-                          (execution_id,))
+        rows = self._read(
+            f"SELECT {_COLUMNS} FROM executions WHERE execution_id = ?", (execution_id,)
+        )
         return JournalEntry._from_row(rows[0]) if rows else None
 
     def history(self, app: str | None = None, limit: int | None = None) -> list[JournalEntry]:
@@ -476,8 +531,14 @@ def _safe_base_url(url: str | None) -> str | None:
 
 def _output_json(output: Output) -> dict[str, Any]:
     data = dict(output.raw)
-    data.update(id=output.id, label=output.label, type=output.type, value=output.value,
-                status=output.status, error=output.error)
+    data.update(
+        id=output.id,
+        label=output.label,
+        type=output.type,
+        value=output.value,
+        status=output.status,
+        error=output.error,
+    )
     if output.mime_type:
         data["mimeType"] = output.mime_type
     return data
@@ -492,12 +553,14 @@ def _payload(execution: Execution) -> dict[str, Any]:
         outputs=[_output_json(o) for o in execution.outputs],
         errorMessage=execution.error_message,
     )
-    for key, value in (("workflowId", execution.workflow_id),
-                       ("workflowName", execution.workflow_name),
-                       ("webhookUrl", execution.webhook_url),
-                       ("createdAt", execution.created_at),
-                       ("startedAt", execution.started_at),
-                       ("completedAt", execution.completed_at)):
+    for key, value in (
+        ("workflowId", execution.workflow_id),
+        ("workflowName", execution.workflow_name),
+        ("webhookUrl", execution.webhook_url),
+        ("createdAt", execution.created_at),
+        ("startedAt", execution.started_at),
+        ("completedAt", execution.completed_at),
+    ):
         if value is not None and data.get(key) is None:
             data[key] = value.isoformat() if isinstance(value, datetime) else value
     return data

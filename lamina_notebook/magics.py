@@ -47,8 +47,10 @@ _SETTINGS = {
     "sandbox_time_scale": "sandbox_time_scale",
 }
 
-_NO_KEY_LINE = ("No Lamina API key: run %lamina login (or set LAMINA_API_KEY), "
-                "or %lamina sandbox to try the offline sandbox.")
+_NO_KEY_LINE = (
+    "No Lamina API key: run %lamina login (or set LAMINA_API_KEY), "
+    "or %lamina sandbox to try the offline sandbox."
+)
 
 
 @magics_class
@@ -60,40 +62,49 @@ class LaminaMagics(Magics, Configurable):
     """
 
     api_key = Unicode(
-        "", help="Lamina API key (lma_...). Write-only: it moves into the session at once and "
+        "",
+        help="Lamina API key (lma_...). Write-only: it moves into the session at once and "
         "this trait reads back empty, so %config never shows it. Prefer %lamina login or "
         "LAMINA_API_KEY.",
     ).tag(config=True)
     base_url = Unicode(
-        None, allow_none=True,
+        None,
+        allow_none=True,
         help="Lamina API base URL (default: LAMINA_BASE_URL, else https://app.uselamina.ai).",
     ).tag(config=True)
     api_prefix = Unicode("/api", help="Path prefix of the API ('/api', or '/v1').").tag(config=True)
     poll_interval = Float(
-        3.0, help="Seconds between status checks of a run (at least 1; Lamina asks for 3-15).",
+        3.0,
+        help="Seconds between status checks of a run (at least 1; Lamina asks for 3-15).",
     ).tag(config=True)
     timeout = Float(
-        0.0, help="Seconds a blocking %lamina run waits before giving up (the run goes on and "
+        0.0,
+        help="Seconds a blocking %lamina run waits before giving up (the run goes on and "
         "%lamina resume reattaches); 0 waits until it ends.",
     ).tag(config=True)
     embed_max_px = Int(
-        1024, help="Longest side, in pixels, of images embedded in the notebook (bigger ones "
+        1024,
+        help="Longest side, in pixels, of images embedded in the notebook (bigger ones "
         "are downscaled; the full-size URL stays linked).",
     ).tag(config=True)
     rate_limit = Int(
-        90, help="Requests per minute the client allows itself (the service allows 100).",
+        90,
+        help="Requests per minute the client allows itself (the service allows 100).",
     ).tag(config=True)
     journal_path = Unicode(
-        None, allow_none=True,
+        None,
+        allow_none=True,
         help="SQLite run journal (default: LAMINA_JOURNAL, else "
         "$XDG_DATA_HOME/lamina-notebook/journal.sqlite3).",
     ).tag(config=True)
     short_errors = Bool(
-        True, help="Show Lamina errors as one message with the fix; False re-raises them "
+        True,
+        help="Show Lamina errors as one message with the fix; False re-raises them "
         "with the full traceback (for debugging).",
     ).tag(config=True)
     sandbox_time_scale = Float(
-        1.0, help="Clock factor of the embedded sandbox (%lamina sandbox): 0.1 runs 10x faster.",
+        1.0,
+        help="Clock factor of the embedded sandbox (%lamina sandbox): 0.1 runs 10x faster.",
     ).tag(config=True)
 
     def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
@@ -242,9 +253,12 @@ def _completer(magics: LaminaMagics) -> Any:
             session.refresh_apps()
         names = [a.name for a in session.cached_apps()]
         words = command.complete(text, names, _ParamsByApp(session))
-        return {"completions": [SimpleCompletion(w, type="lamina") for w in words],
-                "suppress": bool(words), "ordered": True,
-                "matched_fragment": command.current_token(text)}
+        return {
+            "completions": [SimpleCompletion(w, type="lamina") for w in words],
+            "suppress": bool(words),
+            "ordered": True,
+            "matched_fragment": command.current_token(text),
+        }
 
     return lamina_matcher
 

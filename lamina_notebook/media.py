@@ -54,7 +54,8 @@ async def in_image_thread(fn: Callable[..., T], *args: Any) -> T:
     with _image_pool_lock:
         if _image_pool is None:
             _image_pool = concurrent.futures.ThreadPoolExecutor(
-                max_workers=1, thread_name_prefix="lamina-image")
+                max_workers=1, thread_name_prefix="lamina-image"
+            )
         pool = _image_pool
     return await asyncio.get_running_loop().run_in_executor(pool, functools.partial(fn, *args))
 
@@ -104,7 +105,8 @@ async def fetch_media(
     """
     cache = _default_cache if cache is None else cache
     wanted = [
-        o for o in (execution.outputs if outputs is None else outputs)
+        o
+        for o in (execution.outputs if outputs is None else outputs)
         if o.is_completed and o.value and o.kind in ("image", "video")
     ]
     results = await asyncio.gather(
@@ -174,9 +176,23 @@ def poster_frame(video: bytes, timeout: float = 30.0) -> bytes | None:
         with os.fdopen(fd, "wb") as fh:
             fh.write(video)
         proc = subprocess.run(
-            [exe, "-v", "error", "-i", path, "-frames:v", "1", "-f", "image2pipe",
-             "-vcodec", "png", "-"],
-            capture_output=True, timeout=timeout, check=False,
+            [
+                exe,
+                "-v",
+                "error",
+                "-i",
+                path,
+                "-frames:v",
+                "1",
+                "-f",
+                "image2pipe",
+                "-vcodec",
+                "png",
+                "-",
+            ],
+            capture_output=True,
+            timeout=timeout,
+            check=False,
         )
     except (OSError, subprocess.TimeoutExpired):
         return None

@@ -63,8 +63,13 @@ def _flag(value: Any, default: bool) -> bool:
 
 
 #: Spellings some services use for the contract's statuses.
-_STATUS_ALIASES = {"canceled": "cancelled", "succeeded": "completed", "success": "completed",
-                   "error": "failed", "pending": "queued"}
+_STATUS_ALIASES = {
+    "canceled": "cancelled",
+    "succeeded": "completed",
+    "success": "completed",
+    "error": "failed",
+    "pending": "queued",
+}
 
 
 def _require_mapping(payload: Any, what: str) -> Mapping[str, Any]:

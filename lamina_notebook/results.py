@@ -56,8 +56,10 @@ class Result:
 
     def __repr__(self) -> str:
         e = self.execution
-        return (f"<Result {e.app_name or e.app_id or 'app'} {e.execution_id} {e.status}: "
-                f"{e.outputs_done}/{e.outputs_total} outputs>")
+        return (
+            f"<Result {e.app_name or e.app_id or 'app'} {e.execution_id} {e.status}: "
+            f"{e.outputs_done}/{e.outputs_total} outputs>"
+        )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Bundle:
         from . import render
@@ -67,14 +69,20 @@ class Result:
     @property
     def urls(self) -> list[str]:
         """Full-size URLs of the completed image/video/audio outputs (may be signed, may expire)."""
-        return [o.value for o in self.execution.outputs
-                if o.is_completed and o.value and o.kind in ("image", "video", "audio", "url")]
+        return [
+            o.value
+            for o in self.execution.outputs
+            if o.is_completed and o.value and o.kind in ("image", "video", "audio", "url")
+        ]
 
     @property
     def texts(self) -> list[str]:
         """Values of the completed text outputs."""
-        return [o.value for o in self.execution.outputs
-                if o.is_completed and o.value is not None and o.kind == "text"]
+        return [
+            o.value
+            for o in self.execution.outputs
+            if o.is_completed and o.value is not None and o.kind == "text"
+        ]
 
     @property
     def images(self) -> list[Any]:
@@ -83,8 +91,11 @@ class Result:
         if cached is None:
             session = self._get_session()
             client = session.client
-            urls = [o.value for o in self.execution.outputs
-                    if o.is_completed and o.value and o.kind == "image"]
+            urls = [
+                o.value
+                for o in self.execution.outputs
+                if o.is_completed and o.value and o.kind == "image"
+            ]
 
             async def fetch_all() -> list[bytes]:
                 return [(await client.fetch_bytes(u))[0] for u in urls]
@@ -195,8 +206,9 @@ class RunHandle:
 
     async def _watch(self, client: Any) -> Result:
         try:
-            final = await client.wait(self.execution_id, timeout=self.timeout,
-                                      on_update=self._on_update, check=False)
+            final = await client.wait(
+                self.execution_id, timeout=self.timeout, on_update=self._on_update, check=False
+            )
             self._on_update(final)
             media = await fetch_media(client, final, self.session.settings.embed_max_px)
             self._result = Result(final, media, self.inputs, session=self.session)
@@ -235,8 +247,9 @@ class RunHandle:
             self._stopped = not self.done()
         self.refresh_display()
 
-    def result(self, timeout: float | None = None,
-               on_tick: Callable[[], Any] | None = None) -> Result:
+    def result(
+        self, timeout: float | None = None, on_tick: Callable[[], Any] | None = None
+    ) -> Result:
         """Block until the run ends and return its :class:`Result` (restarts a stopped watch).
 
         Raises the watch's error (e.g. ``WaitTimeout``); ``timeout`` here only limits this call
@@ -251,7 +264,8 @@ class RunHandle:
             def tick() -> None:
                 if deadline is not None and time.monotonic() > deadline:
                     raise concurrent.futures.TimeoutError(
-                        f"execution {self.execution_id} still {self.status}")
+                        f"execution {self.execution_id} still {self.status}"
+                    )
                 if on_tick is not None:
                     on_tick()
 
@@ -275,20 +289,28 @@ class RunHandle:
         if self._result is not None:
             return self._result._repr_mimebundle_()
         if self._error is not None:
-            return ({"text/plain": render.error_text(self._error),
-                     "text/html": render.error_html(self._error)},
-                    render.execution_metadata(self.execution, inputs=self.inputs))
+            return (
+                {
+                    "text/plain": render.error_text(self._error),
+                    "text/html": render.error_html(self._error),
+                },
+                render.execution_metadata(self.execution, inputs=self.inputs),
+            )
         elapsed = time.monotonic() - self.started
         eta = None if self.eta is None else self.eta - elapsed
         text = render.progress_text(self.execution, elapsed, eta)
         html = render.progress_html(self.execution, elapsed, eta)
         if self.stopped:
-            note = (f"Stopped watching; the run goes on. Reattach with "
-                    f"%lamina resume {self.execution_id}")
+            note = (
+                f"Stopped watching; the run goes on. Reattach with "
+                f"%lamina resume {self.execution_id}"
+            )
             text += "\n" + render.plain(note)
             html += f'<div class="lamina-muted">{render.esc(note)}</div>'
-        return ({"text/plain": text, "text/html": html},
-                render.execution_metadata(self.execution, inputs=self.inputs))
+        return (
+            {"text/plain": text, "text/html": html},
+            render.execution_metadata(self.execution, inputs=self.inputs),
+        )
 
     def display(self, live: bool | None = None) -> None:
         """Display the current state; with ``live`` (default: in a kernel) later changes
@@ -356,7 +378,8 @@ def launch(
     """
     client = session.client
     execution, interrupted = submit_uninterrupted(
-        session, client.run(app, dict(inputs), webhook=webhook))
+        session, client.run(app, dict(inputs), webhook=webhook)
+    )
     handle = RunHandle(session, execution, inputs, timeout=timeout)
     if not interrupted:
         try:

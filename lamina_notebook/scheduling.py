@@ -52,9 +52,15 @@ class RateBudget:
     ``rate=0`` means no limit.
     """
 
-    def __init__(self, rate: float = 90, period: float = 60.0, *, burst: int | None = None,
-                 clock: Callable[[], float] = time.monotonic,
-                 sleep: Callable[[float], Awaitable[None]] = asyncio.sleep) -> None:
+    def __init__(
+        self,
+        rate: float = 90,
+        period: float = 60.0,
+        *,
+        burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         if rate < 0 or period <= 0:
             raise ValueError("rate must be >= 0 and period > 0")
         if burst is not None and burst < 1:
@@ -235,10 +241,18 @@ class Poller:
     ``on_change(execution)`` is called (on the loop) for every new state, e.g. to journal it.
     """
 
-    def __init__(self, fetch: Fetch, budget: RateBudget, *,
-                 on_change: Callable[[Execution], None] | None = None, share: float = 0.8,
-                 max_failures: int = 5, safety_factor: float = 10.0, max_backoff: float = 60.0,
-                 max_in_flight: int = 8) -> None:
+    def __init__(
+        self,
+        fetch: Fetch,
+        budget: RateBudget,
+        *,
+        on_change: Callable[[Execution], None] | None = None,
+        share: float = 0.8,
+        max_failures: int = 5,
+        safety_factor: float = 10.0,
+        max_backoff: float = 60.0,
+        max_in_flight: int = 8,
+    ) -> None:
         self._fetch = fetch
         self._budget = budget
         self._on_change = on_change
@@ -260,8 +274,15 @@ class Poller:
     def active(self) -> int:
         return len(self._entries)
 
-    def watch(self, execution_id: str, interval: float, *, initial: Execution | None = None,
-              first_poll_in: float = 0.0, webhook: bool = False) -> Watch:
+    def watch(
+        self,
+        execution_id: str,
+        interval: float,
+        *,
+        initial: Execution | None = None,
+        first_poll_in: float = 0.0,
+        webhook: bool = False,
+    ) -> Watch:
         """Subscribe to ``execution_id``; the current state (if known) is the first item."""
         if self._closed:
             raise LaminaError("The client is closed.", hint="Create a new LaminaClient.")
@@ -314,8 +335,10 @@ class Poller:
     async def aclose(self, reason: BaseException | None = None) -> None:
         """Stop polling; subscribers get ``reason`` (the runs go on at the service)."""
         self._closed = True
-        error = reason or LaminaError("The client was closed while waiting.",
-                                      hint="The run goes on; %lamina resume EXECUTION_ID.")
+        error = reason or LaminaError(
+            "The client was closed while waiting.",
+            hint="The run goes on; %lamina resume EXECUTION_ID.",
+        )
         for entry in list(self._entries.values()):
             self._finish(entry, error)
         tasks = [t for t in (self._task, *self._polls) if t is not None]
@@ -399,8 +422,12 @@ class Poller:
             self._finish(entry, exc)
             return
         pause = min(self.max_backoff, self._spacing(entry) * 2.0**entry.failures)
-        log.info("polling %s failed (%s); next try in %.1f s", entry.execution_id,
-                 type(exc).__name__, pause)
+        log.info(
+            "polling %s failed (%s); next try in %.1f s",
+            entry.execution_id,
+            type(exc).__name__,
+            pause,
+        )
         entry.next_due = time.monotonic() + pause
 
     def _observe(self, entry: _Entry, execution: Execution) -> None:

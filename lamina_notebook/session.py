@@ -31,8 +31,17 @@ SANDBOX_KEY = "lma_sandbox"
 # Settings the client depends on. Poll intervals are applied to the live client; a change of
 # any other one (in its effective value: a key equal to LAMINA_API_KEY is no change) replaces it.
 _CLIENT_FIELDS = frozenset(
-    {"api_key", "base_url", "api_prefix", "poll_interval", "min_poll_interval", "rate_limit",
-     "journal_path", "request_timeout", "max_retries"}
+    {
+        "api_key",
+        "base_url",
+        "api_prefix",
+        "poll_interval",
+        "min_poll_interval",
+        "rate_limit",
+        "journal_path",
+        "request_timeout",
+        "max_retries",
+    }
 )
 #: A replaced client closes once it has had nothing in flight for this many seconds: its
 #: watches, and the media fetches that follow them, finish on it first.
@@ -134,8 +143,15 @@ class Session:
         except Exception:
             return None
         key = hashlib.sha256(creds.api_key.encode()).hexdigest() if creds.api_key else None
-        return (key, creds.base_url, s.api_prefix, s.request_timeout, s.rate_limit,
-                s.max_retries, s.journal_path)
+        return (
+            key,
+            creds.base_url,
+            s.api_prefix,
+            s.request_timeout,
+            s.rate_limit,
+            s.max_retries,
+            s.journal_path,
+        )
 
     def _client_settings_changed(self) -> None:
         """Keep the client when only poll intervals changed (set on it live); else replace it."""
@@ -244,8 +260,9 @@ class Session:
     def _fetch_detail_in_background(self, app_id: str) -> None:
         self._background(app_id, lambda c: c.get_app(app_id), self.remember_app)
 
-    def _background(self, tag: str, call: Callable[[LaminaClient], Awaitable[Any]],
-                    store: Callable[[Any], None]) -> None:
+    def _background(
+        self, tag: str, call: Callable[[LaminaClient], Awaitable[Any]], store: Callable[[Any], None]
+    ) -> None:
         """Best-effort fetch on the loop (completion must never wait for the network)."""
         if tag in self._pending:
             return

@@ -69,8 +69,10 @@ def _check_value(param: Parameter, value: str) -> str | None:
         extra = f' (did you mean "{guess}"?)' if guess else ""
         return f"{name}: invalid option {_show(value)}{extra}. Must be one of: {valid}"
     if param.type == "url" and not _is_http_url(value):
-        return (f"{name}: {_show(value)} is not an http(s) URL; give a publicly reachable "
-                "https://... address")
+        return (
+            f"{name}: {_show(value)} is not an http(s) URL; give a publicly reachable "
+            "https://... address"
+        )
     if param.needs_value and not value.strip():
         return f"{name}: is empty and has no default; give a value"
     return None
@@ -82,14 +84,17 @@ def _check_unknown(app: App, name: Any) -> str:
         return f"{_show(name)}: input names must be strings (parameter names of {app.name})"
     guess = _suggest(name, names)
     hint = f'did you mean "{guess}"? ' if guess else ""
-    return (f"{quote(name)}: unknown input; {hint}"
-            f"{app.name} takes: {', '.join(names) or 'no inputs'}")
+    return (
+        f"{quote(name)}: unknown input; {hint}{app.name} takes: {', '.join(names) or 'no inputs'}"
+    )
 
 
 def _check_type(param: Parameter, value: Any) -> str:
     example = quote(str(value)) if isinstance(value, (int, float)) else "a string"
-    return (f"{quote(param.name)}: must be a string, got {type(value).__name__} "
-            f"{_show(value)}; pass {example}")
+    return (
+        f"{quote(param.name)}: must be a string, got {type(value).__name__} "
+        f"{_show(value)}; pass {example}"
+    )
 
 
 def validate_inputs(
@@ -114,7 +119,8 @@ def validate_inputs(
     if not isinstance(inputs, Mapping):
         raise InputValidationError(
             f"Inputs for {app.name} must be a dict of parameter name to value, "
-            f"got {type(inputs).__name__}.", details=[],
+            f"got {type(inputs).__name__}.",
+            details=[],
             hint=f"%lamina info {app.name} shows the parameters.",
         )
     problems: list[str] = []
@@ -137,12 +143,15 @@ def validate_inputs(
     if not problems and max_body_bytes is not None:
         size = len(json.dumps({"inputs": clean}).encode("utf-8"))
         if size > max_body_bytes:
-            problems.append(f"the inputs are {size:,} bytes; the limit is {max_body_bytes:,} "
-                            "(put long text or media behind a URL)")
+            problems.append(
+                f"the inputs are {size:,} bytes; the limit is {max_body_bytes:,} "
+                "(put long text or media behind a URL)"
+            )
     if problems:
         raise InputValidationError(
             f"{len(problems)} problem(s) with the inputs for {app.name}; nothing was sent.",
-            details=problems, hint=f"Fix them and run again; %lamina info {app.name} shows "
+            details=problems,
+            hint=f"Fix them and run again; %lamina info {app.name} shows "
             "every parameter, its options and defaults.",
         )
     return clean
@@ -150,5 +159,6 @@ def validate_inputs(
 
 def _missing(param: Parameter) -> str:
     what = {"options": f"one of: {', '.join(param.options)}", "url": "an http(s) URL"}.get(
-        param.type, "a text value")
+        param.type, "a text value"
+    )
     return f"{quote(param.name)}: missing; it has no default, give {what}"

@@ -53,8 +53,10 @@ class _Rejected(WebhookVerificationError):
         self.retry_keys = retry_keys
 
 
-_HINT = ("Deliveries must come from Lamina, signed with a key from /api/webhooks/signing-key, "
-         "within 5 minutes of their timestamp.")
+_HINT = (
+    "Deliveries must come from Lamina, signed with a key from /api/webhooks/signing-key, "
+    "within 5 minutes of their timestamp."
+)
 
 
 # -- keys ---------------------------------------------------------------------------------------
@@ -155,11 +157,14 @@ def _check_timestamp(raw: str, tolerance: float, now: float | None) -> None:
         when = "in the future" if skew > 0 else "old"
         raise _Rejected(
             f"timestamp is {abs(skew):.0f} s {when}, outside the {tolerance:g} s window "
-            "(a replay, or this machine's clock is wrong)", 401)
+            "(a replay, or this machine's clock is wrong)",
+            401,
+        )
 
 
-def _check_signature(raw_body: bytes, timestamp: str, signature_hex: str,
-                     keys: list[Ed25519PublicKey]) -> None:
+def _check_signature(
+    raw_body: bytes, timestamp: str, signature_hex: str, keys: list[Ed25519PublicKey]
+) -> None:
     from cryptography.exceptions import InvalidSignature
 
     try:
@@ -168,7 +173,8 @@ def _check_signature(raw_body: bytes, timestamp: str, signature_hex: str,
         raise _Rejected(f"{SIGNATURE_HEADER} is not hex", 401) from None
     if len(signature) != 64:
         raise _Rejected(
-            f"{SIGNATURE_HEADER} holds {len(signature)} bytes, an Ed25519 signature has 64", 401)
+            f"{SIGNATURE_HEADER} holds {len(signature)} bytes, an Ed25519 signature has 64", 401
+        )
     message = timestamp.encode("utf-8") + b"." + raw_body
     for key in keys:
         try:
@@ -176,8 +182,11 @@ def _check_signature(raw_body: bytes, timestamp: str, signature_hex: str,
             return
         except InvalidSignature:
             continue
-    raise _Rejected(f"signature does not match the body under any of {len(keys)} signing key(s)",
-                    401, retry_keys=True)
+    raise _Rejected(
+        f"signature does not match the body under any of {len(keys)} signing key(s)",
+        401,
+        retry_keys=True,
+    )
 
 
 def _check_body(raw_body: bytes, request_id: str) -> dict[str, Any]:
@@ -192,7 +201,9 @@ def _check_body(raw_body: bytes, request_id: str) -> dict[str, Any]:
     if execution_id != request_id:
         raise _Rejected(
             f"{REQUEST_ID_HEADER} {request_id[:80]!r} differs from data.executionId "
-            f"{str(execution_id)[:80]!r}", 400)
+            f"{str(execution_id)[:80]!r}",
+            400,
+        )
     return data
 
 
@@ -382,8 +393,10 @@ class WebhookReceiver:
         server.receiver = self
         self._server = server
         self._thread = threading.Thread(
-            target=server.serve_forever, kwargs={"poll_interval": 0.2},
-            name="lamina-webhooks", daemon=True,
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="lamina-webhooks",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -412,8 +425,10 @@ class WebhookReceiver:
         if self.public_url:
             return self.public_url
         if self._server is None:
-            raise ConfigurationError("The webhook receiver is not listening yet.",
-                                     hint="Call receiver.start() (or use it in a with block).")
+            raise ConfigurationError(
+                "The webhook receiver is not listening yet.",
+                hint="Call receiver.start() (or use it in a with block).",
+            )
         host, port = self._server.server_address[:2]
         host = str(host)
         if host in ("0.0.0.0", "::", ""):

@@ -62,8 +62,10 @@ class LaminaApp(W.VBox):
     ``w.snapshot()`` (a static copy of the results for saved notebooks).
     """
 
-    value = Dict(help="The current inputs keyed by parameter name; settable from code, "
-                      "observable. Names left out go back to their defaults.")
+    value = Dict(
+        help="The current inputs keyed by parameter name; settable from code, "
+        "observable. Names left out go back to their defaults."
+    )
 
     def __init__(self, app: App | str, *, session: Session | None = None, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -94,8 +96,10 @@ class LaminaApp(W.VBox):
         elif isinstance(app, (App, str)):
             resolved = self.session.run(client.resolve_app(app))
         else:
-            raise TypeError(f"LaminaApp needs an app name, id or App, got {type(app).__name__}; "
-                            "%lamina apps lists the apps")
+            raise TypeError(
+                f"LaminaApp needs an app name, id or App, got {type(app).__name__}; "
+                "%lamina apps lists the apps"
+            )
         with contextlib.suppress(Exception):  # the cache only speeds up later lookups
             self.session.remember_app(resolved)
         return resolved
@@ -104,13 +108,21 @@ class LaminaApp(W.VBox):
         app = self.app
         self._header = W.HTML(
             f'{STYLE_TAG}<div class="lamina-title">{esc(shorten(app.name, 200))}</div>'
-            f'<div class="lamina-muted">{esc(shorten(app.description, 1000))}</div>')
+            f'<div class="lamina-muted">{esc(shorten(app.description, 1000))}</div>'
+        )
         self._controls = ControlPanel(app, self._on_controls)
-        self._run_button = W.Button(description="Run", icon="play", button_style="primary",
-                                    tooltip="Start a run with these inputs (in the background)")
-        self._stop_button = W.Button(description="Stop all", icon="stop",
-                                     tooltip="Stop watching every run of this widget; the runs "
-                                             "go on at the service and can be resumed")
+        self._run_button = W.Button(
+            description="Run",
+            icon="play",
+            button_style="primary",
+            tooltip="Start a run with these inputs (in the background)",
+        )
+        self._stop_button = W.Button(
+            description="Stop all",
+            icon="stop",
+            tooltip="Stop watching every run of this widget; the runs "
+            "go on at the service and can be resumed",
+        )
         self._problems = W.HTML("")
         self._status = W.HTML("")
         self._progress = W.VBox([])
@@ -123,9 +135,15 @@ class LaminaApp(W.VBox):
         self._tabs = tabs
         self._run_button.on_click(self._guarded(self._run_button, self._click_run))
         self._stop_button.on_click(self._guarded(self._stop_button, self.stop))
-        self.children = [self._header, self._controls.box,
-                         W.HBox([self._run_button, self._stop_button]), self._problems,
-                         self._status, self._progress, tabs]
+        self.children = [
+            self._header,
+            self._controls.box,
+            W.HBox([self._run_button, self._stop_button]),
+            self._problems,
+            self._status,
+            self._progress,
+            tabs,
+        ]
         self.add_class("lamina-app")
         self.add_class(f"lamina-live-{self._uid}")
         with self._ui_lock:
@@ -162,6 +180,7 @@ class LaminaApp(W.VBox):
 
     def _guarded(self, button: W.Button, action: Callable[[], Any]) -> Callable[[Any], None]:
         """A click handler: disable the button, show errors in the widget, re-enable after."""
+
         def handler(_button: Any) -> None:
             button.disabled = True
             try:
@@ -170,8 +189,8 @@ class LaminaApp(W.VBox):
             except Exception as exc:
                 self._show_error(exc)
             finally:
-                button.disabled = (button is self._run_button
-                                   and bool(self._controls.problems()))
+                button.disabled = button is self._run_button and bool(self._controls.problems())
+
         return handler
 
     def _show_error(self, exc: BaseException) -> None:
@@ -189,8 +208,9 @@ class LaminaApp(W.VBox):
             return dict(proposal.value)
         incoming = proposal.value
         if not isinstance(incoming, Mapping):
-            raise TraitError(f"value must be a dict of parameter name to string, got "
-                             f"{type(incoming).__name__}")
+            raise TraitError(
+                f"value must be a dict of parameter name to string, got {type(incoming).__name__}"
+            )
         with self._ui_lock:
             try:
                 self._controls.set_values(incoming)
@@ -222,8 +242,10 @@ class LaminaApp(W.VBox):
         lines = [f"{name}: {text}" if name else text for name, text in problems.items()]
         self._run_button.tooltip = "Fix the inputs first: " + "; ".join(lines)
         items = "".join(f"<li>{esc(line)}</li>" for line in lines)
-        self._problems.value = (f'<div class="lamina-error"><b>Run is disabled until these are '
-                                f"fixed:</b><ul>{items}</ul></div>")
+        self._problems.value = (
+            f'<div class="lamina-error"><b>Run is disabled until these are '
+            f"fixed:</b><ul>{items}</ul></div>"
+        )
 
     @property
     def problems(self) -> dict[str, str]:
@@ -263,8 +285,9 @@ class LaminaApp(W.VBox):
         self._ensure_ticker()
         return run
 
-    def _new_run(self, inputs: Mapping[str, str],
-                 title: Callable[[Mapping[str, str] | None], str]) -> WidgetRun:
+    def _new_run(
+        self, inputs: Mapping[str, str], title: Callable[[Mapping[str, str] | None], str]
+    ) -> WidgetRun:
         with self._ui_lock:
             previous = self._runs[-1].inputs if self._runs else None
             name = title(previous)
@@ -276,8 +299,9 @@ class LaminaApp(W.VBox):
             self._add_card(run.card)
         return run
 
-    def _run_title(self, clean: Mapping[str, str], previous: Mapping[str, str] | None,
-                   sweep: Sweep | None) -> str:
+    def _run_title(
+        self, clean: Mapping[str, str], previous: Mapping[str, str] | None, sweep: Sweep | None
+    ) -> str:
         n = len(self._runs) + 1
         if sweep is not None:
             return f"#{n} {sweep.param}={shorten(clean.get(sweep.param, '(default)'), 40)}"
@@ -296,8 +320,11 @@ class LaminaApp(W.VBox):
         self._progress.children = rows
 
     def _add_card(self, card: RunCard) -> None:
-        cards = [c for c in self._gallery.children if c is not None and c._dom_classes
-                 and "lamina-run-card" in c._dom_classes]
+        cards = [
+            c
+            for c in self._gallery.children
+            if c is not None and c._dom_classes and "lamina-run-card" in c._dom_classes
+        ]
         self._gallery.children = [card.box, *cards][:MAX_GALLERY_RUNS]
 
     def _toggle(self, run: WidgetRun) -> None:
@@ -316,9 +343,11 @@ class LaminaApp(W.VBox):
         for run in active:
             run.stop()
         if active:
-            self._show_info(f"Stopped watching {len(active)} run(s); they may still finish on "
-                            "the server. Resume one with its row's Resume button, from History, "
-                            "or with %lamina resume EXECUTION_ID.")
+            self._show_info(
+                f"Stopped watching {len(active)} run(s); they may still finish on "
+                "the server. Resume one with its row's Resume button, from History, "
+                "or with %lamina resume EXECUTION_ID."
+            )
 
     def _ensure_ticker(self) -> None:
         if self._ticker is None or self._ticker.done():
@@ -418,8 +447,10 @@ class LaminaApp(W.VBox):
     # -- display and snapshots ------------------------------------------------------------
     def __repr__(self) -> str:
         finished = sum(1 for r in self._runs if r.result is not None)
-        return (f"<LaminaApp {self.app.name!r}: {len(self.app.parameters or ())} parameters, "
-                f"{len(self._runs)} runs ({finished} finished)>")
+        return (
+            f"<LaminaApp {self.app.name!r}: {len(self.app.parameters or ())} parameters, "
+            f"{len(self._runs)} runs ({finished} finished)>"
+        )
 
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
         data = super()._repr_mimebundle_(**kwargs) or {}
@@ -464,4 +495,3 @@ class LaminaApp(W.VBox):
             if w is not self:
                 w.close()
         super().close()
-

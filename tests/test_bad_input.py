@@ -29,31 +29,48 @@ from lamina_notebook.widget import LaminaApp
 REVOCABLE = "lma_revocable_key_0001"
 SERVER_BODY_LIMIT = 50_000  # this sandbox imitates a service with a small body cap
 UNICODE_APP = {
-    "name": "Ünïcode Studio", "description": "Names with quotes and accents.", "duration": 2,
+    "name": "Ünïcode Studio",
+    "description": "Names with quotes and accents.",
+    "duration": 2,
     "parameters": [
         {"name": 'Tëxt "quoted"', "type": "text", "description": "Free text."},
-        {"name": "Höhe's Mode", "type": "options", "options": ["Groß", "klein"],
-         "default": "Groß"},
+        {"name": "Höhe's Mode", "type": "options", "options": ["Groß", "klein"], "default": "Groß"},
     ],
     "outputs": [{"label": "Echo", "type": "text", "text": "ok"}],
 }
 TWINS = [  # two apps whose names differ only in case: a name lookup is ambiguous
-    {"name": "Logo Maker", "description": "Logos.", "duration": 2,
-     "parameters": [{"name": "Brand", "type": "text"}]},
-    {"name": "logo maker", "description": "Other logos.", "duration": 2,
-     "parameters": [{"name": "Brand", "type": "text"}]},
+    {
+        "name": "Logo Maker",
+        "description": "Logos.",
+        "duration": 2,
+        "parameters": [{"name": "Brand", "type": "text"}],
+    },
+    {
+        "name": "logo maker",
+        "description": "Other logos.",
+        "duration": 2,
+        "parameters": [{"name": "Brand", "type": "text"}],
+    },
 ]
-HOLOGRAM = {"name": "Hologram Maker", "description": "Outputs a type nobody knows.",
-            "duration": 2, "parameters": [{"name": "Prompt", "type": "text"}],
-            "outputs": [{"label": "Hologram", "type": "hologram"}]}
+HOLOGRAM = {
+    "name": "Hologram Maker",
+    "description": "Outputs a type nobody knows.",
+    "duration": 2,
+    "parameters": [{"name": "Prompt", "type": "text"}],
+    "outputs": [{"label": "Hologram", "type": "hologram"}],
+}
 HEADLINE = re.compile(r"^\w+(Error|Failed|Timeout)?: ", re.M)
 
 
 @pytest.fixture(scope="module")
 def bsb() -> Iterator[Sandbox]:
-    with Sandbox(time_scale=0.02, rate_limit=0, extra_keys=[REVOCABLE],
-                 extra_apps=[UNICODE_APP, *TWINS, HOLOGRAM],
-                 max_body_bytes=SERVER_BODY_LIMIT) as sb:
+    with Sandbox(
+        time_scale=0.02,
+        rate_limit=0,
+        extra_keys=[REVOCABLE],
+        extra_apps=[UNICODE_APP, *TWINS, HOLOGRAM],
+        max_body_bytes=SERVER_BODY_LIMIT,
+    ) as sb:
         yield sb
 
 
@@ -82,65 +99,196 @@ def one_message(cap: Any) -> str:
 PROMPT_100K = "a very long prompt " * 5300  # ~100 KB: over this sandbox's 50 KB body cap
 PROMPT_2M = "x" * 2_000_000
 CASES: list[tuple[str, str | None, str, str | None, list[str], int | str]] = [
-    ("unknown-app", None, 'run "Txt to Image" Prompt=x', None,
-     ["No app is called", "Text to Image", "%lamina apps"], "read"),
-    ("unknown-app-info", None, 'info "Nope Nope"', None, ["No app is called", "%lamina apps"],
-     "read"),
-    ("unknown-app-id", None, "info 00000000-0000-4000-8000-000000000000", None,
-     ["No app with id", "%lamina apps"], "read"),
-    ("ambiguous-name", None, 'run "LOGO MAKER" Brand=acme', None,
-     ["Several apps are called", "Logo Maker (", "logo maker (", "app id"], "read"),
-    ("unknown-parameter", "Text to Image", 'run "Text to Image" Prompt=x Stlye=Anime', None,
-     ['"Stlye": unknown input', 'did you mean "Style"', "nothing was sent"], 0),
-    ("wrong-case-label", "Text to Image", 'run "Text to Image" Prompt=x Style=anime', None,
-     ['invalid option "anime"', 'did you mean "Anime"', "Must be one of"], 0),
-    ("wrong-label", "Text to Image", 'run "Text to Image" Prompt=x Style=Cubism', None,
-     ["Must be one of: Photorealistic, Watercolor, Anime", "%lamina info"], 0),
-    ("missing-value", "Text to Image", 'run "Text to Image" Style=Anime', None,
-     ['"Prompt": missing', "give a text value"], 0),
-    ("empty-value", "Text to Image", 'run "Text to Image" Prompt=', None,
-     ['"Prompt"', "empty"], 0),
-    ("non-url", "Photo Stylizer", 'run "Photo Stylizer" Upload=cat.jpg', None,
-     ["not an http(s) URL", "https://"], 0),
-    ("javascript-url", "Photo Stylizer", 'run "Photo Stylizer" "Upload=javascript:alert(1)"',
-     None, ["not an http(s) URL"], 0),
-    ("file-url", "Photo Stylizer", 'run "Photo Stylizer" Upload=file:///etc/passwd', None,
-     ["not an http(s) URL"], 0),
-    ("data-url", "Photo Stylizer", 'run "Photo Stylizer" "Upload=data:image/png;base64,AAAA"',
-     None, ["not an http(s) URL"], 0),
-    ("prompt-100kb-over-service-cap", "Text to Image", 'run "Text to Image" --param Prompt',
-     PROMPT_100K, ["HTTP 413", "larger than", "shorten long text"], "read+run"),
-    ("prompt-2mb", "Text to Image", 'run "Text to Image" --param Prompt', PROMPT_2M,
-     ["bytes; the limit is", "behind a URL"], 0),
-    ("unicode-label", "Ünïcode Studio",
-     """run "Ünïcode Studio" 'Tëxt "quoted"=hi' "Höhe's Mode=gross" """, None,
-     ["Höhe's Mode", "Must be one of: Groß, klein"], 0),
-    ("unicode-name-typo", "Ünïcode Studio",
-     """run "Ünïcode Studio" 'Text "quoted"=hi'""", None,
-     ['unknown input', 'did you mean "Tëxt "quoted""', '"Tëxt \\"quoted\\"": missing'], 0),
-    ("webhook-ftp", "Text to Image",
-     'run "Text to Image" Prompt=x --webhook ftp://example.com/hook', None,
-     ["webhook", "http(s)", "nothing was sent"], 0),
-    ("webhook-javascript", "Text to Image",
-     'run "Text to Image" Prompt=x "--webhook=javascript:alert(1)"', None,
-     ["webhook", "http(s)"], 0),
-    ("private-app", None, 'run "Acme Brand Kit" Prompt=x', None,
-     ["another workspace", "HTTP 403", "%lamina apps"], "read+run"),
-    ("unknown-execution", None, "resume 6f1d3c52-8a7e-4b7b-9d5e-000000000000", None,
-     ["not found", "HTTP 404", "%lamina history"], "read"),
+    (
+        "unknown-app",
+        None,
+        'run "Txt to Image" Prompt=x',
+        None,
+        ["No app is called", "Text to Image", "%lamina apps"],
+        "read",
+    ),
+    (
+        "unknown-app-info",
+        None,
+        'info "Nope Nope"',
+        None,
+        ["No app is called", "%lamina apps"],
+        "read",
+    ),
+    (
+        "unknown-app-id",
+        None,
+        "info 00000000-0000-4000-8000-000000000000",
+        None,
+        ["No app with id", "%lamina apps"],
+        "read",
+    ),
+    (
+        "ambiguous-name",
+        None,
+        'run "LOGO MAKER" Brand=acme',
+        None,
+        ["Several apps are called", "Logo Maker (", "logo maker (", "app id"],
+        "read",
+    ),
+    (
+        "unknown-parameter",
+        "Text to Image",
+        'run "Text to Image" Prompt=x Stlye=Anime',
+        None,
+        ['"Stlye": unknown input', 'did you mean "Style"', "nothing was sent"],
+        0,
+    ),
+    (
+        "wrong-case-label",
+        "Text to Image",
+        'run "Text to Image" Prompt=x Style=anime',
+        None,
+        ['invalid option "anime"', 'did you mean "Anime"', "Must be one of"],
+        0,
+    ),
+    (
+        "wrong-label",
+        "Text to Image",
+        'run "Text to Image" Prompt=x Style=Cubism',
+        None,
+        ["Must be one of: Photorealistic, Watercolor, Anime", "%lamina info"],
+        0,
+    ),
+    (
+        "missing-value",
+        "Text to Image",
+        'run "Text to Image" Style=Anime',
+        None,
+        ['"Prompt": missing', "give a text value"],
+        0,
+    ),
+    ("empty-value", "Text to Image", 'run "Text to Image" Prompt=', None, ['"Prompt"', "empty"], 0),
+    (
+        "non-url",
+        "Photo Stylizer",
+        'run "Photo Stylizer" Upload=cat.jpg',
+        None,
+        ["not an http(s) URL", "https://"],
+        0,
+    ),
+    (
+        "javascript-url",
+        "Photo Stylizer",
+        'run "Photo Stylizer" "Upload=javascript:alert(1)"',
+        None,
+        ["not an http(s) URL"],
+        0,
+    ),
+    (
+        "file-url",
+        "Photo Stylizer",
+        'run "Photo Stylizer" Upload=file:///etc/passwd',
+        None,
+        ["not an http(s) URL"],
+        0,
+    ),
+    (
+        "data-url",
+        "Photo Stylizer",
+        'run "Photo Stylizer" "Upload=data:image/png;base64,AAAA"',
+        None,
+        ["not an http(s) URL"],
+        0,
+    ),
+    (
+        "prompt-100kb-over-service-cap",
+        "Text to Image",
+        'run "Text to Image" --param Prompt',
+        PROMPT_100K,
+        ["HTTP 413", "larger than", "shorten long text"],
+        "read+run",
+    ),
+    (
+        "prompt-2mb",
+        "Text to Image",
+        'run "Text to Image" --param Prompt',
+        PROMPT_2M,
+        ["bytes; the limit is", "behind a URL"],
+        0,
+    ),
+    (
+        "unicode-label",
+        "Ünïcode Studio",
+        """run "Ünïcode Studio" 'Tëxt "quoted"=hi' "Höhe's Mode=gross" """,
+        None,
+        ["Höhe's Mode", "Must be one of: Groß, klein"],
+        0,
+    ),
+    (
+        "unicode-name-typo",
+        "Ünïcode Studio",
+        """run "Ünïcode Studio" 'Text "quoted"=hi'""",
+        None,
+        ["unknown input", 'did you mean "Tëxt "quoted""', '"Tëxt \\"quoted\\"": missing'],
+        0,
+    ),
+    (
+        "webhook-ftp",
+        "Text to Image",
+        'run "Text to Image" Prompt=x --webhook ftp://example.com/hook',
+        None,
+        ["webhook", "http(s)", "nothing was sent"],
+        0,
+    ),
+    (
+        "webhook-javascript",
+        "Text to Image",
+        'run "Text to Image" Prompt=x "--webhook=javascript:alert(1)"',
+        None,
+        ["webhook", "http(s)"],
+        0,
+    ),
+    (
+        "private-app",
+        None,
+        'run "Acme Brand Kit" Prompt=x',
+        None,
+        ["another workspace", "HTTP 403", "%lamina apps"],
+        "read+run",
+    ),
+    (
+        "unknown-execution",
+        None,
+        "resume 6f1d3c52-8a7e-4b7b-9d5e-000000000000",
+        None,
+        ["not found", "HTTP 404", "%lamina history"],
+        "read",
+    ),
     ("unknown-subcommand", None, "frobnicate", None, ["frobnicate", "Subcommands: login"], 0),
     ("run-without-app", None, "run", None, ["usage", "%lamina run"], 0),
     ("unbalanced-quote", None, 'run "Text to Image Prompt=x', None, ["quot"], 0),
-    ("bad-timeout", None, 'run "Text to Image" Prompt=x --timeout soon', None,
-     ["timeout", "soon"], 0),
+    (
+        "bad-timeout",
+        None,
+        'run "Text to Image" Prompt=x --timeout soon',
+        None,
+        ["timeout", "soon"],
+        0,
+    ),
     ("bad-limit", None, "apps --limit -3", None, ["limit"], 0),
 ]
 
 
-@pytest.mark.parametrize(("warm", "line", "cell", "expected", "allowed"),
-                         [c[1:] for c in CASES], ids=[c[0] for c in CASES])
-def test_magic_bad_input(shell: InteractiveShell, bsb: Sandbox, warm: str | None, line: str,
-                         cell: str | None, expected: list[str], allowed: int | str) -> None:
+@pytest.mark.parametrize(
+    ("warm", "line", "cell", "expected", "allowed"),
+    [c[1:] for c in CASES],
+    ids=[c[0] for c in CASES],
+)
+def test_magic_bad_input(
+    shell: InteractiveShell,
+    bsb: Sandbox,
+    warm: str | None,
+    line: str,
+    cell: str | None,
+    expected: list[str],
+    allowed: int | str,
+) -> None:
     if warm is not None:
         magic(shell, f'info "{warm}"')
     before = bsb.stats.snapshot()
@@ -167,7 +315,8 @@ def test_a_hint_follows_every_magic_error(shell: InteractiveShell, bsb: Sandbox)
     text = one_message(cap)
     last = text.strip().splitlines()[-1]
     assert not last.startswith(("  -", "AP", "Ser")) and "HTTP 413" not in last, (
-        f"no hint line after the 413 message:\n{text}")
+        f"no hint line after the 413 message:\n{text}"
+    )
 
 
 def test_bad_key_names_login(shell: InteractiveShell, bsb: Sandbox) -> None:
@@ -205,10 +354,12 @@ def test_revoked_key_mid_session(shell: InteractiveShell, bsb: Sandbox) -> None:
         bsb.add_key(REVOCABLE)
 
 
-@pytest.mark.parametrize(("knob", "fragment"), [("garbage_rate", "not JSON"),
-                                                ("truncate_rate", "not JSON")])
-def test_service_answering_garbage(shell: InteractiveShell, bsb: Sandbox, knob: str,
-                                   fragment: str) -> None:
+@pytest.mark.parametrize(
+    ("knob", "fragment"), [("garbage_rate", "not JSON"), ("truncate_rate", "not JSON")]
+)
+def test_service_answering_garbage(
+    shell: InteractiveShell, bsb: Sandbox, knob: str, fragment: str
+) -> None:
     get_session().configure(max_retries=1)
     bsb.configure(**{knob: 1.0})
     _, cap = magic(shell, "apps")
@@ -228,8 +379,9 @@ def test_output_of_unknown_type_is_shown_as_a_link(shell: InteractiveShell, bsb:
     assert "Traceback" not in texts(cap) + cap.stderr
 
 
-def test_output_url_that_404s_names_the_fix(shell: InteractiveShell, bsb: Sandbox,
-                                            tmp_path: Path) -> None:
+def test_output_url_that_404s_names_the_fix(
+    shell: InteractiveShell, bsb: Sandbox, tmp_path: Path
+) -> None:
     bsb.configure(output_ttl=0.0)
     value, _ = magic(shell, 'run "Text to Image" Prompt=expired')
     assert value.status == "completed"  # the run itself is fine; its URL no longer is
@@ -243,8 +395,16 @@ def test_output_url_that_404s_names_the_fix(shell: InteractiveShell, bsb: Sandbo
 
 @pytest.fixture
 def wsession(bsb: Sandbox) -> Iterator[Session]:
-    s = Session(Settings(api_key=bsb.api_key, base_url=bsb.base_url, poll_interval=0.05,
-                         min_poll_interval=0.05, rate_limit=0, max_retries=1))
+    s = Session(
+        Settings(
+            api_key=bsb.api_key,
+            base_url=bsb.base_url,
+            poll_interval=0.05,
+            min_poll_interval=0.05,
+            rate_limit=0,
+            max_retries=1,
+        )
+    )
     yield s
     s.close()
 
@@ -256,13 +416,17 @@ def clicked(w: LaminaApp, bsb: Sandbox) -> tuple[str, int]:
     return w._status.value, bsb.stats.requests - before
 
 
-@pytest.mark.parametrize(("app", "expected"), [
-    ("Txt to Image", ["No app is called", "Text to Image"]),
-    ("LOGO MAKER", ["Several apps are called"]),
-    ("00000000-0000-4000-8000-000000000000", ["No app with id"]),
-])
-def test_widget_for_an_unknown_or_ambiguous_app(wsession: Session, app: str,
-                                                expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("app", "expected"),
+    [
+        ("Txt to Image", ["No app is called", "Text to Image"]),
+        ("LOGO MAKER", ["Several apps are called"]),
+        ("00000000-0000-4000-8000-000000000000", ["No app with id"]),
+    ],
+)
+def test_widget_for_an_unknown_or_ambiguous_app(
+    wsession: Session, app: str, expected: list[str]
+) -> None:
     with pytest.raises(AppNotFoundError) as info:
         LaminaApp(app, session=wsession)
     for fragment in expected:
@@ -272,17 +436,23 @@ def test_widget_for_an_unknown_or_ambiguous_app(wsession: Session, app: str,
 
 VALUE_CASES: list[tuple[str, str, dict[str, Any], list[str]]] = [
     ("unknown-name", "Text to Image", {"Stlye": "Anime"}, ["unknown input", "takes: Prompt"]),
-    ("wrong-label", "Text to Image", {"Prompt": "x", "Style": "anime"},
-     ["not an option", "choose one of", "Anime"]),
+    (
+        "wrong-label",
+        "Text to Image",
+        {"Prompt": "x", "Style": "anime"},
+        ["not an option", "choose one of", "Anime"],
+    ),
     ("not-a-string", "Text to Image", {"Prompt": 42}, ["must be a string", '"42"']),
     ("unicode-label", "Ünïcode Studio", {"Höhe's Mode": "gross"}, ["Groß, klein"]),
 ]
 
 
-@pytest.mark.parametrize(("app", "value", "expected"), [c[1:] for c in VALUE_CASES],
-                         ids=[c[0] for c in VALUE_CASES])
-def test_widget_refuses_impossible_values(wsession: Session, bsb: Sandbox, app: str,
-                                          value: dict[str, Any], expected: list[str]) -> None:
+@pytest.mark.parametrize(
+    ("app", "value", "expected"), [c[1:] for c in VALUE_CASES], ids=[c[0] for c in VALUE_CASES]
+)
+def test_widget_refuses_impossible_values(
+    wsession: Session, bsb: Sandbox, app: str, value: dict[str, Any], expected: list[str]
+) -> None:
     w = LaminaApp(app, session=wsession)
     before = dict(w.value)
     sent = bsb.stats.requests
@@ -296,18 +466,18 @@ def test_widget_refuses_impossible_values(wsession: Session, bsb: Sandbox, app: 
 PROBLEM_CASES: list[tuple[str, str, dict[str, str], list[str]]] = [
     ("missing", "Text to Image", {"Style": "Anime"}, ["missing", "no default"]),
     ("non-url", "Photo Stylizer", {"Upload": "cat.jpg"}, ["not an http(s) URL"]),
-    ("javascript-url", "Photo Stylizer", {"Upload": "javascript:alert(1)"},
-     ["not an http(s) URL"]),
+    ("javascript-url", "Photo Stylizer", {"Upload": "javascript:alert(1)"}, ["not an http(s) URL"]),
     ("2mb-prompt", "Text to Image", {"Prompt": PROMPT_2M}, ["behind a URL"]),
     ("unicode-missing", "Ünïcode Studio", {"Höhe's Mode": "klein"}, ['Tëxt \\"quoted\\"']),
 ]
 
 
-@pytest.mark.parametrize(("app", "value", "expected"), [c[1:] for c in PROBLEM_CASES],
-                         ids=[c[0] for c in PROBLEM_CASES])
+@pytest.mark.parametrize(
+    ("app", "value", "expected"), [c[1:] for c in PROBLEM_CASES], ids=[c[0] for c in PROBLEM_CASES]
+)
 def test_widget_run_disabled_with_the_fix_and_nothing_sent(
-        wsession: Session, bsb: Sandbox, app: str, value: dict[str, str],
-        expected: list[str]) -> None:
+    wsession: Session, bsb: Sandbox, app: str, value: dict[str, str], expected: list[str]
+) -> None:
     w = LaminaApp(app, session=wsession)
     w.value = value
     assert w._run_button.disabled
@@ -322,8 +492,15 @@ def test_widget_run_disabled_with_the_fix_and_nothing_sent(
 
 
 def test_widget_with_a_bad_key_and_a_revoked_key(bsb: Sandbox) -> None:
-    session = Session(Settings(api_key=REVOCABLE, base_url=bsb.base_url, rate_limit=0,
-                               poll_interval=0.05, min_poll_interval=0.05))
+    session = Session(
+        Settings(
+            api_key=REVOCABLE,
+            base_url=bsb.base_url,
+            rate_limit=0,
+            poll_interval=0.05,
+            min_poll_interval=0.05,
+        )
+    )
     try:
         w = LaminaApp("Text to Image", session=session)
         w.value = {"Prompt": "revoked while open"}

@@ -23,9 +23,14 @@ ROOT = Path(__file__).resolve().parents[1]
 
 def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)],
-                          cwd=ROOT, env=dict(os.environ), capture_output=True, text=True,
-                          timeout=280)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--quick", "--json", str(out)],
+        cwd=ROOT,
+        env=dict(os.environ),
+        capture_output=True,
+        text=True,
+        timeout=280,
+    )
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     doc = json.loads(out.read_text())
     assert doc["quick"] is True and doc["machine"]["cpus"]
@@ -39,7 +44,12 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
 
 
 def test_unknown_figure_names_the_choices() -> None:
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--only", "9"], cwd=ROOT,
-                          capture_output=True, text=True, timeout=60)
+    proc = subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--only", "9"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert proc.returncode == 2
     assert "choose from 1, 2, 3, 4, 5, 6" in proc.stderr

@@ -46,14 +46,20 @@ UNREACHABLE = "http://127.0.0.1:9/missing.png"  # the sandbox cannot read it: th
 
 def make_client(sb: Any, **kw: Any) -> LaminaClient:
     """A client tuned for the fast sandbox: quick polls and tiny backoffs."""
-    opts: dict[str, Any] = {"poll_interval": 0.05, "min_poll_interval": 0.01, "rate_limit": 0,
-                            "retry_backoff": 0.01, "retry_backoff_cap": 0.05}
+    opts: dict[str, Any] = {
+        "poll_interval": 0.05,
+        "min_poll_interval": 0.01,
+        "rate_limit": 0,
+        "retry_backoff": 0.01,
+        "retry_backoff_cap": 0.05,
+    }
     opts.update(kw)
     return LaminaClient(sb.api_key, sb.base_url, **opts)
 
 
 def use(sb: Any, body: Callable[[LaminaClient], Awaitable[T]], **kw: Any) -> T:
     """Run ``body(client)`` on a fresh loop with a fresh client, closed afterwards."""
+
     async def main() -> T:
         async with make_client(sb, **kw) as client:
             return await body(client)
@@ -62,6 +68,7 @@ def use(sb: Any, body: Callable[[LaminaClient], Awaitable[T]], **kw: Any) -> T:
 
 
 # -- apps ---------------------------------------------------------------------------------------
+
 
 def test_list_apps_search_and_limit(sandbox: Any) -> None:
     async def body(c: LaminaClient) -> None:
@@ -104,6 +111,7 @@ def test_resolve_app_by_name_id_or_app(sandbox: Any) -> None:
 
 def test_a_resolved_name_costs_no_request_the_second_time(sandbox: Any) -> None:
     """`info APP` then `run APP`: the run sends the POST and nothing else."""
+
     async def body(c: LaminaClient) -> None:
         first = await c.resolve_app("Photo Stylizer")
         before = sandbox.stats.snapshot()
@@ -136,9 +144,16 @@ def test_unknown_name_lists_close_candidates(sandbox: Any) -> None:
 
 
 def test_several_apps_with_one_name_is_an_error_listing_them() -> None:
-    twins = [{"name": "Twin", "appId": f"00000000-0000-4000-8000-00000000000{i}",
-              "parameters": [{"name": "Prompt", "type": "text"}]} for i in (1, 2)]
+    twins = [
+        {
+            "name": "Twin",
+            "appId": f"00000000-0000-4000-8000-00000000000{i}",
+            "parameters": [{"name": "Prompt", "type": "text"}],
+        }
+        for i in (1, 2)
+    ]
     with Sandbox(time_scale=0.02, rate_limit=0, extra_apps=twins) as sb:
+
         async def body(c: LaminaClient) -> None:
             with pytest.raises(AppNotFoundError) as info:
                 await c.resolve_app("twin")
@@ -150,6 +165,7 @@ def test_several_apps_with_one_name_is_an_error_listing_them() -> None:
 
 
 # -- runs ---------------------------------------------------------------------------------------
+
 
 def test_run_is_journaled_before_it_returns_then_completes(sandbox: Any) -> None:
     async def body(c: LaminaClient) -> tuple[Execution, Execution]:
@@ -269,6 +285,7 @@ def test_key_and_base_url_from_the_environment(sandbox_env: Any) -> None:
 
 # -- waiting, stopping, resuming ----------------------------------------------------------------
 
+
 def test_timeout_raises_wait_timeout_and_the_run_goes_on(sandbox: Any) -> None:
     async def body(c: LaminaClient) -> None:
         run = await c.run("Image to Video", {"Upload": PHOTO})
@@ -345,8 +362,14 @@ def test_second_process_resumes_from_the_journal(sandbox: Any, isolated_home: Pa
         "asyncio.run(main())\n"
     )
     env = {**os.environ, "LAMINA_API_KEY": sandbox.api_key, "LAMINA_BASE_URL": sandbox.base_url}
-    out = subprocess.run([sys.executable, "-c", script, execution_id], env=env, timeout=60,
-                         capture_output=True, text=True, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", script, execution_id],
+        env=env,
+        timeout=60,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     got_id, status, app_name, inputs = json.loads(out.stdout)
     assert (got_id, status, app_name) == (execution_id, "completed", "Image to Video")
     assert inputs == {"Upload": PHOTO, "Motion": "Orbit"}
@@ -354,6 +377,7 @@ def test_second_process_resumes_from_the_journal(sandbox: Any, isolated_home: Pa
 
 
 # -- webhooks -----------------------------------------------------------------------------------
+
 
 def test_webhook_delivery_completes_the_wait(sandbox: Any) -> None:
     from lamina_notebook.webhooks import WebhookReceiver
@@ -381,6 +405,7 @@ def test_webhook_delivery_completes_the_wait(sandbox: Any) -> None:
 
 # -- downloads ----------------------------------------------------------------------------------
 
+
 def test_fetch_bytes_sends_the_key_only_to_the_api_host(sandbox: Any) -> None:
     seen: list[httpx.Request] = []
 
@@ -389,8 +414,9 @@ def test_fetch_bytes_sends_the_key_only_to_the_api_host(sandbox: Any) -> None:
         return httpx.Response(200, content=b"\x89PNG", headers={"content-type": "image/png"})
 
     async def main() -> None:
-        async with LaminaClient(sandbox.api_key, sandbox.base_url, journal=None,
-                                transport=httpx.MockTransport(cdn)) as c:
+        async with LaminaClient(
+            sandbox.api_key, sandbox.base_url, journal=None, transport=httpx.MockTransport(cdn)
+        ) as c:
             data, mime = await c.fetch_bytes("https://cdn.example/out.png")
             assert (data, mime) == (b"\x89PNG", "image/png")
             await c.fetch_bytes(sandbox.base_url + "/files/x.png")
@@ -426,8 +452,10 @@ def test_expired_output_url_names_the_fix(sandbox: Any) -> None:
 
 # -- the key never leaks; one client, one loop --------------------------------------------------
 
+
 def test_the_key_never_appears_in_reprs_logs_errors_or_the_journal(
-        sandbox: Any, caplog: pytest.LogCaptureFixture) -> None:
+    sandbox: Any, caplog: pytest.LogCaptureFixture
+) -> None:
     key = sandbox.api_key
     texts: list[str] = []
 
@@ -485,8 +513,13 @@ def test_wrong_envelopes_are_invalid_responses_and_headers_are_set() -> None:
         return httpx.Response(200, json={"data": {"keys": "none"}})
 
     async def main() -> None:
-        async with LaminaClient("lma_k", "https://lamina.test", journal=None, rate_limit=0,
-                                transport=httpx.MockTransport(service)) as c:
+        async with LaminaClient(
+            "lma_k",
+            "https://lamina.test",
+            journal=None,
+            rate_limit=0,
+            transport=httpx.MockTransport(service),
+        ) as c:
             with pytest.raises(InvalidResponseError, match="envelope"):
                 await c.list_apps()
             with pytest.raises(InvalidResponseError, match="no list of keys"):

@@ -25,8 +25,13 @@ from lamina_notebook.models import App, Execution
 from lamina_notebook.sandbox import Sandbox
 
 PHOTO = "https://example.com/cat.jpg"
-FAULTS_OFF = {"error_rate": 0.0, "drop_rate": 0.0, "garbage_rate": 0.0, "truncate_rate": 0.0,
-              "force_429": 0}
+FAULTS_OFF = {
+    "error_rate": 0.0,
+    "drop_rate": 0.0,
+    "garbage_rate": 0.0,
+    "truncate_rate": 0.0,
+    "force_429": 0,
+}
 
 
 @pytest.fixture(scope="module")
@@ -45,8 +50,13 @@ def faulty(faulty_server: Sandbox) -> Iterator[Sandbox]:
 
 
 def client_for(sb: Sandbox, **kw: Any) -> LaminaClient:
-    opts: dict[str, Any] = {"poll_interval": 0.05, "min_poll_interval": 0.01, "rate_limit": 0,
-                            "retry_backoff": 0.01, "retry_backoff_cap": 0.05}
+    opts: dict[str, Any] = {
+        "poll_interval": 0.05,
+        "min_poll_interval": 0.01,
+        "rate_limit": 0,
+        "retry_backoff": 0.01,
+        "retry_backoff_cap": 0.05,
+    }
     return LaminaClient(sb.api_key, sb.base_url, **{**opts, **kw})
 
 
@@ -200,8 +210,7 @@ class FailFirstConnects(httpx.AsyncBaseTransport):
         await self.inner.aclose()
 
 
-def test_run_creation_is_retried_when_the_connection_failed_before_sending(
-        faulty: Sandbox) -> None:
+def test_run_creation_is_retried_when_the_connection_failed_before_sending(faulty: Sandbox) -> None:
     async def main() -> None:
         seam = FailFirstConnects(0)
         async with client_for(faulty, transport=seam) as c:
@@ -222,8 +231,13 @@ def test_a_closed_port_is_a_transport_error_that_was_not_sent(faulty: Sandbox) -
     async def main() -> None:
         async with client_for(faulty, journal=None) as real:
             app = await stylizer(real)
-        async with LaminaClient("lma_sandbox", f"http://127.0.0.1:{port}", max_retries=2,
-                                retry_backoff=0.01, journal=None) as c:
+        async with LaminaClient(
+            "lma_sandbox",
+            f"http://127.0.0.1:{port}",
+            max_retries=2,
+            retry_backoff=0.01,
+            journal=None,
+        ) as c:
             with pytest.raises(TransportError) as info:
                 await c.run(app, {"Upload": PHOTO})
             assert info.value.sent is False
@@ -234,7 +248,8 @@ def test_a_closed_port_is_a_transport_error_that_was_not_sent(faulty: Sandbox) -
 
 
 def test_thirty_runs_under_mixed_faults_create_no_duplicates(
-        faulty: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
+    faulty: Sandbox, capsys: pytest.CaptureFixture[str]
+) -> None:
     outcomes: dict[str, int] = {"ok": 0, "may_exist": 0, "not_created": 0}
 
     async def one(c: LaminaClient, app: App) -> str | None:
@@ -254,8 +269,9 @@ def test_thirty_runs_under_mixed_faults_create_no_duplicates(
         async with client_for(faulty, max_retries=12) as c:
             app = await stylizer(c)
             faulty.reset_stats()
-            faulty.configure(error_rate=0.15, drop_rate=0.1, garbage_rate=0.05,
-                             truncate_rate=0.05, force_429=2)
+            faulty.configure(
+                error_rate=0.15, drop_rate=0.1, garbage_rate=0.05, truncate_rate=0.05, force_429=2
+            )
             return await asyncio.gather(*(one(c, app) for _ in range(30)))
 
     ids = [i for i in asyncio.run(main()) if i]
@@ -264,9 +280,11 @@ def test_thirty_runs_under_mixed_faults_create_no_duplicates(
     assert stats.run_requests <= 30
     assert stats.run_creations == outcomes["ok"] + outcomes["may_exist"]
     with capsys.disabled():
-        print(f"\n[faults] 30 runs: {outcomes}; sandbox: run_requests={stats.run_requests} "
-              f"run_creations={stats.run_creations} requests={stats.requests} "
-              f"faults={dict(stats.faults)}")
+        print(
+            f"\n[faults] 30 runs: {outcomes}; sandbox: run_requests={stats.run_requests} "
+            f"run_creations={stats.run_creations} requests={stats.requests} "
+            f"faults={dict(stats.faults)}"
+        )
 
 
 def test_transport_errors_are_lamina_errors() -> None:
@@ -276,11 +294,17 @@ def test_transport_errors_are_lamina_errors() -> None:
 # -- an ambiguous run creation is journaled as "unconfirmed" before the error is raised ---------
 
 
-@pytest.mark.parametrize(("knob", "error_type"), [("error_rate", ServerError),
-                                                  ("drop_rate", TransportError),
-                                                  ("garbage_rate", InvalidResponseError)])
+@pytest.mark.parametrize(
+    ("knob", "error_type"),
+    [
+        ("error_rate", ServerError),
+        ("drop_rate", TransportError),
+        ("garbage_rate", InvalidResponseError),
+    ],
+)
 def test_an_ambiguous_run_creation_is_journaled_unconfirmed_and_never_polled(
-        faulty: Sandbox, knob: str, error_type: type[LaminaError]) -> None:
+    faulty: Sandbox, knob: str, error_type: type[LaminaError]
+) -> None:
     async def main() -> LaminaError:
         async with client_for(faulty) as c:
             app = await stylizer(c)
@@ -323,8 +347,7 @@ def test_a_refused_run_creation_is_not_journaled(faulty: Sandbox) -> None:
     asyncio.run(main())
 
 
-def test_without_a_journal_the_error_says_the_attempt_is_not_in_history(
-        faulty: Sandbox) -> None:
+def test_without_a_journal_the_error_says_the_attempt_is_not_in_history(faulty: Sandbox) -> None:
     async def main() -> None:
         async with client_for(faulty, journal=None) as c:
             app = await stylizer(c)

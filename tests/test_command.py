@@ -34,49 +34,86 @@ OK: list[tuple[str, str | None, dict[str, Any]]] = [
     ("sandbox --time-scale 0.1", None, {"name": "sandbox", "time_scale": 0.1}),
     ("sandbox --time-scale=2", None, {"name": "sandbox", "time_scale": 2.0}),
     ("apps", None, {"name": "apps", "search": None, "limit": None}),
-    ("apps portrait --limit 5 -o found", None,
-     {"name": "apps", "search": "portrait", "limit": 5, "output_var": "found"}),
+    (
+        "apps portrait --limit 5 -o found",
+        None,
+        {"name": "apps", "search": "portrait", "limit": 5, "output_var": "found"},
+    ),
     ('apps "photo style"', None, {"name": "apps", "search": "photo style"}),
     ("apps --limit=3", None, {"name": "apps", "limit": 3}),
     ("info 'Photo Stylizer'", None, {"name": "info", "app": "Photo Stylizer"}),
-    ("info 3f2b8c1e-0000-4000-8000-000000000001", None,
-     {"name": "info", "app": "3f2b8c1e-0000-4000-8000-000000000001"}),
-    ('run "Photo Stylizer" "Aspect Ratio=16:9" Prompt=cat', None,
-     {"name": "run", "app": "Photo Stylizer", "wait": True,
-      "inputs": {"Aspect Ratio": "16:9", "Prompt": "cat"}}),
-    ("run Stylizer 'Style=Disney / Pixar'", None,
-     {"app": "Stylizer", "inputs": {"Style": "Disney / Pixar"}}),
+    (
+        "info 3f2b8c1e-0000-4000-8000-000000000001",
+        None,
+        {"name": "info", "app": "3f2b8c1e-0000-4000-8000-000000000001"},
+    ),
+    (
+        'run "Photo Stylizer" "Aspect Ratio=16:9" Prompt=cat',
+        None,
+        {
+            "name": "run",
+            "app": "Photo Stylizer",
+            "wait": True,
+            "inputs": {"Aspect Ratio": "16:9", "Prompt": "cat"},
+        },
+    ),
+    (
+        "run Stylizer 'Style=Disney / Pixar'",
+        None,
+        {"app": "Stylizer", "inputs": {"Style": "Disney / Pixar"}},
+    ),
     ('run X "Prompt=a=b=c"', None, {"inputs": {"Prompt": "a=b=c"}}),
     ("run X Prompt=", None, {"inputs": {"Prompt": ""}}),
     ('run X Prompt="a cat\'s hat"', None, {"inputs": {"Prompt": "a cat's hat"}}),
     ('run X "Prompt=say \\"hi\\""', None, {"inputs": {"Prompt": 'say "hi"'}}),
     ("run Ünïcode Légende=日本語", None, {"app": "Ünïcode", "inputs": {"Légende": "日本語"}}),
     ('run X "Aspect Ratio =16:9"', None, {"inputs": {"Aspect Ratio": "16:9"}}),
-    ("run X Prompt=hi --no-wait -o job", None,
-     {"wait": False, "output_var": "job", "inputs": {"Prompt": "hi"}}),
-    ("run X --webhook https://hook.example/in Prompt=hi", None,
-     {"webhook": "https://hook.example/in", "inputs": {"Prompt": "hi"}}),
+    (
+        "run X Prompt=hi --no-wait -o job",
+        None,
+        {"wait": False, "output_var": "job", "inputs": {"Prompt": "hi"}},
+    ),
+    (
+        "run X --webhook https://hook.example/in Prompt=hi",
+        None,
+        {"webhook": "https://hook.example/in", "inputs": {"Prompt": "hi"}},
+    ),
     ("run X --timeout 90 Seed=-3", None, {"timeout": 90.0, "inputs": {"Seed": "-3"}}),
     ("run X --output=res Prompt=1", None, {"output_var": "res"}),
     ("run -- -weird-app Prompt=1", None, {"app": "-weird-app", "inputs": {"Prompt": "1"}}),
     ("run X", None, {"app": "X", "inputs": {}}),
-    ("run 'Story Writer' --param Prompt Tone=Playful", "Once upon a time\nthe end\n",
-     {"app": "Story Writer", "cell_param": "Prompt",
-      "inputs": {"Tone": "Playful", "Prompt": "Once upon a time\nthe end"}}),
+    (
+        "run 'Story Writer' --param Prompt Tone=Playful",
+        "Once upon a time\nthe end\n",
+        {
+            "app": "Story Writer",
+            "cell_param": "Prompt",
+            "inputs": {"Tone": "Playful", "Prompt": "Once upon a time\nthe end"},
+        },
+    ),
     ("run X --param Prompt", "keep two\n\n", {"inputs": {"Prompt": "keep two\n"}}),
     ("run X --param Prompt", "windows\r\n", {"inputs": {"Prompt": "windows"}}),
-    ("run X --param 'Long Text'", "{not expanded} $nor_this", {
-        "inputs": {"Long Text": "{not expanded} $nor_this"}}),
+    (
+        "run X --param 'Long Text'",
+        "{not expanded} $nor_this",
+        {"inputs": {"Long Text": "{not expanded} $nor_this"}},
+    ),
     ("status abc-123", None, {"name": "status", "execution_id": "abc-123"}),
     ("resume abc-123 -o r", None, {"name": "resume", "execution_id": "abc-123", "output_var": "r"}),
     ("history", None, {"name": "history", "app": None, "limit": None}),
-    ('history --app "Photo Stylizer" --limit 10 -o h', None,
-     {"name": "history", "app": "Photo Stylizer", "limit": 10, "output_var": "h"}),
+    (
+        'history --app "Photo Stylizer" --limit 10 -o h',
+        None,
+        {"name": "history", "app": "Photo Stylizer", "limit": 10, "output_var": "h"},
+    ),
     ("save abc-123", None, {"name": "save", "execution_id": "abc-123", "folder": None}),
     ("save abc-123 'out dir/run 1'", None, {"folder": "out dir/run 1"}),
     ("doctor", None, {"name": "doctor"}),
-    ("widget 'Photo Stylizer' -o w", None, {"name": "widget", "app": "Photo Stylizer",
-                                            "output_var": "w"}),
+    (
+        "widget 'Photo Stylizer' -o w",
+        None,
+        {"name": "widget", "app": "Photo Stylizer", "output_var": "w"},
+    ),
     ("run --help", None, {"name": "run", "help": True}),
     ("apps -h", None, {"name": "apps", "help": True}),
     ("save --help", None, {"name": "save", "help": True}),
@@ -102,7 +139,7 @@ BAD: list[tuple[str, str | None, list[str]]] = [
     ("run X 'Prompt=say \"hi\"' there", None, ["quote the whole pair: 'Prompt=say \"hi\" there'"]),
     ("run X =cat", None, ["no parameter name"]),
     ("run X Prompt=a Prompt=b", None, ["'Prompt' is given twice"]),
-    ("run X Prompt=it's", None, ["No closing quotation", "\"Prompt=a cat's hat\""]),
+    ("run X Prompt=it's", None, ["No closing quotation", '"Prompt=a cat\'s hat"']),
     ("run X --nowait", None, ["Unknown option --nowait", "Did you mean --no-wait?"]),
     ("run X --webhook", None, ["--webhook needs a value"]),
     ("run X --no-wait=yes", None, ["--no-wait takes no value"]),
@@ -150,11 +187,16 @@ def test_expand_runs_per_token_after_splitting_with_a_real_shell() -> None:
     from IPython.core.interactiveshell import InteractiveShell
 
     shell = InteractiveShell.instance()
-    shell.user_ns.update(p="a cat's \"hat\" and more", style="Disney / Pixar", n=3, hook="h")
-    cmd = parse('run "Photo Stylizer" Prompt={p} "Style=$style" Seed={n+1} -o {hook}_out',
-                expand=shell.var_expand)
-    assert cmd.inputs == {"Prompt": "a cat's \"hat\" and more", "Style": "Disney / Pixar",
-                          "Seed": "4"}
+    shell.user_ns.update(p='a cat\'s "hat" and more', style="Disney / Pixar", n=3, hook="h")
+    cmd = parse(
+        'run "Photo Stylizer" Prompt={p} "Style=$style" Seed={n+1} -o {hook}_out',
+        expand=shell.var_expand,
+    )
+    assert cmd.inputs == {
+        "Prompt": 'a cat\'s "hat" and more',
+        "Style": "Disney / Pixar",
+        "Seed": "4",
+    }
     assert cmd.output_var == "h_out"
     assert cmd.app == "Photo Stylizer"
     # An unknown variable is left as typed (IPython's rule), not an error.
@@ -162,8 +204,9 @@ def test_expand_runs_per_token_after_splitting_with_a_real_shell() -> None:
 
 
 def test_cell_body_is_not_expanded() -> None:
-    cmd = parse("run X --param Prompt Tone={p}", "{p} $p\n",
-                expand=lambda t: t.replace("{p}", "EXPANDED"))
+    cmd = parse(
+        "run X --param Prompt Tone={p}", "{p} $p\n", expand=lambda t: t.replace("{p}", "EXPANDED")
+    )
     assert cmd.inputs == {"Tone": "EXPANDED", "Prompt": "{p} $p"}
 
 
@@ -202,8 +245,7 @@ COMPLETIONS: list[tuple[str, list[str]]] = [
     ("%lamina s", ["sandbox", "status", "save"]),
     ("%%lamina ru", ["run"]),
     ("%lamina help h", ["history", "help"]),
-    ("%lamina run ", ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"',
-                      "'Quote \"Me\"'"]),
+    ("%lamina run ", ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"', "'Quote \"Me\"'"]),
     ("%lamina run p", ['"Photo Stylizer"', '"Portrait Studio"']),
     ('%lamina info "Pho', ['"Photo Stylizer"']),
     ("%lamina widget sto", ['"Story Writer"']),
@@ -211,21 +253,23 @@ COMPLETIONS: list[tuple[str, list[str]]] = [
     ('%lamina run "photo stylizer" s', ["Style="]),
     ('%lamina run "Photo Stylizer" Style=Anime ', ["Image=", '"Aspect Ratio=', "Prompt="]),
     ('%lamina run "Photo Stylizer" "Aspect', ['"Aspect Ratio=']),
-    ('%lamina run "Photo Stylizer" "Aspect Ratio=', ['"Aspect Ratio=16:9"', '"Aspect Ratio=1:1"',
-                                                     '"Aspect Ratio=9:16"']),
-    ('%lamina run "Photo Stylizer" "Aspect Ratio=1', ['"Aspect Ratio=16:9"',
-                                                      '"Aspect Ratio=1:1"']),
+    (
+        '%lamina run "Photo Stylizer" "Aspect Ratio=',
+        ['"Aspect Ratio=16:9"', '"Aspect Ratio=1:1"', '"Aspect Ratio=9:16"'],
+    ),
+    ('%lamina run "Photo Stylizer" "Aspect Ratio=1', ['"Aspect Ratio=16:9"', '"Aspect Ratio=1:1"']),
     ('%lamina run "Photo Stylizer" Style=d', ['"Style=Disney / Pixar"']),
     ('%lamina run "Photo Stylizer" Prompt=', []),
     ('%lamina run "Photo Stylizer" --no', ["--no-wait"]),
     ('%lamina run "Photo Stylizer" --webhook ', []),
     ('%lamina run "Photo Stylizer" -o ', []),
-    ('%lamina run "Photo Stylizer" --no-wait ', ["Image=", "Style=", '"Aspect Ratio=',
-                                                 "Prompt="]),
+    ('%lamina run "Photo Stylizer" --no-wait ', ["Image=", "Style=", '"Aspect Ratio=', "Prompt="]),
     ('%%lamina run "Photo Stylizer" --param ', ["Image", "Style", '"Aspect Ratio"', "Prompt"]),
     ("%lamina run Unknown ", []),
-    ("%lamina history --app ", ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"',
-                                "'Quote \"Me\"'"]),
+    (
+        "%lamina history --app ",
+        ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"', "'Quote \"Me\"'"],
+    ),
     ("%lamina history --l", ["--limit"]),
     ("%lamina status ", []),
     ("%lamina fly ", []),
@@ -293,8 +337,11 @@ def test_complete_through_a_real_ipython_completer() -> None:
         if not line.lstrip().startswith(("%lamina", "%%lamina")):
             return {"completions": [], "suppress": False}
         found = complete(line, APPS, PARAMS)
-        return {"completions": [SimpleCompletion(text=c, type="lamina") for c in found],
-                "suppress": bool(found), "matched_fragment": current_token(line)}
+        return {
+            "completions": [SimpleCompletion(text=c, type="lamina") for c in found],
+            "suppress": bool(found),
+            "matched_fragment": current_token(line),
+        }
 
     shell = InteractiveShell.instance()
     shell.Completer.custom_matchers.append(lamina_matcher)
@@ -303,7 +350,9 @@ def test_complete_through_a_real_ipython_completer() -> None:
         with provisionalcompleter():
             found = list(shell.Completer.completions(text, len(text)))
         assert [(c.start, c.end, c.text) for c in found] == [
-            (29, 44, '"Aspect Ratio=16:9"'), (29, 44, '"Aspect Ratio=1:1"')]
+            (29, 44, '"Aspect Ratio=16:9"'),
+            (29, 44, '"Aspect Ratio=1:1"'),
+        ]
         text = "%lamina run Pho"
         with provisionalcompleter():
             found = list(shell.Completer.completions(text, len(text)))

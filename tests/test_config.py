@@ -30,13 +30,17 @@ def write_cli_config(home: Path, key: str = "lma_file", base: str | None = None)
     return path
 
 
-def test_argument_wins_over_environment_and_file(isolated_home: Path,
-                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_argument_wins_over_environment_and_file(
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     write_cli_config(isolated_home)
     monkeypatch.setenv("LAMINA_API_KEY", "lma_env")
     creds = resolve_credentials("lma_arg", "http://127.0.0.1:9")
     assert (creds.api_key, creds.key_source, creds.base_url) == (
-        "lma_arg", "argument", "http://127.0.0.1:9")
+        "lma_arg",
+        "argument",
+        "http://127.0.0.1:9",
+    )
 
 
 def test_environment_wins_over_file(isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -45,7 +49,10 @@ def test_environment_wins_over_file(isolated_home: Path, monkeypatch: pytest.Mon
     monkeypatch.setenv("LAMINA_BASE_URL", "http://env.example/")
     creds = resolve_credentials()
     assert (creds.api_key, creds.key_source, creds.base_url) == (
-        "lma_env", "LAMINA_API_KEY", "http://env.example")
+        "lma_env",
+        "LAMINA_API_KEY",
+        "http://env.example",
+    )
 
 
 def test_file_in_the_cli_format_is_read(isolated_home: Path) -> None:
@@ -57,7 +64,8 @@ def test_file_in_the_cli_format_is_read(isolated_home: Path) -> None:
 
 
 def test_file_base_url_is_not_used_with_a_key_from_elsewhere(
-        isolated_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    isolated_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # A sandbox URL saved in the file must not receive a real key from the environment.
     write_cli_config(isolated_home, base="http://127.0.0.1:5555")
     monkeypatch.setenv("LAMINA_API_KEY", "lma_env")
@@ -75,13 +83,16 @@ def test_repr_never_shows_the_key() -> None:
     assert "lma_supersecret" not in repr(creds)
 
 
-@pytest.mark.parametrize("raw,expected", [
-    ("https://app.uselamina.ai", "https://app.uselamina.ai"),
-    ("https://app.uselamina.ai/", "https://app.uselamina.ai"),
-    ("https://app.uselamina.ai/api", "https://app.uselamina.ai"),
-    ("https://app.uselamina.ai/api/", "https://app.uselamina.ai"),
-    ("http://127.0.0.1:8000/proxy", "http://127.0.0.1:8000/proxy"),
-])
+@pytest.mark.parametrize(
+    "raw,expected",
+    [
+        ("https://app.uselamina.ai", "https://app.uselamina.ai"),
+        ("https://app.uselamina.ai/", "https://app.uselamina.ai"),
+        ("https://app.uselamina.ai/api", "https://app.uselamina.ai"),
+        ("https://app.uselamina.ai/api/", "https://app.uselamina.ai"),
+        ("http://127.0.0.1:8000/proxy", "http://127.0.0.1:8000/proxy"),
+    ],
+)
 def test_base_url_is_normalized(raw: str, expected: str) -> None:
     assert normalize_base_url(raw) == expected
 
@@ -90,8 +101,16 @@ def test_custom_prefix_is_stripped_too() -> None:
     assert normalize_base_url("https://x.example/v1", "/v1") == "https://x.example"
 
 
-@pytest.mark.parametrize("bad", ["app.uselamina.ai", "ftp://x.example", "javascript:alert(1)",
-                                 "https://user:pw@x.example", "https://x.example/?a=1"])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "app.uselamina.ai",
+        "ftp://x.example",
+        "javascript:alert(1)",
+        "https://user:pw@x.example",
+        "https://x.example/?a=1",
+    ],
+)
 def test_bad_base_url_names_the_fix(bad: str) -> None:
     with pytest.raises(ConfigurationError) as info:
         normalize_base_url(bad)
@@ -132,7 +151,10 @@ def test_save_writes_the_cli_format_with_private_modes(isolated_home: Path) -> N
     assert doc["version"] == 1
     creds = doc["credentials"]
     assert (creds["kind"], creds["apiKey"], creds["baseUrl"]) == (
-        "apikey", "lma_saved", "http://127.0.0.1:7000")
+        "apikey",
+        "lma_saved",
+        "http://127.0.0.1:7000",
+    )
     assert creds["savedAt"].endswith("Z")
     again = resolve_credentials()
     assert (again.api_key, again.base_url) == ("lma_saved", "http://127.0.0.1:7000")
@@ -150,8 +172,9 @@ def test_save_tightens_an_existing_directory_and_keeps_other_fields(isolated_hom
     assert [p.name for p in folder.iterdir()] == ["config.json"]  # no temp file left behind
 
 
-def test_world_readable_file_warns_without_the_key(isolated_home: Path,
-                                                   caplog: pytest.LogCaptureFixture) -> None:
+def test_world_readable_file_warns_without_the_key(
+    isolated_home: Path, caplog: pytest.LogCaptureFixture
+) -> None:
     path = write_cli_config(isolated_home, key="lma_leaky")
     path.chmod(0o644)
     with caplog.at_level(logging.WARNING, logger="lamina_notebook.config"):

@@ -29,11 +29,21 @@ def body(**fields: object) -> bytes:
     return json.dumps(fields).encode()
 
 
-@pytest.mark.parametrize("status,cls", [
-    (400, ValidationError), (401, AuthenticationError), (403, PermissionDeniedError),
-    (404, NotFoundError), (422, ValidationError), (429, RateLimitError), (500, ServerError),
-    (502, ServerError), (503, ServerError), (418, APIError),
-])
+@pytest.mark.parametrize(
+    "status,cls",
+    [
+        (400, ValidationError),
+        (401, AuthenticationError),
+        (403, PermissionDeniedError),
+        (404, NotFoundError),
+        (422, ValidationError),
+        (429, RateLimitError),
+        (500, ServerError),
+        (502, ServerError),
+        (503, ServerError),
+        (418, APIError),
+    ],
+)
 def test_status_maps_to_class(status: int, cls: type[APIError]) -> None:
     err = error_from_response(status, body(error="nope"))
     assert type(err) is cls and err.status_code == status
@@ -41,9 +51,16 @@ def test_status_maps_to_class(status: int, cls: type[APIError]) -> None:
 
 
 def test_message_includes_error_details_and_request_id() -> None:
-    err = error_from_response(400, body(
-        error="Invalid inputs", code="VALIDATION_ERROR", retryable=False, requestId="req_42",
-        details=['"Location": invalid option "Mars". Must be one of: Studio, Urban, Park']))
+    err = error_from_response(
+        400,
+        body(
+            error="Invalid inputs",
+            code="VALIDATION_ERROR",
+            retryable=False,
+            requestId="req_42",
+            details=['"Location": invalid option "Mars". Must be one of: Studio, Urban, Park'],
+        ),
+    )
     text = str(err)
     assert "Invalid inputs (HTTP 400)" in text
     assert '"Location": invalid option "Mars"' in text
@@ -89,8 +106,11 @@ def test_repr_is_short_and_typed() -> None:
 
 
 def test_app_not_found_lists_candidates() -> None:
-    err = AppNotFoundError("No app is called 'Photo'.", ["Photo Stylizer", "Photo Booth"],
-                           hint="%lamina apps lists them")
+    err = AppNotFoundError(
+        "No app is called 'Photo'.",
+        ["Photo Stylizer", "Photo Booth"],
+        hint="%lamina apps lists them",
+    )
     assert err.candidates == ("Photo Stylizer", "Photo Booth")
     assert "candidate: Photo Stylizer" in str(err) and isinstance(err, NotFoundError)
 

@@ -121,15 +121,31 @@ async def _chaos(sb: Sandbox, stop: asyncio.Event) -> None:
 
 
 async def _drive(sb: Sandbox, journal_path: Path, m: Matrix) -> None:
-    async with LaminaClient(sb.api_key, sb.base_url, transport=m.transport, rate_limit=0,
-                            poll_interval=0.05, min_poll_interval=0.01, max_retries=12,
-                            retry_backoff=0.01, retry_backoff_cap=0.1,
-                            journal=journal_path) as c:
-        apps = {n: await c.resolve_app(n) for n in
-                ("Text to Image", "Product Copywriter", "Photo Stylizer")}
+    async with LaminaClient(
+        sb.api_key,
+        sb.base_url,
+        transport=m.transport,
+        rate_limit=0,
+        poll_interval=0.05,
+        min_poll_interval=0.01,
+        max_retries=12,
+        retry_backoff=0.01,
+        retry_backoff_cap=0.1,
+        journal=journal_path,
+    ) as c:
+        apps = {
+            n: await c.resolve_app(n)
+            for n in ("Text to Image", "Product Copywriter", "Photo Stylizer")
+        }
         sb.reset_stats()
-        sb.configure(error_rate=0.2, drop_rate=0.05, fail_rate=0.2, garbage_rate=0.02,
-                     truncate_rate=0.02, force_429=3)
+        sb.configure(
+            error_rate=0.2,
+            drop_rate=0.05,
+            fail_rate=0.2,
+            garbage_rate=0.02,
+            truncate_rate=0.02,
+            force_429=3,
+        )
         stop = asyncio.Event()
         chaos = asyncio.create_task(_chaos(sb, stop))
         gate = asyncio.Semaphore(20)
@@ -145,8 +161,15 @@ async def _drive(sb: Sandbox, journal_path: Path, m: Matrix) -> None:
             await chaos
             m.faults = dict(sb.stats.faults)
             m.stats = sb.stats.snapshot()
-            sb.configure(error_rate=0, drop_rate=0, fail_rate=0, garbage_rate=0,
-                         truncate_rate=0, force_429=0, latency=0)
+            sb.configure(
+                error_rate=0,
+                drop_rate=0,
+                fail_rate=0,
+                garbage_rate=0,
+                truncate_rate=0,
+                force_429=0,
+                latency=0,
+            )
 
 
 @pytest.fixture(scope="module")
@@ -161,17 +184,21 @@ def matrix(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Matrix, P
 pytestmark = pytest.mark.slow
 
 
-def test_every_fault_kind_was_injected(matrix: tuple[Matrix, Path],
-                                       capsys: pytest.CaptureFixture[str]) -> None:
+def test_every_fault_kind_was_injected(
+    matrix: tuple[Matrix, Path], capsys: pytest.CaptureFixture[str]
+) -> None:
     m, _ = matrix
     kinds = Counter({k.split("_")[0]: v for k, v in m.faults.items()})
     for kind in ("error", "force", "drop", "latency"):
         assert kinds[kind] > 0, f"no {kind} fault was injected: {m.faults}"
-    assert sum(o.execution is not None and o.execution.status == "failed"
-               for o in m.outcomes) > 0, "no execution failed: fail_rate was not exercised"
+    assert (
+        sum(o.execution is not None and o.execution.status == "failed" for o in m.outcomes) > 0
+    ), "no execution failed: fail_rate was not exercised"
     with capsys.disabled():
-        print(f"\n[fault matrix] {RUNS} runs: {Counter(o.kind for o in m.outcomes)}; "
-              f"faults injected: {m.faults}; sandbox: {m.stats}")
+        print(
+            f"\n[fault matrix] {RUNS} runs: {Counter(o.kind for o in m.outcomes)}; "
+            f"faults injected: {m.faults}; sandbox: {m.stats}"
+        )
 
 
 def test_no_duplicate_and_no_blind_retry(matrix: tuple[Matrix, Path]) -> None:
@@ -195,8 +222,7 @@ def test_no_duplicate_and_no_blind_retry(matrix: tuple[Matrix, Path]) -> None:
     assert len(ids) == len(set(ids)) == kinds["confirmed"]
 
 
-def test_every_confirmed_run_ends_in_a_visible_correct_state(
-        matrix: tuple[Matrix, Path]) -> None:
+def test_every_confirmed_run_ends_in_a_visible_correct_state(matrix: tuple[Matrix, Path]) -> None:
     m, _ = matrix
     for o in m.outcomes:
         if o.execution is None:
@@ -216,7 +242,8 @@ def test_every_confirmed_run_ends_in_a_visible_correct_state(
 
 
 def test_every_error_the_user_sees_is_readable_and_says_what_to_do(
-        matrix: tuple[Matrix, Path]) -> None:
+    matrix: tuple[Matrix, Path],
+) -> None:
     m, _ = matrix
     for o in m.outcomes:
         if o.error is None:
@@ -228,8 +255,7 @@ def test_every_error_the_user_sees_is_readable_and_says_what_to_do(
         assert "history" in text
 
 
-def test_every_confirmed_id_is_journaled_with_its_final_state(
-        matrix: tuple[Matrix, Path]) -> None:
+def test_every_confirmed_id_is_journaled_with_its_final_state(matrix: tuple[Matrix, Path]) -> None:
     m, journal_path = matrix
     with Journal(journal_path) as journal:
         for o in m.outcomes:
@@ -252,8 +278,9 @@ def test_an_ambiguous_run_creation_is_journaled_as_unconfirmed(tmp_path: Path) -
 
     async def main() -> TransportError:
         with Sandbox(time_scale=0.02, rate_limit=0, seed=3) as sb:
-            async with LaminaClient(sb.api_key, sb.base_url, rate_limit=0,
-                                    journal=journal_path) as c:
+            async with LaminaClient(
+                sb.api_key, sb.base_url, rate_limit=0, journal=journal_path
+            ) as c:
                 app = await c.resolve_app("Text to Image")
                 sb.configure(drop_rate=1.0)
                 with pytest.raises(TransportError) as info:
@@ -267,7 +294,8 @@ def test_an_ambiguous_run_creation_is_journaled_as_unconfirmed(tmp_path: Path) -
         entries = journal.history()
     prompts = [dict(e.inputs).get("Prompt") for e in entries]
     assert "dropped after creation" in prompts, (
-        "the ambiguous run creation left no trace in the journal / %lamina history")
+        "the ambiguous run creation left no trace in the journal / %lamina history"
+    )
 
 
 # -- the same faults inside a real kernel, through the magics and the widget ----------------------
@@ -289,13 +317,13 @@ for r in w._runs:
 
 
 def _kernel_cells() -> list[str]:
-    cells = ["%load_ext lamina_notebook",
-             "from lamina_notebook.session import get_session\n"
-             "get_session().configure(poll_interval=0.05, min_poll_interval=0.05)"]
-    cells += [f'%lamina run "Text to Image" "Prompt=kernel fault {i}"'
-              for i in range(KERNEL_RUNS)]
-    cells += [WIDGET_CELL_TEMPLATE.replace("{n}", str(WIDGET_RUNS)),
-              "%lamina history --limit 50"]
+    cells = [
+        "%load_ext lamina_notebook",
+        "from lamina_notebook.session import get_session\n"
+        "get_session().configure(poll_interval=0.05, min_poll_interval=0.05)",
+    ]
+    cells += [f'%lamina run "Text to Image" "Prompt=kernel fault {i}"' for i in range(KERNEL_RUNS)]
+    cells += [WIDGET_CELL_TEMPLATE.replace("{n}", str(WIDGET_RUNS)), "%lamina history --limit 50"]
     return cells
 
 
@@ -318,8 +346,9 @@ def test_fault_matrix_in_a_kernel_shows_only_readable_outcomes(tmp_path: Path) -
         nb = nbformat.v4.new_notebook()
         nb.cells = [nbformat.v4.new_code_cell(src) for src in _kernel_cells()]
         env = {**os.environ, "LAMINA_API_KEY": sb.api_key, "LAMINA_BASE_URL": sb.base_url}
-        NotebookClient(nb, timeout=180, kernel_name="python3",
-                       resources={"metadata": {"path": str(tmp_path)}}).execute(env=env)
+        NotebookClient(
+            nb, timeout=180, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+        ).execute(env=env)
         stats = sb.stats.snapshot()
 
     outputs = [[dict(o) for o in c.get("outputs", [])] for c in nb.cells]
@@ -328,7 +357,7 @@ def test_fault_matrix_in_a_kernel_shows_only_readable_outcomes(tmp_path: Path) -
     stderr = "".join(_text_of(o) for o in flat if o.get("name") == "stderr")
     assert "Traceback" not in stderr and "Error" not in stderr, stderr
     created: list[str] = []
-    for cell in outputs[2:2 + KERNEL_RUNS]:
+    for cell in outputs[2 : 2 + KERNEL_RUNS]:
         results = [o for o in cell if o["output_type"] == "execute_result"]
         if results:  # the run was accepted: it ended completed or failed, visibly
             meta = results[0]["metadata"]["lamina"]

@@ -45,8 +45,9 @@ def image_bytes(fmt: str, size: tuple[int, int] = (64, 48), mode: str = "RGB") -
 def photo_png(side: int) -> bytes:
     """A photo-like picture (gradients, soft texture, sharp detail) that is large as PNG."""
     gradient = Image.linear_gradient("L").resize((side, side))
-    texture = Image.effect_noise((side // 8, side // 8), 60).resize((side, side),
-                                                                     Image.Resampling.BICUBIC)
+    texture = Image.effect_noise((side // 8, side // 8), 60).resize(
+        (side, side), Image.Resampling.BICUBIC
+    )
     detail = Image.effect_mandelbrot((side, side), (-2, -1.5, 1, 1.5), 100)
     img = Image.merge("RGB", (gradient, texture, detail))
     out = io.BytesIO()
@@ -104,17 +105,35 @@ def files_server() -> Iterator[FileServer]:
     thread.join()
 
 
-def output(label: str, value: str | None, *, type_: str = "image", status: str = "completed",
-           oid: str | None = None, **extra: Any) -> dict[str, Any]:
-    return {"id": oid or label, "label": label, "type": type_, "value": value, "status": status,
-            **extra}
+def output(
+    label: str,
+    value: str | None,
+    *,
+    type_: str = "image",
+    status: str = "completed",
+    oid: str | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    return {
+        "id": oid or label,
+        "label": label,
+        "type": type_,
+        "value": value,
+        "status": status,
+        **extra,
+    }
 
 
 def execution(*outputs: dict[str, Any], eid: str = "ex-1", status: str = "completed") -> Execution:
-    return Execution.from_json({
-        "executionId": eid, "status": status, "outputs": list(outputs),
-        "createdAt": "2026-01-01T00:00:00Z", "completedAt": "2026-01-01T00:00:06Z",
-    }).with_app("app-1", "Photo Stylizer")
+    return Execution.from_json(
+        {
+            "executionId": eid,
+            "status": status,
+            "outputs": list(outputs),
+            "createdAt": "2026-01-01T00:00:00Z",
+            "completedAt": "2026-01-01T00:00:06Z",
+        }
+    ).with_app("app-1", "Photo Stylizer")
 
 
 def run_save(ex: Execution, folder: Path, **kw: Any) -> Path:
@@ -128,47 +147,61 @@ def run_save(ex: Execution, folder: Path, **kw: Any) -> Path:
 # -- naming ---------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(("data", "mime"), [
-    (image_bytes("PNG"), "image/png"),
-    (image_bytes("JPEG"), "image/jpeg"),
-    (image_bytes("GIF"), "image/gif"),
-    (image_bytes("WEBP"), "image/webp"),
-    (MP4_HEAD, "video/mp4"),
-    (WEBM_HEAD, "video/webm"),
-    (b"ID3\x04\x00" + b"\x00" * 20, "audio/mpeg"),
-    (b"%PDF-1.7\n", "application/pdf"),
-    (b"plain words", None),
-    (b"", None),
-])
+@pytest.mark.parametrize(
+    ("data", "mime"),
+    [
+        (image_bytes("PNG"), "image/png"),
+        (image_bytes("JPEG"), "image/jpeg"),
+        (image_bytes("GIF"), "image/gif"),
+        (image_bytes("WEBP"), "image/webp"),
+        (MP4_HEAD, "video/mp4"),
+        (WEBM_HEAD, "video/webm"),
+        (b"ID3\x04\x00" + b"\x00" * 20, "audio/mpeg"),
+        (b"%PDF-1.7\n", "application/pdf"),
+        (b"plain words", None),
+        (b"", None),
+    ],
+)
 def test_sniff_mime(data: bytes, mime: str | None) -> None:
     assert sniff_mime(data) == mime
 
 
-@pytest.mark.parametrize(("mime", "url", "data", "ext"), [
-    ("image/png", "https://cdn/x.jpg", MP4_HEAD, ".png"),           # mimeType wins
-    ("image/jpeg; charset=binary", None, None, ".jpg"),
-    ("application/octet-stream", "https://cdn/a/b.webp?sig=1", None, ".webp"),  # generic skipped
-    (None, "https://cdn/a/clip.MP4", None, ".mp4"),
-    (None, "https://cdn/a/photo.jpeg", None, ".jpg"),
-    (None, "https://cdn/a/blob.tmp", image_bytes("GIF"), ".gif"),   # unknown suffix: bytes
-    (None, "https://cdn/a/noext", WEBM_HEAD, ".webm"),
-    ("binary/octet-stream", "https://cdn/x", b"???", ".bin"),
-    ("text/plain", None, None, ".txt"),
-])
+@pytest.mark.parametrize(
+    ("mime", "url", "data", "ext"),
+    [
+        ("image/png", "https://cdn/x.jpg", MP4_HEAD, ".png"),  # mimeType wins
+        ("image/jpeg; charset=binary", None, None, ".jpg"),
+        (
+            "application/octet-stream",
+            "https://cdn/a/b.webp?sig=1",
+            None,
+            ".webp",
+        ),  # generic skipped
+        (None, "https://cdn/a/clip.MP4", None, ".mp4"),
+        (None, "https://cdn/a/photo.jpeg", None, ".jpg"),
+        (None, "https://cdn/a/blob.tmp", image_bytes("GIF"), ".gif"),  # unknown suffix: bytes
+        (None, "https://cdn/a/noext", WEBM_HEAD, ".webm"),
+        ("binary/octet-stream", "https://cdn/x", b"???", ".bin"),
+        ("text/plain", None, None, ".txt"),
+    ],
+)
 def test_guess_extension(mime: str | None, url: str | None, data: bytes | None, ext: str) -> None:
     assert guess_extension(mime, url, data) == ext
 
 
-@pytest.mark.parametrize(("label", "name"), [
-    ("Styled Image", "Styled Image"),
-    ("../../etc/passwd", "etc_passwd"),
-    ("..", "output"),
-    ("a/b\\c:d*e?f", "a_b_c_d_e_f"),
-    ("CON", "output_CON"),
-    ("Café ☕ 1:1", "Café_1_1"),
-    ("x" * 300, "x" * 80),
-    ("   ", "output"),
-])
+@pytest.mark.parametrize(
+    ("label", "name"),
+    [
+        ("Styled Image", "Styled Image"),
+        ("../../etc/passwd", "etc_passwd"),
+        ("..", "output"),
+        ("a/b\\c:d*e?f", "a_b_c_d_e_f"),
+        ("CON", "output_CON"),
+        ("Café ☕ 1:1", "Café_1_1"),
+        ("x" * 300, "x" * 80),
+        ("   ", "output"),
+    ],
+)
 def test_safe_filename(label: str, name: str) -> None:
     assert safe_filename(label) == name
     assert "/" not in name and not name.startswith(".")
@@ -179,11 +212,13 @@ def test_safe_filename(label: str, name: str) -> None:
 
 def test_save_writes_files_and_manifest(files_server: FileServer, tmp_path: Path) -> None:
     png, jpeg = image_bytes("PNG"), image_bytes("JPEG")
-    files_server.routes.update({
-        "/o/1": (200, "application/octet-stream", png),   # no useful type, no suffix: sniffed
-        "/o/2.jpg": (200, None, jpeg),
-        "/o/3": (200, "video/mp4", MP4_HEAD),
-    })
+    files_server.routes.update(
+        {
+            "/o/1": (200, "application/octet-stream", png),  # no useful type, no suffix: sniffed
+            "/o/2.jpg": (200, None, jpeg),
+            "/o/3": (200, "video/mp4", MP4_HEAD),
+        }
+    )
     ex = execution(
         output("Image", files_server.url("/o/1"), oid="a"),
         output("Image", files_server.url("/o/2.jpg"), oid="b"),
@@ -196,11 +231,18 @@ def test_save_writes_files_and_manifest(files_server: FileServer, tmp_path: Path
     assert manifest_path == tmp_path / "out" / MANIFEST_NAME
     manifest = json.loads(manifest_path.read_text())
     assert (manifest["executionId"], manifest["appId"], manifest["appName"]) == (
-        "ex-1", "app-1", "Photo Stylizer")
+        "ex-1",
+        "app-1",
+        "Photo Stylizer",
+    )
     assert manifest["status"] == "completed" and manifest["createdAt"].startswith("2026-01-01")
     rows = {r["id"]: r for r in manifest["outputs"]}
-    assert [rows[k]["file"] for k in "abcd"] == ["Image.png", "Image.jpg", "escape.mp4",
-                                                  "Headline.txt"]
+    assert [rows[k]["file"] for k in "abcd"] == [
+        "Image.png",
+        "Image.jpg",
+        "escape.mp4",
+        "Headline.txt",
+    ]
     assert rows["a"]["mime"] == "image/png" and rows["b"]["mime"] == "image/jpeg"
     assert rows["c"]["mime"] == "video/mp4" and rows["d"]["mime"] == "text/plain"
     for key in "abcd":
@@ -213,14 +255,20 @@ def test_save_writes_files_and_manifest(files_server: FileServer, tmp_path: Path
     assert rows["e"]["file"] is None and rows["e"]["error"] == "model timeout"
     assert rows["f"]["file"] is None and rows["f"]["status"] == "pending"
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
-        "Headline.txt", "Image.jpg", "Image.png", "escape.mp4", MANIFEST_NAME]
+        "Headline.txt",
+        "Image.jpg",
+        "Image.png",
+        "escape.mp4",
+        MANIFEST_NAME,
+    ]
     assert not (tmp_path / "escape.mp4").exists()
     # The client's x-api-key default header never reached the output host.
     assert files_server.seen and all("x-api-key" not in h for h in files_server.seen)
 
 
 def test_expired_and_unsafe_urls_are_reported_after_saving_the_rest(
-        files_server: FileServer, tmp_path: Path) -> None:
+    files_server: FileServer, tmp_path: Path
+) -> None:
     files_server.routes["/ok.png"] = (200, "image/png", image_bytes("PNG"))
     ex = execution(
         output("Good", files_server.url("/ok.png"), oid="a"),
@@ -303,13 +351,15 @@ def test_saving_again_overwrites_in_place(files_server: FileServer, tmp_path: Pa
     (tmp_path / "Image.png").write_bytes(b"user's own file")  # must not be clobbered
     run_save(ex, tmp_path)
     run_save(ex, tmp_path)
-    assert sorted(p.name for p in tmp_path.iterdir()) == ["Image (2).png", "Image.png",
-                                                          MANIFEST_NAME]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "Image (2).png",
+        "Image.png",
+        MANIFEST_NAME,
+    ]
     assert (tmp_path / "Image.png").read_bytes() == b"user's own file"
 
 
-def test_folder_of_another_execution_is_protected(files_server: FileServer,
-                                                  tmp_path: Path) -> None:
+def test_folder_of_another_execution_is_protected(files_server: FileServer, tmp_path: Path) -> None:
     files_server.routes["/a.png"] = (200, "image/png", image_bytes("PNG"))
     run_save(execution(output("Image", files_server.url("/a.png")), eid="first"), tmp_path)
     second = execution(output("Image", files_server.url("/a.png")), eid="second")
@@ -352,10 +402,13 @@ def test_thumbnail_rejects_non_images() -> None:
 
 
 def test_pillow_is_imported_lazily() -> None:
-    code = (f"import sys; sys.path.insert(0, {str(REPO)!r}); import lamina_notebook.files; "
-            "print('PIL' in sys.modules)")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True, timeout=60)
+    code = (
+        f"import sys; sys.path.insert(0, {str(REPO)!r}); import lamina_notebook.files; "
+        "print('PIL' in sys.modules)"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=60
+    )
     assert out.stdout.strip() == "False"
 
 

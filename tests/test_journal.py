@@ -84,8 +84,11 @@ def test_record_started_stores_everything_and_is_idempotent(journal: Journal) ->
     assert len(journal) == 1
     entry = journal.get("e1")
     assert entry is not None
-    assert (entry.app_id, entry.app_name, entry.status) == ("id-photo-stylizer", "Photo Stylizer",
-                                                           "queued")
+    assert (entry.app_id, entry.app_name, entry.status) == (
+        "id-photo-stylizer",
+        "Photo Stylizer",
+        "queued",
+    )
     assert entry.inputs == {"Style": "Ghibli", "Upload": "https://example.com/cat.jpg"}
     assert entry.base_url == "https://app.uselamina.ai"
     assert entry.outputs[0]["status"] == "pending"
@@ -123,8 +126,9 @@ def test_terminal_refresh_replaces_outputs(journal: Journal) -> None:
     first = journal.get("e1")
     fresh = make_execution("e1", "completed")
     raw = dict(fresh.outputs[0].raw, value="https://cdn.example/e1.png?sig=new")
-    journal.record_update(Execution.from_json({"executionId": "e1", "status": "completed",
-                                               "outputs": [raw]}))
+    journal.record_update(
+        Execution.from_json({"executionId": "e1", "status": "completed", "outputs": [raw]})
+    )
     entry = journal.get("e1")
     assert first is not None and entry is not None
     assert entry.outputs[0]["value"].endswith("sig=new")
@@ -133,12 +137,26 @@ def test_terminal_refresh_replaces_outputs(journal: Journal) -> None:
 
 def test_failed_run_keeps_error_and_rebuilds_execution(journal: Journal) -> None:
     start(journal, "e1")
-    failed = Execution.from_json({
-        "executionId": "e1", "status": "failed", "errorMessage": "GPU exploded",
-        "workflowId": "wf-1", "createdAt": "2026-01-02T03:04:05Z",
-        "outputs": [{"id": "o", "label": "Styled Image", "type": "pending", "value": None,
-                     "status": "error", "error": "model timeout", "mimeType": "image/png"}],
-    })
+    failed = Execution.from_json(
+        {
+            "executionId": "e1",
+            "status": "failed",
+            "errorMessage": "GPU exploded",
+            "workflowId": "wf-1",
+            "createdAt": "2026-01-02T03:04:05Z",
+            "outputs": [
+                {
+                    "id": "o",
+                    "label": "Styled Image",
+                    "type": "pending",
+                    "value": None,
+                    "status": "error",
+                    "error": "model timeout",
+                    "mimeType": "image/png",
+                }
+            ],
+        }
+    )
     journal.record_update(failed)
     entry = journal.get("e1")
     assert entry is not None and entry.error == "GPU exploded" and entry.is_terminal
@@ -153,11 +171,23 @@ def test_failed_run_keeps_error_and_rebuilds_execution(journal: Journal) -> None
 
 
 def test_output_errors_become_the_error_text(journal: Journal) -> None:
-    journal.record_update(Execution.from_json({
-        "executionId": "e2", "status": "failed",
-        "outputs": [{"id": "o", "label": "Video", "type": "pending", "status": "error",
-                     "error": "too long"}],
-    }))
+    journal.record_update(
+        Execution.from_json(
+            {
+                "executionId": "e2",
+                "status": "failed",
+                "outputs": [
+                    {
+                        "id": "o",
+                        "label": "Video",
+                        "type": "pending",
+                        "status": "error",
+                        "error": "too long",
+                    }
+                ],
+            }
+        )
+    )
     entry = journal.get("e2")
     assert entry is not None and entry.error == "Video: too long"
 
@@ -185,8 +215,13 @@ def test_durations_only_for_completed_runs(journal: Journal) -> None:
 
 
 def test_base_url_credentials_are_not_stored(journal: Journal) -> None:
-    journal.record_started(make_execution("e1"), app_id="x", app_name="X", inputs={},
-                           base_url="https://user:lma_secret@host.example:8443/api?key=lma_secret")
+    journal.record_started(
+        make_execution("e1"),
+        app_id="x",
+        app_name="X",
+        inputs={},
+        base_url="https://user:lma_secret@host.example:8443/api?key=lma_secret",
+    )
     entry = journal.get("e1")
     assert entry is not None and entry.base_url == "https://host.example:8443/api"
     journal.close()
@@ -197,8 +232,13 @@ def test_base_url_credentials_are_not_stored(journal: Journal) -> None:
 
 
 def test_non_json_inputs_are_stored_as_text(journal: Journal) -> None:
-    journal.record_started(make_execution("e1"), app_id="x", app_name="X",
-                           inputs={"Upload": Path("/tmp/cat.jpg")}, base_url=None)
+    journal.record_started(
+        make_execution("e1"),
+        app_id="x",
+        app_name="X",
+        inputs={"Upload": Path("/tmp/cat.jpg")},
+        base_url=None,
+    )
     entry = journal.get("e1")
     assert entry is not None and entry.inputs == {"Upload": "/tmp/cat.jpg"}
 
@@ -261,8 +301,12 @@ def test_processes_writing_at_once_do_not_corrupt(tmp_path: Path) -> None:
     path = tmp_path / "shared.sqlite3"
     script = WRITER.format(repo=str(REPO), path=str(path))
     procs = [
-        subprocess.Popen([sys.executable, "-c", script, f"p{n}"], stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+        subprocess.Popen(
+            [sys.executable, "-c", script, f"p{n}"],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
         for n in range(3)
     ]
     results = [p.communicate(timeout=120) for p in procs]
@@ -292,10 +336,15 @@ def test_another_process_reads_what_this_one_wrote(journal: Journal) -> None:
     start(journal, "e-resume")
     journal.record_update(make_execution("e-resume", "running"))
     script = RESUMER.format(repo=str(REPO), path=str(journal.path))
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=60, check=True).stdout
-    assert json.loads(out) == ["e-resume", "running", "Photo Stylizer",
-                               {"Style": "Ghibli", "Upload": "https://example.com/cat.jpg"}]
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=True
+    ).stdout
+    assert json.loads(out) == [
+        "e-resume",
+        "running",
+        "Photo Stylizer",
+        {"Style": "Ghibli", "Upload": "https://example.com/cat.jpg"},
+    ]
 
 
 # -- with the real client against the sandbox ---------------------------------------------------
@@ -317,7 +366,8 @@ RESUME_WITH_CLIENT = textwrap.dedent("""
 
 
 def test_client_runs_are_journaled_without_the_key_and_resume_elsewhere(
-        sandbox_env: Any, tmp_path: Path) -> None:
+    sandbox_env: Any, tmp_path: Path
+) -> None:
     """Process A starts a run and leaves; process B resumes it from the journal and finishes it."""
     from lamina_notebook.client import LaminaClient
 
@@ -333,10 +383,16 @@ def test_client_runs_are_journaled_without_the_key_and_resume_elsewhere(
     assert entry is not None and entry.app_name == "Image to Video"
     assert entry.inputs == inputs and entry.base_url == sandbox_env.base_url
 
-    script = RESUME_WITH_CLIENT.format(repo=str(REPO), path=str(path),
-                                       execution_id=started.execution_id)
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         timeout=120, env=os.environ.copy())
+    script = RESUME_WITH_CLIENT.format(
+        repo=str(REPO), path=str(path), execution_id=started.execution_id
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
     assert out.returncode == 0, out.stderr
     assert json.loads(out.stdout) == [started.execution_id, "completed", "Image to Video"]
     final = Journal(path).get(started.execution_id)
@@ -369,10 +425,13 @@ VALUES ('old-run', 'id-x', 'X', '{"Prompt": "from v1"}', 'completed', 100.0, 160
 def test_an_unconfirmed_start_is_listed_and_rebuilds(journal: Journal) -> None:
     start(journal, "e-confirmed")
     local_id = journal.record_unconfirmed(
-        app_id="id-photo-stylizer", app_name="Photo Stylizer", inputs={"Style": "Ghibli"},
+        app_id="id-photo-stylizer",
+        app_name="Photo Stylizer",
+        inputs={"Style": "Ghibli"},
         base_url="https://user:pw@app.uselamina.ai/?k=v",
         error="Could not get an answer from the Lamina API (POST ...): ReadTimeout",
-        webhook_url="https://hooks.example/x")
+        webhook_url="https://hooks.example/x",
+    )
     assert local_id.startswith("unconfirmed-")
     entries = journal.history()
     assert [e.execution_id for e in entries] == [local_id, "e-confirmed"]
@@ -387,8 +446,9 @@ def test_an_unconfirmed_start_is_listed_and_rebuilds(journal: Journal) -> None:
     assert "ReadTimeout" in (execution.error_message or "")
     assert execution.app_name == "Photo Stylizer" and execution.outputs == ()
     assert journal.durations("id-photo-stylizer") == []
-    second = journal.record_unconfirmed(app_id=None, app_name=None, inputs={},
-                                        base_url=None, error="HTTP 503")
+    second = journal.record_unconfirmed(
+        app_id=None, app_name=None, inputs={}, base_url=None, error="HTTP 503"
+    )
     assert second != local_id and len(journal) == 3
 
 
@@ -400,8 +460,9 @@ def test_a_schema_1_file_is_migrated_in_place(tmp_path: Path) -> None:
         old = journal.get("old-run")
         assert old is not None and not old.is_unconfirmed and old.duration == 60.0
         assert dict(old.inputs) == {"Prompt": "from v1"}
-        local_id = journal.record_unconfirmed(app_id="id-x", app_name="X", inputs={},
-                                              base_url=None, error="HTTP 500")
+        local_id = journal.record_unconfirmed(
+            app_id="id-x", app_name="X", inputs={}, base_url=None, error="HTTP 500"
+        )
         assert [e.execution_id for e in journal.history()] == [local_id, "old-run"]
     with sqlite3.connect(path) as conn:
         assert conn.execute("SELECT version FROM schema_version").fetchall() == [(SCHEMA_VERSION,)]

@@ -25,8 +25,10 @@ STARTS = [
     '%lamina run "Product Copywriter" "Product=a sturdy ceramic coffee mug" --no-wait -o h1',
     '%lamina run "Text to Image" "Prompt=second image, same crash" Style=Anime --no-wait -o h2',
 ]
-FAST_POLL = ("from lamina_notebook.session import get_session\n"
-             "get_session().configure(poll_interval=0.05, min_poll_interval=0.05)")
+FAST_POLL = (
+    "from lamina_notebook.session import get_session\n"
+    "get_session().configure(poll_interval=0.05, min_poll_interval=0.05)"
+)
 
 
 class Kernel:
@@ -47,8 +49,7 @@ class Kernel:
 
         def hook(msg: dict[str, Any]) -> None:
             kind = msg["msg_type"]
-            if kind in ("stream", "display_data", "execute_result", "error",
-                        "update_display_data"):
+            if kind in ("stream", "display_data", "execute_result", "error", "update_display_data"):
                 got.append({"type": kind, **msg["content"]})
 
         reply = self.kc.execute_interactive(code, output_hook=hook, timeout=timeout)
@@ -74,8 +75,10 @@ class Kernel:
 
 
 def text(outputs: list[dict[str, Any]]) -> str:
-    parts = [o.get("text", "") if o["type"] == "stream" else o.get("data", {}).get(
-        "text/plain", "") for o in outputs]
+    parts = [
+        o.get("text", "") if o["type"] == "stream" else o.get("data", {}).get("text/plain", "")
+        for o in outputs
+    ]
     return "\n".join(parts)
 
 
@@ -111,7 +114,8 @@ def _start_and_crash(sb: Sandbox, tmp_path: Path) -> list[str]:
 
 
 def test_runs_survive_a_killed_kernel_and_resume_in_a_new_one(
-        sandbox_for_restart: Sandbox, tmp_path: Path) -> None:
+    sandbox_for_restart: Sandbox, tmp_path: Path
+) -> None:
     sb = sandbox_for_restart
     ids = _start_and_crash(sb, tmp_path)
     assert len(set(ids)) == 3 and sb.stats.run_creations == 3
@@ -131,11 +135,15 @@ def test_runs_survive_a_killed_kernel_and_resume_in_a_new_one(
             assert len(results) == 1, shown
             assert results[0]["metadata"]["lamina"]["status"] == "completed"
             assert execution_id in results[0]["data"]["text/plain"]
-        summary = text(second.run(
-            "print([(r.status, len(r.outputs), all(o.value for o in r.outputs)) "
-            "for r in (r0, r1, r2)])"))
-        assert summary.strip() == ("[('completed', 1, True), ('completed', 2, True), "
-                                   "('completed', 1, True)]")
+        summary = text(
+            second.run(
+                "print([(r.status, len(r.outputs), all(o.value for o in r.outputs)) "
+                "for r in (r0, r1, r2)])"
+            )
+        )
+        assert summary.strip() == (
+            "[('completed', 1, True), ('completed', 2, True), ('completed', 1, True)]"
+        )
         assert "completed" in text(second.run("%lamina history"))
     finally:
         second.close()

@@ -12,17 +12,36 @@ from pathlib import Path
 import lamina_notebook
 
 PACKAGE = Path(lamina_notebook.__file__).parent
-CORE = ["errors", "models", "config", "validation", "scheduling", "client", "journal",
-        "webhooks", "files"]
-FORBIDDEN = ["IPython", "ipywidgets", "ipykernel", "traitlets", "PIL", "starlette", "uvicorn",
-             "nbformat", "nbclient"]
+CORE = [
+    "errors",
+    "models",
+    "config",
+    "validation",
+    "scheduling",
+    "client",
+    "journal",
+    "webhooks",
+    "files",
+]
+FORBIDDEN = [
+    "IPython",
+    "ipywidgets",
+    "ipykernel",
+    "traitlets",
+    "PIL",
+    "starlette",
+    "uvicorn",
+    "nbformat",
+    "nbclient",
+]
 
 
 def loaded_after(code: str) -> list[str]:
     """Top-level module names in sys.modules after running ``code`` in a fresh interpreter."""
     script = f"{code}\nimport json, sys\nprint(json.dumps(sorted(sys.modules)))"
-    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
-                         check=True, timeout=60)
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=60
+    )
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
@@ -41,9 +60,11 @@ def test_the_core_imports_no_jupyter_pillow_or_server_module() -> None:
 
 
 def test_a_client_can_be_built_without_jupyter() -> None:
-    code = ("from lamina_notebook.client import LaminaClient\n"
-            "c = LaminaClient('lma_x', 'http://127.0.0.1:9', journal=None)\n"
-            "assert 'lma_x' not in repr(c)")
+    code = (
+        "from lamina_notebook.client import LaminaClient\n"
+        "c = LaminaClient('lma_x', 'http://127.0.0.1:9', journal=None)\n"
+        "assert 'lma_x' not in repr(c)"
+    )
     modules = loaded_after(code)
     assert not {m.split(".")[0] for m in modules} & set(FORBIDDEN)
 

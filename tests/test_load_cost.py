@@ -31,24 +31,37 @@ print("STATE", json.dumps(loaded))
 
 def _load(env_extra: dict[str, str], home: Path) -> tuple[dict[str, object], str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("LAMINA_")}
-    env.update(HOME=str(home), XDG_DATA_HOME=str(home / "data"), IPYTHONDIR=str(home / "ipy"),
-               LAMINA_JOURNAL=str(home / "journal.sqlite3"), **env_extra)
-    out = subprocess.run([sys.executable, "-c", _SCRIPT], env=env, capture_output=True,
-                         text=True, timeout=120, check=True).stdout
+    env.update(
+        HOME=str(home),
+        XDG_DATA_HOME=str(home / "data"),
+        IPYTHONDIR=str(home / "ipy"),
+        LAMINA_JOURNAL=str(home / "journal.sqlite3"),
+        **env_extra,
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", _SCRIPT],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
     line = next(x for x in out.splitlines() if x.startswith("STATE "))
-    return json.loads(line[len("STATE "):]), out
+    return json.loads(line[len("STATE ") :]), out
 
 
 @pytest.mark.parametrize("where", ["none", "env", "file"])
-def test_load_ext_builds_no_client_and_reads_the_key_from_config(tmp_path: Path,
-                                                                 where: str) -> None:
+def test_load_ext_builds_no_client_and_reads_the_key_from_config(
+    tmp_path: Path, where: str
+) -> None:
     extra: dict[str, str] = {}
     if where == "env":
         extra["LAMINA_API_KEY"] = "lma_from_env_0123456789"
     elif where == "file":
         (tmp_path / ".lamina").mkdir()
         (tmp_path / ".lamina" / "config.json").write_text(
-            json.dumps({"credentials": {"apiKey": "lma_from_file_0123456789"}}))
+            json.dumps({"credentials": {"apiKey": "lma_from_file_0123456789"}})
+        )
         os.chmod(tmp_path / ".lamina" / "config.json", 0o600)
     state, out = _load(extra, tmp_path)
     assert state["modules"] == []  # nothing heavy imported by %load_ext

@@ -28,7 +28,6 @@ def shell(sandbox_env: Any) -> Iterator[InteractiveShell]:
     yield from loaded_shell()
 
 
-
 def test_loading_without_a_key_prints_one_line_naming_login_and_sandbox() -> None:
     ip = InteractiveShell.instance()
     reset_session()
@@ -115,8 +114,9 @@ def test_apps_table_and_output_variable(shell: InteractiveShell) -> None:
     assert "Image to Video" in texts(cap)
 
 
-def test_info_shows_parameters_for_a_quoted_name_and_an_id(shell: InteractiveShell,
-                                                          sandbox_env: Any) -> None:
+def test_info_shows_parameters_for_a_quoted_name_and_an_id(
+    shell: InteractiveShell, sandbox_env: Any
+) -> None:
     _, cap = magic(shell, 'info "Text to Image"')
     out = texts(cap)
     for word in ("Prompt", "Aspect Ratio", "Watercolor", "Photorealistic"):
@@ -154,7 +154,9 @@ def test_short_errors_false_reraises_for_debugging(shell: InteractiveShell) -> N
 
 
 def test_login_keeps_the_key_in_memory_and_save_writes_the_cli_file(
-    shell: InteractiveShell, sandbox_env: Any, monkeypatch: pytest.MonkeyPatch,
+    shell: InteractiveShell,
+    sandbox_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
     isolated_home: Path,
 ) -> None:
     monkeypatch.delenv("LAMINA_API_KEY")
@@ -183,7 +185,8 @@ def test_login_keeps_the_key_in_memory_and_save_writes_the_cli_file(
 
 
 def test_sandbox_starts_embedded_says_simulated_and_stop_restores(
-    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch,
+    shell: InteractiveShell,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("LAMINA_API_KEY")
     monkeypatch.delenv("LAMINA_BASE_URL")
@@ -204,8 +207,9 @@ def test_sandbox_starts_embedded_says_simulated_and_stop_restores(
     assert session.key_source() is None
 
 
-def test_sandbox_if_no_key_keeps_a_configured_key(shell: InteractiveShell,
-                                                  sandbox_env: Any) -> None:
+def test_sandbox_if_no_key_keeps_a_configured_key(
+    shell: InteractiveShell, sandbox_env: Any
+) -> None:
     _, cap = magic(shell, "sandbox --if-no-key")
     assert "Using the Lamina service at " + sandbox_env.base_url in cap.stdout
     assert "LAMINA_API_KEY" in cap.stdout and sandbox_env.api_key not in cap.stdout
@@ -213,7 +217,8 @@ def test_sandbox_if_no_key_keeps_a_configured_key(shell: InteractiveShell,
 
 
 def test_sandbox_if_no_key_starts_the_sandbox_without_a_key(
-    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch,
+    shell: InteractiveShell,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("LAMINA_API_KEY")
     monkeypatch.delenv("LAMINA_BASE_URL")
@@ -226,7 +231,9 @@ def test_sandbox_if_no_key_starts_the_sandbox_without_a_key(
 
 
 def test_sandbox_honours_an_external_sandbox_url(
-    shell: InteractiveShell, sandbox_env: Any, monkeypatch: pytest.MonkeyPatch,
+    shell: InteractiveShell,
+    sandbox_env: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("LAMINA_API_KEY")
     monkeypatch.setenv("LAMINA_SANDBOX_URL", sandbox_env.base_url)
@@ -239,18 +246,27 @@ def test_sandbox_honours_an_external_sandbox_url(
 
 
 def test_doctor_reports_versions_key_source_reachability_and_journal(
-    shell: InteractiveShell, sandbox_env: Any,
+    shell: InteractiveShell,
+    sandbox_env: Any,
 ) -> None:
     _, cap = magic(shell, "doctor")
     out = texts(cap)
-    for word in ("ipywidgets", "jupyterlab_widgets", "terminal IPython", "LAMINA_API_KEY",
-                 "HTTP 200", os.environ["LAMINA_JOURNAL"], sandbox_env.base_url):
+    for word in (
+        "ipywidgets",
+        "jupyterlab_widgets",
+        "terminal IPython",
+        "LAMINA_API_KEY",
+        "HTTP 200",
+        os.environ["LAMINA_JOURNAL"],
+        sandbox_env.base_url,
+    ):
         assert word in out, word
     assert sandbox_env.api_key not in out + texts(cap, "text/html")
 
 
-def test_doctor_reports_an_unreachable_base_url(shell: InteractiveShell,
-                                                monkeypatch: pytest.MonkeyPatch) -> None:
+def test_doctor_reports_an_unreachable_base_url(
+    shell: InteractiveShell, monkeypatch: pytest.MonkeyPatch
+) -> None:
     get_session().configure(request_timeout=2.0)
     with capture_output():
         shell.run_line_magic("config", "LaminaMagics.base_url = 'http://127.0.0.1:9'")
@@ -273,7 +289,7 @@ def test_completion_of_subcommands_apps_parameters_and_options(shell: Interactiv
     assert '"Aspect Ratio=' in _complete(shell, '%lamina run "Text to Image" Asp')
     assert "Style=Watercolor" in _complete(shell, '%lamina run "Text to Image" Style=W')
     assert "--no-wait" in _complete(shell, '%lamina run "Text to Image" --no')
-    assert _complete(shell, "%lamina run \"Text to Image\" Style=W")[0].startswith("Style=")
+    assert _complete(shell, '%lamina run "Text to Image" Style=W')[0].startswith("Style=")
 
 
 def test_completion_fetches_the_app_list_in_the_background(shell: InteractiveShell) -> None:
@@ -292,8 +308,10 @@ def test_loading_in_a_cell_that_picks_the_backend_skips_the_hint() -> None:
     ip = InteractiveShell.instance()
     reset_session()
     with capture_output() as cap:
-        ip.run_cell("%load_ext lamina_notebook\n%lamina sandbox --if-no-key --time-scale 0.02",
-                    store_history=True)
+        ip.run_cell(
+            "%load_ext lamina_notebook\n%lamina sandbox --if-no-key --time-scale 0.02",
+            store_history=True,
+        )
     try:
         assert "No Lamina API key" not in cap.stdout
         assert "simulated" in cap.stdout

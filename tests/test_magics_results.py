@@ -58,8 +58,9 @@ def test_handle_can_be_awaited_from_another_loop(session: Session) -> None:
     assert result.is_completed and len(result.texts) == 2
 
 
-def test_stop_keeps_the_run_and_result_restarts_watching(session: Session,
-                                                         sandbox_env: Any) -> None:
+def test_stop_keeps_the_run_and_result_restarts_watching(
+    session: Session, sandbox_env: Any
+) -> None:
     handle, _ = launch(session, "Text to Image", {"Prompt": "paused"})
     handle.stop()
     assert handle.stopped or handle.done()
@@ -99,7 +100,7 @@ def test_embedded_images_are_downscaled(session: Session) -> None:
 
     from PIL import Image
 
-    (data, _mime), = result.media.values()
+    ((data, _mime),) = result.media.values()
     assert max(Image.open(io.BytesIO(data)).size) <= 64
 
 
@@ -114,10 +115,14 @@ def test_video_outputs_get_a_poster_frame(session: Session, sandbox_env: Any) ->
 
 
 def test_unfetchable_media_is_left_out_and_remembered(session: Session) -> None:
-    broken = Execution("exec-1", "completed", outputs=(
-        Output("o1", "Image", "image", "http://127.0.0.1:9/gone.png", "completed"),
-        Output("o2", "Note", "text", "hello", "completed"),
-    ))
+    broken = Execution(
+        "exec-1",
+        "completed",
+        outputs=(
+            Output("o1", "Image", "image", "http://127.0.0.1:9/gone.png", "completed"),
+            Output("o2", "Note", "text", "hello", "completed"),
+        ),
+    )
     cache = MediaCache()
     session.configure(max_retries=0, request_timeout=2.0)
     client = session.client
@@ -135,8 +140,9 @@ def test_data_url_images_are_embedded_without_a_request(session: Session) -> Non
     buf = io.BytesIO()
     Image.new("RGB", (300, 200), "red").save(buf, "PNG")
     url = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
-    execution = Execution("exec-2", "completed",
-                          outputs=(Output("o1", "Image", "image", url, "completed"),))
+    execution = Execution(
+        "exec-2", "completed", outputs=(Output("o1", "Image", "image", url, "completed"),)
+    )
     media = session.run(fetch_media(session.client, execution, 100, cache=MediaCache()))
     data, _ = media["o1"]
     assert max(Image.open(io.BytesIO(data)).size) <= 100

@@ -31,7 +31,6 @@ def shell(sandbox_env: Any) -> Iterator[InteractiveShell]:
     yield from loaded_shell()
 
 
-
 def journal_rows() -> list[Any]:
     return Journal(os.environ["LAMINA_JOURNAL"]).history()
 
@@ -54,8 +53,9 @@ def test_blocking_run_with_quoted_names_returns_a_result_with_embedded_image(
 
 def test_run_cell_sets_underscore_and_shows_outputs_once(shell: InteractiveShell) -> None:
     with capture_output() as cap:
-        shell.run_cell('%lamina run "Text to Image" Prompt=lighthouse Style=Watercolor',
-                       store_history=True)
+        shell.run_cell(
+            '%lamina run "Text to Image" Prompt=lighthouse Style=Watercolor', store_history=True
+        )
     result = shell.user_ns["_"]
     assert isinstance(result, Result) and result.is_completed
     # Out[n] only (the progress line was rewritten in place, then cleared)
@@ -71,8 +71,7 @@ def test_variables_expand_per_token_so_spaces_stay_one_value(shell: InteractiveS
 
 def test_cell_magic_body_is_the_named_parameter(shell: InteractiveShell) -> None:
     body = "Write about {not a variable}\nacross two lines"
-    result, _ = magic(shell, 'run "Product Copywriter" --param Product "Tone=Playful"',
-                      body + "\n")
+    result, _ = magic(shell, 'run "Product Copywriter" --param Product "Tone=Playful"', body + "\n")
     assert result.is_completed
     assert result.inputs["Product"] == body
     assert len(result.texts) == 2
@@ -126,7 +125,8 @@ def _wait_for(condition: Any, limit: float = 30.0) -> None:
 
 
 def test_an_unconfirmed_start_shows_in_history_and_resume_explains_it(
-    shell: InteractiveShell, sandbox_env: Any,
+    shell: InteractiveShell,
+    sandbox_env: Any,
 ) -> None:
     magic(shell, 'info "Text to Image"')
     sandbox_env.configure(error_rate=1.0)  # a 5xx: the run MAY have been created
@@ -150,7 +150,8 @@ def test_an_unconfirmed_start_shows_in_history_and_resume_explains_it(
 
 
 def test_a_failed_run_renders_the_failure_without_a_traceback(
-    shell: InteractiveShell, sandbox_env: Any,
+    shell: InteractiveShell,
+    sandbox_env: Any,
 ) -> None:
     sandbox_env.configure(fail_rate=1.0)
     try:
@@ -185,7 +186,8 @@ def slow_sandbox(shell: InteractiveShell) -> Iterator[Any]:
 
 
 def test_ctrl_c_stops_watching_keeps_the_run_and_says_how_to_resume(
-    shell: InteractiveShell, slow_sandbox: Any,
+    shell: InteractiveShell,
+    slow_sandbox: Any,
 ) -> None:
     def interrupt_once_journaled() -> None:
         deadline = time.monotonic() + 30
@@ -203,8 +205,9 @@ def test_ctrl_c_stops_watching_keeps_the_run_and_says_how_to_resume(
     assert status.status in ("queued", "running")
 
 
-def test_status_and_resume_from_a_fresh_process(shell: InteractiveShell, sandbox_env: Any,
-                                                tmp_path: Path) -> None:
+def test_status_and_resume_from_a_fresh_process(
+    shell: InteractiveShell, sandbox_env: Any, tmp_path: Path
+) -> None:
     handle, _ = magic(shell, 'run "Text to Image" Prompt=later --no-wait')
     handle.stop()  # this "kernel" stops watching; a new process reattaches via the journal
     script = tmp_path / "fresh.py"
@@ -223,8 +226,13 @@ def test_status_and_resume_from_a_fresh_process(shell: InteractiveShell, sandbox
         "print('STATUS', s.status)\n"
         "ip.run_line_magic('unload_ext', 'lamina_notebook')\n"
     )
-    proc = subprocess.run([sys.executable, str(script), handle.execution_id],
-                          capture_output=True, text=True, timeout=120, env=os.environ.copy())
+    proc = subprocess.run(
+        [sys.executable, str(script), handle.execution_id],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
     assert proc.returncode == 0, proc.stderr
     assert "RESUMED completed Text to Image later True" in proc.stdout
     assert "STATUS completed" in proc.stdout
@@ -271,8 +279,9 @@ def test_save_writes_outputs_and_manifest(shell: InteractiveShell, tmp_path: Pat
     assert all(f in cap.stdout for f in files)
 
 
-def test_the_key_never_reaches_outputs_or_the_journal(shell: InteractiveShell,
-                                                      sandbox_env: Any) -> None:
+def test_the_key_never_reaches_outputs_or_the_journal(
+    shell: InteractiveShell, sandbox_env: Any
+) -> None:
     key = sandbox_env.api_key
     result, cap = magic(shell, 'run "Text to Image" Prompt=secretive')
     data, metadata = result._repr_mimebundle_()

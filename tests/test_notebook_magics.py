@@ -43,8 +43,9 @@ def _has_embedded_image(outputs: list[dict[str, Any]]) -> bool:
 def test_notebook_with_magics_saves_embedded_images(sandbox_env: Any, tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook()
     nb.cells = [nbformat.v4.new_code_cell(src) for src in CELLS]
-    client = NotebookClient(nb, timeout=120, kernel_name="python3",
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    )
     client.execute()
     path = tmp_path / "executed.ipynb"
     nbformat.write(nb, path)

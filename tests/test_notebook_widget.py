@@ -51,8 +51,9 @@ print([r.status for r in results])"""
 @pytest.fixture
 def slow_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
     """A sandbox whose Photo Stylizer takes about 2 s, with the kernel's env pointing at it."""
-    with Sandbox(time_scale=0.02, rate_limit=0, api_key=SECRET,
-                 durations={"Photo Stylizer": 100.0}) as sb:
+    with Sandbox(
+        time_scale=0.02, rate_limit=0, api_key=SECRET, durations={"Photo Stylizer": 100.0}
+    ) as sb:
         monkeypatch.setenv("LAMINA_API_KEY", sb.api_key)
         monkeypatch.setenv("LAMINA_BASE_URL", sb.base_url)
         yield sb
@@ -60,13 +61,17 @@ def slow_sandbox(monkeypatch: pytest.MonkeyPatch) -> Iterator[Sandbox]:
 
 @pytest.mark.kernel
 @pytest.mark.slow
-def test_background_run_completes_while_another_cell_runs(slow_sandbox: Sandbox,
-                                                          tmp_path: Path) -> None:
+def test_background_run_completes_while_another_cell_runs(
+    slow_sandbox: Sandbox, tmp_path: Path
+) -> None:
     nb = nbformat.v4.new_notebook()
-    nb.cells = [nbformat.v4.new_code_cell(src) for src in
-                (SETUP, START % slow_sandbox.base_url, BUSY, FINISH)]
-    NotebookClient(nb, timeout=120, kernel_name="python3",
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+    nb.cells = [
+        nbformat.v4.new_code_cell(src)
+        for src in (SETUP, START % slow_sandbox.base_url, BUSY, FINISH)
+    ]
+    NotebookClient(
+        nb, timeout=120, kernel_name="python3", resources={"metadata": {"path": str(tmp_path)}}
+    ).execute()
     path = tmp_path / "executed.ipynb"
     nbformat.write(nb, path)
     saved = nbformat.read(path, as_version=4)

@@ -6,19 +6,17 @@ the embedded sandbox on a compressed clock.
 
 from __future__ import annotations
 
-import importlib.util
 import io
 import os
 import pwd
 import subprocess
-import sys
 import venv
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import nbformat
 import pytest
+from _notebook_runner import load_runner
 
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
@@ -27,17 +25,6 @@ MAX_COMMITTED_BYTES = 100_000
 FAST = 0.02
 # The sandbox's default key; like any key it must never reach a saved notebook.
 SANDBOX_KEY = "lma_sandbox"
-
-
-def _runner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location(
-        "run_notebooks", REPO / "scripts" / "run_notebooks.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("run_notebooks", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def test_the_four_demo_notebooks_exist() -> None:
@@ -70,7 +57,7 @@ def test_first_code_cell_loads_the_extension_and_picks_the_backend(path: Path) -
 @pytest.mark.kernel
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_executes_top_to_bottom_with_embedded_images(path: Path, tmp_path: Path) -> None:
-    runner = _runner()
+    runner = load_runner()
     (run,) = runner.run_all([path], tmp_path, time_scale=FAST, timeout=180)
     assert run.ok, f"{path.name} failed:\n{run.error}"
     assert not [line for line in run.stderr_lines if "Traceback" in line], run.stderr_lines
@@ -95,7 +82,7 @@ def test_with_a_key_the_same_notebook_uses_the_configured_service(
     """LAMINA_API_KEY set: no embedded sandbox; every run goes to LAMINA_BASE_URL."""
     before = sandbox.stats.run_creations
     service = {"LAMINA_API_KEY": sandbox.api_key, "LAMINA_BASE_URL": sandbox.base_url}
-    (run,) = _runner().run_all(
+    (run,) = load_runner().run_all(
         [REPO / "notebooks" / "01-quickstart.ipynb"], tmp_path, env_extra=service, html=False
     )
     assert run.ok, run.error
@@ -120,7 +107,7 @@ def test_runner_reports_a_failing_notebook_and_exits_non_zero(tmp_path: Path) ->
     }
     broken = tmp_path / "broken.ipynb"
     nbformat.write(nb, broken)
-    runner = _runner()
+    runner = load_runner()
     code = runner.main([str(broken), "--out", str(tmp_path / "out"), "--no-html"])
     assert code == 1
     (run,) = runner.run_all([broken], tmp_path / "again", html=False)

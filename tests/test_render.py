@@ -33,8 +33,19 @@ HOSTILE = [
     "'\"&<>",
     "ünïcødé ✓ 日本語",
 ]
-URL_ATTRS = {"src", "href", "poster", "action", "formaction", "srcset", "background", "data",
-             "xlink:href", "cite", "longdesc"}
+URL_ATTRS = {
+    "src",
+    "href",
+    "poster",
+    "action",
+    "formaction",
+    "srcset",
+    "background",
+    "data",
+    "xlink:href",
+    "cite",
+    "longdesc",
+}
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 JPEG = b"\xff\xd8\xff\xe0" + b"\x01" * 64
 
@@ -82,21 +93,37 @@ def text_of(html: str) -> str:
 def hostile_execution(status: str = "completed") -> Execution:
     outputs = []
     for i, h in enumerate(HOSTILE):
-        outputs.append({"id": f"img{i}", "label": h, "type": "image", "value": h,
-                        "status": "completed"})
-        outputs.append({"id": f"vid{i}", "label": h, "type": "video", "value": h,
-                        "status": "completed"})
-        outputs.append({"id": f"txt{i}", "label": h, "type": "text", "value": h,
-                        "status": "completed"})
-        outputs.append({"id": f"err{i}", "label": h, "type": "pending", "value": None,
-                        "status": "error", "error": h})
-    payload = {"executionId": HOSTILE[1], "status": status, "outputs": outputs,
-               "errorMessage": HOSTILE[0]}
+        outputs.append(
+            {"id": f"img{i}", "label": h, "type": "image", "value": h, "status": "completed"}
+        )
+        outputs.append(
+            {"id": f"vid{i}", "label": h, "type": "video", "value": h, "status": "completed"}
+        )
+        outputs.append(
+            {"id": f"txt{i}", "label": h, "type": "text", "value": h, "status": "completed"}
+        )
+        outputs.append(
+            {
+                "id": f"err{i}",
+                "label": h,
+                "type": "pending",
+                "value": None,
+                "status": "error",
+                "error": h,
+            }
+        )
+    payload = {
+        "executionId": HOSTILE[1],
+        "status": status,
+        "outputs": outputs,
+        "errorMessage": HOSTILE[0],
+    }
     return Execution.from_json(payload).with_app(HOSTILE[2], HOSTILE[0])
 
 
-def image_execution(url: str = "https://cdn.example/out/1.png", status: str = "completed",
-                    **extra: Any) -> Execution:
+def image_execution(
+    url: str = "https://cdn.example/out/1.png", status: str = "completed", **extra: Any
+) -> Execution:
     out = {"id": "o1", "label": "Stylized", "type": "image", "value": url, "status": status}
     out.update(extra)
     return Execution.from_json(
@@ -111,7 +138,10 @@ def image_execution(url: str = "https://cdn.example/out/1.png", status: str = "c
     ("url", "expected"),
     [
         ("https://cdn.example/a.png", "https://cdn.example/a.png"),
-        ("http://127.0.0.1:8000/media/x.mp4?sig=a&b=c", "http://127.0.0.1:8000/media/x.mp4?sig=a&b=c"),
+        (
+            "http://127.0.0.1:8000/media/x.mp4?sig=a&b=c",
+            "http://127.0.0.1:8000/media/x.mp4?sig=a&b=c",
+        ),
         ("  HTTPS://Example.com/x  ", "HTTPS://Example.com/x"),
         ("https://ex.com/a b.png", "https://ex.com/a%20b.png"),
         ("data:image/png;base64,iVBORw0KGgo=", "data:image/png;base64,iVBORw0KGgo="),
@@ -124,7 +154,7 @@ def image_execution(url: str = "https://cdn.example/out/1.png", status: str = "c
         ("data:text/html,<script>alert(1)</script>", None),
         ("data:text/html;base64,PHNjcmlwdD4=", None),
         ("data:image/svg+xml;base64,PHN2Zz4=", None),
-        ("data:image/png;base64,abc\"onerror=x", None),
+        ('data:image/png;base64,abc"onerror=x', None),
         ("//evil.example/x.png", None),
         ("/relative/x.png", None),
         ("x.png", None),
@@ -175,12 +205,16 @@ def test_hostile_status_never_becomes_markup_or_class(status: str) -> None:
 
 
 def test_hostile_tables_are_inert() -> None:
-    params = [{"id": h, "name": h, "type": "options", "options": HOSTILE, "default": h,
-               "description": h} for h in HOSTILE]
-    app = App.from_json({"appId": HOSTILE[1], "name": HOSTILE[0], "description": HOSTILE[5],
-                         "parameters": params})
-    entry = _entry(HOSTILE[1], app_name=HOSTILE[0], status=HOSTILE[1],
-                   inputs={h: h for h in HOSTILE})
+    params = [
+        {"id": h, "name": h, "type": "options", "options": HOSTILE, "default": h, "description": h}
+        for h in HOSTILE
+    ]
+    app = App.from_json(
+        {"appId": HOSTILE[1], "name": HOSTILE[0], "description": HOSTILE[5], "parameters": params}
+    )
+    entry = _entry(
+        HOSTILE[1], app_name=HOSTILE[0], status=HOSTILE[1], inputs={h: h for h in HOSTILE}
+    )
     cells = [render.GridCell(row=h, col=h, execution=hostile_execution()) for h in HOSTILE]
     pieces = [
         render.apps_table_html([app]),
@@ -196,12 +230,27 @@ def test_hostile_tables_are_inert() -> None:
 
 
 def test_hostile_text_outputs_in_terminal() -> None:
-    ex = Execution.from_json({"executionId": "e", "status": "completed", "outputs": [
-        {"id": "t", "label": "\x1b[2Jlabel", "type": "text", "value": "ok\x1b]0;title\x07",
-         "status": "completed"}]})
-    for text in (render.execution_text(ex), render.progress_text(ex, 1.0),
-                 render.history_text([_entry("e", app_name="\x1b[31mred")]),
-                 render.apps_table_text([App(app_id="a", name="\x1b[31mred")])):
+    ex = Execution.from_json(
+        {
+            "executionId": "e",
+            "status": "completed",
+            "outputs": [
+                {
+                    "id": "t",
+                    "label": "\x1b[2Jlabel",
+                    "type": "text",
+                    "value": "ok\x1b]0;title\x07",
+                    "status": "completed",
+                }
+            ],
+        }
+    )
+    for text in (
+        render.execution_text(ex),
+        render.progress_text(ex, 1.0),
+        render.history_text([_entry("e", app_name="\x1b[31mred")]),
+        render.apps_table_text([App(app_id="a", name="\x1b[31mred")]),
+    ):
         assert "\x1b" not in text and "\x07" not in text
 
 
@@ -210,13 +259,20 @@ def test_hostile_text_outputs_in_terminal() -> None:
 
 def test_bundle_embeds_media_and_records_metadata() -> None:
     ex = image_execution()
-    data, meta = render.execution_bundle(ex, {"o1": (PNG, "image/png")},
-                                         inputs={"Style": "Disney / Pixar", "Seed": 3})
+    data, meta = render.execution_bundle(
+        ex, {"o1": (PNG, "image/png")}, inputs={"Style": "Disney / Pixar", "Seed": 3}
+    )
     assert set(data) == {"text/plain", "text/html", "image/png"}
     assert base64.b64decode(data["image/png"]) == PNG
-    assert meta == {"lamina": {"app_id": "app-1", "app_name": "Photo Stylizer",
-                               "execution_id": "exec-1", "status": "completed",
-                               "inputs": {"Style": "Disney / Pixar", "Seed": 3}}}
+    assert meta == {
+        "lamina": {
+            "app_id": "app-1",
+            "app_name": "Photo Stylizer",
+            "execution_id": "exec-1",
+            "status": "completed",
+            "inputs": {"Style": "Disney / Pixar", "Seed": 3},
+        }
+    }
     parser = audit(data["text/html"])
     imgs = [a for t, a in parser.tags if t == "img"]
     assert imgs[0]["src"] == "data:image/png;base64," + base64.b64encode(PNG).decode()
@@ -254,9 +310,21 @@ def test_unsafe_output_url_is_shown_as_text_not_loaded() -> None:
 
 
 def test_video_has_player_poster_and_link_that_survive_video_stripping() -> None:
-    ex = Execution.from_json({"executionId": "v1", "status": "completed", "outputs": [
-        {"id": "v", "label": "Clip", "type": "video", "value": "https://cdn.example/c.mp4",
-         "status": "completed"}]})
+    ex = Execution.from_json(
+        {
+            "executionId": "v1",
+            "status": "completed",
+            "outputs": [
+                {
+                    "id": "v",
+                    "label": "Clip",
+                    "type": "video",
+                    "value": "https://cdn.example/c.mp4",
+                    "status": "completed",
+                }
+            ],
+        }
+    )
     data, _ = render.execution_bundle(ex, {"v": (PNG, "image/png")})
     html = data["text/html"]
     parser = audit(html)
@@ -274,13 +342,36 @@ def test_video_has_player_poster_and_link_that_survive_video_stripping() -> None
 
 
 def test_text_failed_and_pending_outputs() -> None:
-    ex = Execution.from_json({"executionId": "e2", "status": "running", "outputs": [
-        {"id": "t", "label": "Caption", "type": "text", "value": "a <b>bold</b>\nline",
-         "status": "completed"},
-        {"id": "f", "label": "Thumb", "type": "pending", "value": None, "status": "error",
-         "error": "GPU out of memory"},
-        {"id": "p", "label": "Video", "type": "pending", "value": None, "status": "pending"},
-    ]}).with_app("a", "Story Writer")
+    ex = Execution.from_json(
+        {
+            "executionId": "e2",
+            "status": "running",
+            "outputs": [
+                {
+                    "id": "t",
+                    "label": "Caption",
+                    "type": "text",
+                    "value": "a <b>bold</b>\nline",
+                    "status": "completed",
+                },
+                {
+                    "id": "f",
+                    "label": "Thumb",
+                    "type": "pending",
+                    "value": None,
+                    "status": "error",
+                    "error": "GPU out of memory",
+                },
+                {
+                    "id": "p",
+                    "label": "Video",
+                    "type": "pending",
+                    "value": None,
+                    "status": "pending",
+                },
+            ],
+        }
+    ).with_app("a", "Story Writer")
     html = render.execution_html(ex)
     parser = audit(html)
     assert any(t == "pre" for t, _ in parser.tags)
@@ -293,8 +384,14 @@ def test_text_failed_and_pending_outputs() -> None:
 
 
 def test_failed_execution_shows_service_error_without_traceback() -> None:
-    ex = Execution.from_json({"executionId": "e3", "status": "failed", "outputs": [],
-                              "errorMessage": "Model crashed: <oops>"})
+    ex = Execution.from_json(
+        {
+            "executionId": "e3",
+            "status": "failed",
+            "outputs": [],
+            "errorMessage": "Model crashed: <oops>",
+        }
+    )
     html = render.execution_html(ex)
     assert "Model crashed: <oops>" in text_of(html)
     assert "lamina-s-failed" in html and "Traceback" not in html
@@ -303,8 +400,15 @@ def test_failed_execution_shows_service_error_without_traceback() -> None:
 
 def test_long_text_output_is_cut_in_the_display() -> None:
     long = "x" * (render.MAX_TEXT_CHARS + 500)
-    ex = Execution.from_json({"executionId": "e4", "status": "completed", "outputs": [
-        {"id": "t", "label": "Essay", "type": "text", "value": long, "status": "completed"}]})
+    ex = Execution.from_json(
+        {
+            "executionId": "e4",
+            "status": "completed",
+            "outputs": [
+                {"id": "t", "label": "Essay", "type": "text", "value": long, "status": "completed"}
+            ],
+        }
+    )
     html = render.execution_html(ex)
     assert "500 more characters" in html
     assert len(html) < render.MAX_TEXT_CHARS + 10_000
@@ -317,8 +421,9 @@ def test_bundle_through_ipython_formatter_and_nbformat() -> None:
 
     class Handle:
         def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Any:
-            return render.execution_bundle(image_execution(), {"o1": (PNG, "image/png")},
-                                           inputs={"Style": "Anime"})
+            return render.execution_bundle(
+                image_execution(), {"o1": (PNG, "image/png")}, inputs={"Style": "Anime"}
+            )
 
     data, meta = DisplayFormatter().format(Handle())
     assert {"text/plain", "text/html", "image/png"} <= set(data)
@@ -334,10 +439,22 @@ def test_bundle_through_ipython_formatter_and_nbformat() -> None:
 
 
 def test_progress_text_line() -> None:
-    ex = Execution.from_json({"executionId": "e5", "status": "running", "outputs": [
-        {"id": "a", "label": "A", "type": "image", "value": "https://x/a", "status": "completed"},
-        {"id": "b", "label": "B", "type": "pending", "value": None, "status": "pending"},
-    ]}).with_app("id", "Photo Stylizer")
+    ex = Execution.from_json(
+        {
+            "executionId": "e5",
+            "status": "running",
+            "outputs": [
+                {
+                    "id": "a",
+                    "label": "A",
+                    "type": "image",
+                    "value": "https://x/a",
+                    "status": "completed",
+                },
+                {"id": "b", "label": "B", "type": "pending", "value": None, "status": "pending"},
+            ],
+        }
+    ).with_app("id", "Photo Stylizer")
     line = render.progress_text(ex, 4.2, eta=6.0)
     assert "\n" not in line
     for part in ("Photo Stylizer", "running", "1/2 outputs", "4.2 s", "~6.0 s left", "[######"):
@@ -348,13 +465,15 @@ def test_progress_text_line() -> None:
 
 
 def test_error_text_and_html_for_api_errors() -> None:
-    body = ('{"error": "Invalid inputs", "code": "VALIDATION_ERROR", "requestId": "req-9", '
-            '"details": ["\\"Location\\": invalid option \\"Mars\\". Must be one of: Studio, '
-            'Urban, Park"]}')
+    body = (
+        '{"error": "Invalid inputs", "code": "VALIDATION_ERROR", "requestId": "req-9", '
+        '"details": ["\\"Location\\": invalid option \\"Mars\\". Must be one of: Studio, '
+        'Urban, Park"]}'
+    )
     exc = error_from_response(400, body)
     text = render.error_text(exc)
     assert text.splitlines()[0] == "ValidationError: Invalid inputs (HTTP 400)"
-    assert 'Must be one of: Studio, Urban, Park' in text and "request id: req-9" in text
+    assert "Must be one of: Studio, Urban, Park" in text and "request id: req-9" in text
     assert "%lamina info APP" in text  # the hint names the fix
     html = render.error_html(exc)
     assert "Must be one of: Studio, Urban, Park" in text_of(html)
@@ -382,15 +501,25 @@ def test_error_rendering_never_shows_tracebacks(exc: BaseException) -> None:
 
 
 def _app() -> App:
-    return App.from_json({
-        "appId": "1b2c", "name": "Photo Stylizer", "description": "Turn photos into art",
-        "parameters": [
-            {"id": "p1", "name": "Image", "type": "url", "accept": ["image"]},
-            {"id": "p2", "name": "Style", "type": "options",
-             "options": ["Disney / Pixar", "Anime"], "default": "Anime"},
-            {"id": "p3", "name": "Aspect Ratio", "type": "options", "options": ["16:9", "1:1"]},
-            {"id": "p4", "name": "Prompt", "type": "text", "description": "What to draw"},
-        ]})
+    return App.from_json(
+        {
+            "appId": "1b2c",
+            "name": "Photo Stylizer",
+            "description": "Turn photos into art",
+            "parameters": [
+                {"id": "p1", "name": "Image", "type": "url", "accept": ["image"]},
+                {
+                    "id": "p2",
+                    "name": "Style",
+                    "type": "options",
+                    "options": ["Disney / Pixar", "Anime"],
+                    "default": "Anime",
+                },
+                {"id": "p3", "name": "Aspect Ratio", "type": "options", "options": ["16:9", "1:1"]},
+                {"id": "p4", "name": "Prompt", "type": "text", "description": "What to draw"},
+            ],
+        }
+    )
 
 
 def test_app_info_marks_required_and_gives_a_runnable_example() -> None:
@@ -427,11 +556,18 @@ def test_apps_tables() -> None:
 
 def _entry(execution_id: str, **kw: Any) -> JournalEntry:
     fields: dict[str, Any] = dict(
-        execution_id=execution_id, app_id="app-1", app_name="Photo Stylizer",
-        inputs={"Style": "Anime"}, status="completed",
+        execution_id=execution_id,
+        app_id="app-1",
+        app_name="Photo Stylizer",
+        inputs={"Style": "Anime"},
+        status="completed",
         outputs=({"id": "o1", "status": "completed"}, {"id": "o2", "status": "error"}),
-        error=None, webhook_url=None, base_url="http://127.0.0.1:1", created_at=1_700_000_000.0,
-        updated_at=1_700_000_010.0, completed_at=1_700_000_012.5,
+        error=None,
+        webhook_url=None,
+        base_url="http://127.0.0.1:1",
+        created_at=1_700_000_000.0,
+        updated_at=1_700_000_010.0,
+        completed_at=1_700_000_012.5,
     )
     fields.update(kw)
     return JournalEntry(**fields)
@@ -452,8 +588,14 @@ def test_history_tables_with_thumbnails() -> None:
 
 
 def test_history_marks_unconfirmed_starts_with_what_to_do() -> None:
-    lost = _entry("unconfirmed-1234", status="unconfirmed", outputs=(), completed_at=None,
-                  error="HTTP 503", confirmed=False)
+    lost = _entry(
+        "unconfirmed-1234",
+        status="unconfirmed",
+        outputs=(),
+        completed_at=None,
+        error="HTTP 503",
+        confirmed=False,
+    )
     html = render.history_html([lost, _entry("exec-ok")])
     audit(html)
     text = text_of(html)
@@ -467,8 +609,9 @@ def test_history_marks_unconfirmed_starts_with_what_to_do() -> None:
 
 def test_comparison_grid_keeps_sweep_order_and_labels() -> None:
     done = image_execution()
-    failed = Execution.from_json({"executionId": "f", "status": "failed", "outputs": [],
-                                  "errorMessage": "bad seed"})
+    failed = Execution.from_json(
+        {"executionId": "f", "status": "failed", "outputs": [], "errorMessage": "bad seed"}
+    )
     cells = [
         render.GridCell("Anime", "1:1", done, {"o1": (PNG, "image/png")}),
         render.GridCell("Anime", "16:9", failed),

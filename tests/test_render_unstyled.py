@@ -39,8 +39,21 @@ ALLOWED_STYLES = {
     "white-space": r"normal|pre|nowrap|pre-wrap|pre-line",
     "color": r"#[0-9a-f]+|[a-z]+",
 }
-BLOCKS = {"div", "p", "figure", "figcaption", "table", "tr", "ul", "li", "details", "summary",
-          "pre", "thead", "tbody"}
+BLOCKS = {
+    "div",
+    "p",
+    "figure",
+    "figcaption",
+    "table",
+    "tr",
+    "ul",
+    "li",
+    "details",
+    "summary",
+    "pre",
+    "thead",
+    "tbody",
+}
 
 
 class Unstyled(HTMLParser):
@@ -103,16 +116,26 @@ def unstyled(html: str) -> Unstyled:
 
 
 def image_execution(status: str = "completed", exec_id: str = "89e5c0de") -> Execution:
-    out = {"id": "o1", "label": "Image", "type": "image", "value": "https://cdn.example/1.png",
-           "status": status}
+    out = {
+        "id": "o1",
+        "label": "Image",
+        "type": "image",
+        "value": "https://cdn.example/1.png",
+        "status": status,
+    }
     return Execution.from_json(
         {"executionId": exec_id, "status": status, "outputs": [out]}
     ).with_app("app-t2i", "Text to Image")
 
 
 def test_card_heading_keeps_its_words_apart() -> None:
-    page = unstyled(render.execution_html(image_execution(), {"o1": (PNG, "image/png")},
-                                          inputs={"Prompt": "a fox", "Style": "Anime"}))
+    page = unstyled(
+        render.execution_html(
+            image_execution(),
+            {"o1": (PNG, "image/png")},
+            inputs={"Prompt": "a fox", "Style": "Anime"},
+        )
+    )
     lines = page.visible()
     assert lines[0] == "Text to Image · completed · 89e5c0de", lines
     assert "[Image]" in lines[1] and lines[2] == "Image · full size ↗", lines
@@ -124,8 +147,15 @@ def test_card_heading_keeps_its_words_apart() -> None:
 def test_progress_and_app_info_headings_read_without_css() -> None:
     running = unstyled(render.progress_html(image_execution("running"), 3.0, 5.0)).visible()
     assert running[0] == "Text to Image · running · 89e5c0de", running
-    app = App.from_json({"appId": "app-7", "name": "Photo Stylizer", "parameters": [
-        {"id": "s", "name": "Style", "type": "options", "options": ["Anime", "Noir"]}]})
+    app = App.from_json(
+        {
+            "appId": "app-7",
+            "name": "Photo Stylizer",
+            "parameters": [
+                {"id": "s", "name": "Style", "type": "options", "options": ["Anime", "Noir"]}
+            ],
+        }
+    )
     info = unstyled(render.app_info_html(app)).visible()
     assert info[0] == "Photo Stylizer · app-7", info
     assert any(line.startswith("Style") and "Anime, Noir" in line for line in info), info
@@ -133,9 +163,19 @@ def test_progress_and_app_info_headings_read_without_css() -> None:
 
 def test_every_image_has_alt_text() -> None:
     entry = JournalEntry(
-        execution_id="e1", app_id="app-t2i", app_name="Text to Image", inputs={}, status="done",
-        outputs=(), error=None, webhook_url=None, base_url="http://127.0.0.1:1",
-        created_at=1.0, updated_at=2.0, completed_at=3.0)
+        execution_id="e1",
+        app_id="app-t2i",
+        app_name="Text to Image",
+        inputs={},
+        status="done",
+        outputs=(),
+        error=None,
+        webhook_url=None,
+        base_url="http://127.0.0.1:1",
+        created_at=1.0,
+        updated_at=2.0,
+        completed_at=3.0,
+    )
     cells = [render.GridCell("", "Anime", image_execution(), {"o1": (PNG, "image/png")})]
     pieces = [
         render.execution_html(image_execution(), {"o1": (PNG, "image/png")}),
@@ -150,8 +190,10 @@ def test_every_image_has_alt_text() -> None:
 
 def _sweep_cells() -> list[render.GridCell]:
     styles = ["Photorealistic", "Watercolor", "Anime", "Pixel Art", "Oil Painting", "Neon Noir"]
-    return [render.GridCell("", s, image_execution(exec_id=f"id-{i}"), {"o1": (PNG, "image/png")})
-            for i, s in enumerate(styles)]
+    return [
+        render.GridCell("", s, image_execution(exec_id=f"id-{i}"), {"o1": (PNG, "image/png")})
+        for i, s in enumerate(styles)
+    ]
 
 
 def test_one_parameter_sweep_wraps_as_inline_blocks_without_css() -> None:
@@ -164,16 +206,20 @@ def test_one_parameter_sweep_wraps_as_inline_blocks_without_css() -> None:
         at = lines.index(style)
         assert lines[at + 1] == f"[Style={style}: Image]", lines
     cells = [kept for tag, kept in page.kept if kept.get("display") == "inline-block"]
-    assert len(cells) == 6 and all(k["width"] == "220px" and k["max-width"] == "100%"
-                                   for k in cells)
+    assert len(cells) == 6 and all(
+        k["width"] == "220px" and k["max-width"] == "100%" for k in cells
+    )
     # Styled, the same cells are a responsive CSS grid that the inline width does not fight.
     assert "repeat(auto-fill,minmax(180px,1fr))" in " ".join(CSS.split())
     assert ".lamina-sweep>.lamina-sweep-cell{width:auto!important" in CSS
 
 
 def test_two_parameter_grid_is_a_table_that_scrolls_sideways() -> None:
-    cells = [render.GridCell(r, c, image_execution(exec_id=f"{r}{c}"), {"o1": (PNG, "image/png")})
-             for r in ("Anime", "Oil Painting") for c in ("1:1", "16:9", "9:16", "4:3", "3:2")]
+    cells = [
+        render.GridCell(r, c, image_execution(exec_id=f"{r}{c}"), {"o1": (PNG, "image/png")})
+        for r in ("Anime", "Oil Painting")
+        for c in ("1:1", "16:9", "9:16", "4:3", "3:2")
+    ]
     page = unstyled(render.comparison_grid_html(cells, row_name="Style", col_name="Aspect Ratio"))
     lines = page.visible()
     assert lines[0] == "Style \\ Aspect Ratio | 1:1 | 16:9 | 9:16 | 4:3 | 3:2", lines
@@ -199,12 +245,22 @@ def _fixed_px(widget: W.Widget) -> list[int]:
 def test_widget_sweep_cells_fit_the_narrowest_column() -> None:
     sweep = Sweep("Style", ["Photorealistic", "Watercolor", "Anime", "Pixel Art"])
     assert "auto-fill" in sweep.grid.layout.grid_template_columns
-    output = Output.from_json({"id": "o1", "label": "Image", "type": "image",
-                               "value": "https://cdn.example/1.png", "status": "completed"})
+    output = Output.from_json(
+        {
+            "id": "o1",
+            "label": "Image",
+            "type": "image",
+            "value": "https://cdn.example/1.png",
+            "status": "completed",
+        }
+    )
     tile = output_tile(output, (PNG, "image/png"), None, {}, fluid=True)
     sweep._cells[0].children[2].children = [tile]
-    too_wide = [(type(w).__name__, _fixed_px(w)) for w in walk(sweep.grid)
-                if any(px > _MIN_COLUMN_PX for px in _fixed_px(w))]
+    too_wide = [
+        (type(w).__name__, _fixed_px(w))
+        for w in walk(sweep.grid)
+        if any(px > _MIN_COLUMN_PX for px in _fixed_px(w))
+    ]
     assert not too_wide, too_wide
     image = next(w for w in walk(tile) if isinstance(w, W.Image))
     assert image.layout.object_fit == "contain" and image.layout.width == "100%"

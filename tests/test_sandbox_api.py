@@ -17,8 +17,12 @@ ENVELOPE = {"error", "code", "retryable", "requestId"}
 
 
 def api(sb: Any) -> httpx.Client:
-    return httpx.Client(base_url=sb.base_url + "/api", headers={"x-api-key": sb.api_key},
-                        trust_env=False, timeout=30)
+    return httpx.Client(
+        base_url=sb.base_url + "/api",
+        headers={"x-api-key": sb.api_key},
+        trust_env=False,
+        timeout=30,
+    )
 
 
 def wait(client: httpx.Client, execution_id: str) -> dict[str, Any]:
@@ -46,9 +50,11 @@ def test_seed_python_sample_flow_verbatim(sandbox: Any) -> None:
     app_id = apps[0]["appId"]
     app = requests.get(f"{base}/apps/{app_id}", headers=h).json()["data"]
     assert {p["name"] for p in app["parameters"]} >= {"Upload", "Style"}
-    r = requests.post(f"{base}/apps/{app_id}/executions?webhook=https://your-server.com/cb",
-                      headers=h, json={"inputs": {"Upload": "https://example.com/photo.jpg",
-                                                  "Style": "Ghibli"}})
+    r = requests.post(
+        f"{base}/apps/{app_id}/executions?webhook=https://your-server.com/cb",
+        headers=h,
+        json={"inputs": {"Upload": "https://example.com/photo.jpg", "Style": "Ghibli"}},
+    )
     exec_id = r.json()["data"]["executionId"]
     printed = []
     while True:
@@ -76,19 +82,35 @@ def test_contract_fields_of_every_endpoint(sandbox: Any) -> None:
         for p in details["parameters"]:
             assert {"id", "name", "type", "required", "options", "default"} <= p.keys()
             assert p["required"] is True and p["type"] in ("text", "options", "url")
-        r = c.post(f"/apps/{sandbox.app_id('Text to Image')}/executions?webhook=http://127.0.0.1:9/x",
-                   json={"inputs": {"Prompt": "a red fox"}})
+        r = c.post(
+            f"/apps/{sandbox.app_id('Text to Image')}/executions?webhook=http://127.0.0.1:9/x",
+            json={"inputs": {"Prompt": "a red fox"}},
+        )
         assert r.status_code == 202
         created = r.json()["data"]
-        assert {"executionId", "workflowId", "workflowName", "status", "webhookUrl",
-                "outputs"} <= created.keys()
+        assert {
+            "executionId",
+            "workflowId",
+            "workflowName",
+            "status",
+            "webhookUrl",
+            "outputs",
+        } <= created.keys()
         assert created["status"] == "queued" and created["webhookUrl"] == "http://127.0.0.1:9/x"
         for o in created["outputs"]:
             assert o == {**o, "type": "pending", "value": None, "status": "pending", "error": None}
             assert {"id", "label"} <= o.keys()
         done = wait(c, created["executionId"])
-        assert {"executionId", "workflowId", "status", "outputs", "errorMessage", "startedAt",
-                "completedAt", "createdAt"} <= done.keys()
+        assert {
+            "executionId",
+            "workflowId",
+            "status",
+            "outputs",
+            "errorMessage",
+            "startedAt",
+            "completedAt",
+            "createdAt",
+        } <= done.keys()
         for field in ("startedAt", "completedAt", "createdAt"):
             assert ISO.match(done[field]), done[field]
         for o in done["outputs"]:
@@ -114,8 +136,9 @@ def test_search_is_case_insensitive_on_name_and_description_and_limit_caps(sandb
 
 def test_lifecycle_queued_running_completed_with_outputs_one_by_one(sandbox: Any) -> None:
     with api(sandbox) as c:
-        created = start(c, sandbox, "Catalog Studio", {"Upload": f"{sandbox.base_url}/samples/"
-                                                       "product.png"})
+        created = start(
+            c, sandbox, "Catalog Studio", {"Upload": f"{sandbox.base_url}/samples/product.png"}
+        )
         seen: list[tuple[str, tuple[str, ...]]] = []
         while not seen or seen[-1][0] not in ("completed", "failed"):
             d = c.get(f"/executions/{created['executionId']}").json()["data"]
@@ -129,30 +152,43 @@ def test_lifecycle_queued_running_completed_with_outputs_one_by_one(sandbox: Any
     assert ("running", ("completed", "pending")) in seen  # outputs finish one by one
     completed_at = sandbox.completed_at(created["executionId"])
     assert completed_at is not None and d["completedAt"].startswith(
-        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(completed_at)))
+        time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(completed_at))
+    )
 
 
 def test_validation_names_every_problem_in_one_answer(sandbox: Any) -> None:
     with api(sandbox) as c:
-        r = c.post(f"/apps/{sandbox.app_id('Photo Stylizer')}/executions?webhook=ftp://x/y",
-                   json={"inputs": {"Upload": "file:///etc/passwd", "Style": "Mars",
-                                    "style": "Comic", "Aspect Ratio": 16}})
+        r = c.post(
+            f"/apps/{sandbox.app_id('Photo Stylizer')}/executions?webhook=ftp://x/y",
+            json={
+                "inputs": {
+                    "Upload": "file:///etc/passwd",
+                    "Style": "Mars",
+                    "style": "Comic",
+                    "Aspect Ratio": 16,
+                }
+            },
+        )
         body = r.json()
         assert r.status_code == 400 and body.keys() >= ENVELOPE
         assert body["code"] == "VALIDATION_ERROR"
         text = "\n".join(body["details"])
         assert '"Style": invalid option "Mars". Must be one of: Disney / Pixar, Ghibli' in text
-        assert '"style": unknown parameter (names are case-sensitive: did you mean "Style"?)' \
-            in text
+        assert (
+            '"style": unknown parameter (names are case-sensitive: did you mean "Style"?)' in text
+        )
         assert '"Upload": must be an http(s) URL' in text
         assert '"Aspect Ratio": must be a string' in text
         assert "webhook: must be an http or https URL" in text
         assert len(body["details"]) == 5
-        missing = c.post(f"/apps/{sandbox.app_id('Text to Image')}/executions",
-                         json={"inputs": {}}).json()
+        missing = c.post(
+            f"/apps/{sandbox.app_id('Text to Image')}/executions", json={"inputs": {}}
+        ).json()
         assert missing["details"] == ['"Prompt": missing; this parameter has no default']
-        hook = c.post(f"/apps/{sandbox.app_id('Text to Image')}/executions?webhook=javascript:x",
-                      json={"inputs": {"Prompt": "x"}})
+        hook = c.post(
+            f"/apps/{sandbox.app_id('Text to Image')}/executions?webhook=javascript:x",
+            json={"inputs": {"Prompt": "x"}},
+        )
         assert hook.status_code == 400 and hook.json()["code"] == "WEBHOOK_INVALID_URL"
 
 
@@ -163,15 +199,21 @@ def test_defaults_fill_omitted_parameters(sandbox: Any) -> None:
     assert d["outputs"][0]["dimensions"] == {"width": 1024, "height": 1024}
 
 
-@pytest.mark.parametrize(("body", "detail"), [
-    (b"{not json", "not valid JSON"),
-    (b'{"prompt": "x"}', "inputs"),
-    (b'{"inputs": ["Prompt"]}', "object keyed by parameter name"),
-])
+@pytest.mark.parametrize(
+    ("body", "detail"),
+    [
+        (b"{not json", "not valid JSON"),
+        (b'{"prompt": "x"}', "inputs"),
+        (b'{"inputs": ["Prompt"]}', "object keyed by parameter name"),
+    ],
+)
 def test_malformed_bodies_are_400(sandbox: Any, body: bytes, detail: str) -> None:
     with api(sandbox) as c:
-        r = c.post(f"/apps/{sandbox.app_id('Text to Image')}/executions", content=body,
-                   headers={"content-type": "application/json"})
+        r = c.post(
+            f"/apps/{sandbox.app_id('Text to Image')}/executions",
+            content=body,
+            headers={"content-type": "application/json"},
+        )
     assert r.status_code == 400 and r.json().keys() >= ENVELOPE
     assert detail in r.text
 
@@ -182,8 +224,10 @@ def test_error_statuses_carry_the_envelope(sandbox: Any) -> None:
         missing = raw.get(f"{base}/apps")
         wrong = raw.get(f"{base}/apps", headers={"x-api-key": "lma_wrong"})
         bearer = raw.get(f"{base}/apps", headers={"Authorization": f"Bearer {sandbox.api_key}"})
-        private = c.post(f"/apps/{sandbox.app_id('Acme Brand Kit')}/executions",
-                         json={"inputs": {"Prompt": "logo"}})
+        private = c.post(
+            f"/apps/{sandbox.app_id('Acme Brand Kit')}/executions",
+            json={"inputs": {"Prompt": "logo"}},
+        )
         answers = {
             (401, "AUTH_MISSING_KEY"): missing,
             (401, "AUTH_INVALID_KEY"): wrong,
@@ -193,7 +237,8 @@ def test_error_statuses_carry_the_envelope(sandbox: Any) -> None:
             (404, "NOT_FOUND", "route"): c.get("/no/such/route"),
             (413, "PAYLOAD_TOO_LARGE"): c.post(
                 f"/apps/{sandbox.app_id('Text to Image')}/executions",
-                content=b'{"inputs": {"Prompt": "' + b"x" * 1_100_000 + b'"}}'),
+                content=b'{"inputs": {"Prompt": "' + b"x" * 1_100_000 + b'"}}',
+            ),
         }
     assert bearer.status_code == 200
     for key, r in answers.items():
@@ -212,14 +257,26 @@ def test_private_app_details_are_readable_but_running_is_forbidden(sandbox: Any)
 
 
 def test_extra_apps_durations_and_extra_keys() -> None:
-    extra = {"name": "Sticker Maker", "description": "Die-cut stickers", "duration": 2,
-             "parameters": [{"name": "Word", "type": "text"}],
-             "outputs": [{"label": "Sticker", "type": "image"},
-                         {"label": "Caption", "type": "text", "text": "fixed caption"}]}
-    with Sandbox(time_scale=0.01, rate_limit=0, extra_apps=[extra], extra_keys=["lma_second"],
-                 durations={"Text to Image": 1}) as sb:
-        with httpx.Client(base_url=sb.base_url + "/api", headers={"x-api-key": "lma_second"},
-                          trust_env=False) as c:
+    extra = {
+        "name": "Sticker Maker",
+        "description": "Die-cut stickers",
+        "duration": 2,
+        "parameters": [{"name": "Word", "type": "text"}],
+        "outputs": [
+            {"label": "Sticker", "type": "image"},
+            {"label": "Caption", "type": "text", "text": "fixed caption"},
+        ],
+    }
+    with Sandbox(
+        time_scale=0.01,
+        rate_limit=0,
+        extra_apps=[extra],
+        extra_keys=["lma_second"],
+        durations={"Text to Image": 1},
+    ) as sb:
+        with httpx.Client(
+            base_url=sb.base_url + "/api", headers={"x-api-key": "lma_second"}, trust_env=False
+        ) as c:
             found = c.get("/apps", params={"search": "sticker"}).json()["data"]
             assert [a["name"] for a in found] == ["Sticker Maker"]
             d = wait(c, start(c, sb, "Sticker Maker", {"Word": "hi"})["executionId"])
@@ -229,9 +286,12 @@ def test_extra_apps_durations_and_extra_keys() -> None:
 
 
 def test_a_revoked_key_gets_401_saying_so_until_it_is_added_again() -> None:
-    with Sandbox(time_scale=0.01, rate_limit=0, extra_keys=["lma_second"]) as sb, \
-            httpx.Client(base_url=sb.base_url + "/api", headers={"x-api-key": "lma_second"},
-                         trust_env=False) as c:
+    with (
+        Sandbox(time_scale=0.01, rate_limit=0, extra_keys=["lma_second"]) as sb,
+        httpx.Client(
+            base_url=sb.base_url + "/api", headers={"x-api-key": "lma_second"}, trust_env=False
+        ) as c,
+    ):
         assert c.get("/apps").status_code == 200
         sb.revoke_key("lma_second")
         refused = c.get("/apps")
@@ -273,11 +333,21 @@ def test_output_level_failure_keeps_pending_type(sandbox: Any) -> None:
 
 def test_deterministic_failure_has_error_message(sandbox: Any) -> None:
     with api(sandbox) as c:
-        d = wait(c, start(c, sandbox, "Upscaler 4x",
-                          {"Upload": f"{sandbox.base_url}/samples/tiny.png"})["executionId"])
-        ok = wait(c, start(c, sandbox, "Upscaler 4x",
-                           {"Upload": f"{sandbox.base_url}/samples/portrait.png",
-                            "Scale": "2x"})["executionId"])
+        d = wait(
+            c,
+            start(c, sandbox, "Upscaler 4x", {"Upload": f"{sandbox.base_url}/samples/tiny.png"})[
+                "executionId"
+            ],
+        )
+        ok = wait(
+            c,
+            start(
+                c,
+                sandbox,
+                "Upscaler 4x",
+                {"Upload": f"{sandbox.base_url}/samples/portrait.png", "Scale": "2x"},
+            )["executionId"],
+        )
     assert d["status"] == "failed" and "at least 64 px" in d["errorMessage"]
     assert d["outputs"][0]["status"] == "error" and d["outputs"][0]["type"] == "pending"
     assert ok["status"] == "completed"

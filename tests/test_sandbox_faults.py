@@ -19,13 +19,13 @@ def sb() -> Iterator[Sandbox]:
 
 
 def client(sb: Sandbox) -> httpx.Client:
-    return httpx.Client(base_url=sb.base_url + "/api", headers={"x-api-key": sb.api_key},
-                        trust_env=False)
+    return httpx.Client(
+        base_url=sb.base_url + "/api", headers={"x-api-key": sb.api_key}, trust_env=False
+    )
 
 
 def test_rate_limit_answers_429_with_headers_and_envelope() -> None:
-    with Sandbox(rate_limit=3, rate_window=60, time_scale=0.01) as sandbox, \
-            client(sandbox) as c:
+    with Sandbox(rate_limit=3, rate_window=60, time_scale=0.01) as sandbox, client(sandbox) as c:
         ok = [c.get("/apps") for _ in range(3)]
         limited = c.get("/apps")
         other_key = httpx.get(sandbox.base_url + "/api/apps", headers={"x-api-key": "lma_bad"})
@@ -43,8 +43,7 @@ def test_rate_limit_answers_429_with_headers_and_envelope() -> None:
 
 
 def test_rate_limit_window_resets_and_can_be_switched_off() -> None:
-    with Sandbox(rate_limit=1, rate_window=0.2, time_scale=0.01) as sandbox, \
-            client(sandbox) as c:
+    with Sandbox(rate_limit=1, rate_window=0.2, time_scale=0.01) as sandbox, client(sandbox) as c:
         assert c.get("/apps").status_code == 200
         assert c.get("/apps").status_code == 429
         while c.get("/apps").status_code == 429:
@@ -65,8 +64,12 @@ def test_force_429_answers_the_next_n_requests(sb: Sandbox) -> None:
 def test_error_rate_answers_500_or_503_before_handling(sb: Sandbox) -> None:
     sb.configure(error_rate=1.0)
     with client(sb) as c:
-        answers = [c.post(f"/apps/{sb.app_id('Text to Image')}/executions",
-                          json={"inputs": {"Prompt": "x"}}) for _ in range(8)]
+        answers = [
+            c.post(
+                f"/apps/{sb.app_id('Text to Image')}/executions", json={"inputs": {"Prompt": "x"}}
+            )
+            for _ in range(8)
+        ]
     assert {r.status_code for r in answers} <= {500, 503}
     for r in answers:
         assert r.json()["retryable"] is True
@@ -105,11 +108,13 @@ def test_garbage_and_truncate_rates_break_2xx_bodies(sb: Sandbox) -> None:
 def test_latency_and_fail_rate_knobs(sb: Sandbox) -> None:
     sb.configure(latency=0.01, fail_rate=1.0)
     with client(sb) as c:
-        r = c.post(f"/apps/{sb.app_id('Text to Image')}/executions",
-                   json={"inputs": {"Prompt": "x"}})
+        r = c.post(
+            f"/apps/{sb.app_id('Text to Image')}/executions", json={"inputs": {"Prompt": "x"}}
+        )
         assert r.status_code == 202
         while (d := c.get(f"/executions/{r.json()['data']['executionId']}").json()["data"])[
-                "status"] not in ("completed", "failed"):
+            "status"
+        ] not in ("completed", "failed"):
             time.sleep(0.01)
     assert d["status"] == "failed" and "fail_rate" in d["errorMessage"]
     assert sb.stats.faults["latency"] >= 2
@@ -146,12 +151,12 @@ def test_many_sandboxes_start_and_stop_cleanly() -> None:
 
 def test_output_ttl_expires_file_urls() -> None:
     with Sandbox(time_scale=0.01, rate_limit=0, output_ttl=0.05) as s, client(s) as c:
-        r = c.post(f"/apps/{s.app_id('Text to Image')}/executions",
-                   json={"inputs": {"Prompt": "x"}})
+        r = c.post(
+            f"/apps/{s.app_id('Text to Image')}/executions", json={"inputs": {"Prompt": "x"}}
+        )
         eid = r.json()["data"]["executionId"]
         while (d := c.get(f"/executions/{eid}").json()["data"])["status"] != "completed":
             time.sleep(0.01)
         while (f := httpx.get(d["outputs"][0]["value"])).status_code == 200:
             time.sleep(0.02)
     assert f.status_code == 404 and "expired" in f.json()["error"]
-

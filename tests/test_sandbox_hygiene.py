@@ -63,23 +63,25 @@ def test_binds_loopback_by_default(hsb: Sandbox) -> None:
 
 
 REMOTE_URLS = [
-    "http://10.1.2.3/photo.png",                       # private LAN
-    "http://169.254.169.254/latest/meta-data/",        # cloud metadata service
-    "https://example.com/cat.png",                     # the internet (never resolved)
-    "http://[::ffff:10.0.0.1]/x.png",                  # IPv4-mapped IPv6
-    "http://2130706433/x.png",                         # 127.0.0.1 spelled as a number
-    "http://127.0.0.1.nip.io/x.png",                   # a name that resolves to loopback
-    "http://localhost.evil.example/x.png",             # "localhost" as a prefix only
-    "http://0.0.0.0/x.png",                            # unspecified address
+    "http://10.1.2.3/photo.png",  # private LAN
+    "http://169.254.169.254/latest/meta-data/",  # cloud metadata service
+    "https://example.com/cat.png",  # the internet (never resolved)
+    "http://[::ffff:10.0.0.1]/x.png",  # IPv4-mapped IPv6
+    "http://2130706433/x.png",  # 127.0.0.1 spelled as a number
+    "http://127.0.0.1.nip.io/x.png",  # a name that resolves to loopback
+    "http://localhost.evil.example/x.png",  # "localhost" as a prefix only
+    "http://0.0.0.0/x.png",  # unspecified address
 ]
 
 
 @pytest.mark.parametrize("url", REMOTE_URLS)
-def test_url_inputs_outside_loopback_are_refused_without_fetching(hsb: Sandbox,
-                                                                 url: str) -> None:
+def test_url_inputs_outside_loopback_are_refused_without_fetching(hsb: Sandbox, url: str) -> None:
     before = hsb.stats.snapshot()
-    reply = httpx.post(f"{hsb.base_url}/api/apps/{hsb.app_id('Photo Stylizer')}/executions",
-                       json={"inputs": {"Upload": url}}, headers={"x-api-key": hsb.api_key})
+    reply = httpx.post(
+        f"{hsb.base_url}/api/apps/{hsb.app_id('Photo Stylizer')}/executions",
+        json={"inputs": {"Upload": url}},
+        headers={"x-api-key": hsb.api_key},
+    )
     after = hsb.stats.snapshot()
     assert reply.status_code == 202
     assert after["url_fetches_refused"] == before["url_fetches_refused"] + 1
@@ -88,9 +90,11 @@ def test_url_inputs_outside_loopback_are_refused_without_fetching(hsb: Sandbox,
 
 def test_a_loopback_url_input_is_fetched(hsb: Sandbox) -> None:
     before = hsb.stats.url_fetches
-    reply = httpx.post(f"{hsb.base_url}/api/apps/{hsb.app_id('Photo Stylizer')}/executions",
-                       json={"inputs": {"Upload": f"{hsb.base_url}/samples/tiny.png"}},
-                       headers={"x-api-key": hsb.api_key})
+    reply = httpx.post(
+        f"{hsb.base_url}/api/apps/{hsb.app_id('Photo Stylizer')}/executions",
+        json={"inputs": {"Upload": f"{hsb.base_url}/samples/tiny.png"}},
+        headers={"x-api-key": hsb.api_key},
+    )
     assert reply.status_code == 202 and hsb.stats.url_fetches == before + 1
 
 
@@ -116,17 +120,22 @@ def test_oversized_chunked_body_without_length_is_413(hsb: Sandbox) -> None:
             yield b"y" * 1000
         yield b'"}}'
 
-    reply = httpx.post(_run_url(hsb), content=chunks(),
-                       headers={"x-api-key": hsb.api_key, "content-type": "application/json"})
+    reply = httpx.post(
+        _run_url(hsb),
+        content=chunks(),
+        headers={"x-api-key": hsb.api_key, "content-type": "application/json"},
+    )
     assert reply.status_code == 413 and hsb.stats.run_creations == before
 
 
 def test_a_lying_content_length_is_refused(hsb: Sandbox) -> None:
     """A declared length over the cap is refused at once, without reading the body."""
     with socket.create_connection(("127.0.0.1", hsb.port), timeout=10) as s:
-        head = (f"POST /api/apps/{hsb.app_id('Text to Image')}/executions HTTP/1.1\r\n"
-                f"Host: 127.0.0.1\r\nx-api-key: {hsb.api_key}\r\n"
-                f"Content-Type: application/json\r\nContent-Length: {10 * LIMIT}\r\n\r\n")
+        head = (
+            f"POST /api/apps/{hsb.app_id('Text to Image')}/executions HTTP/1.1\r\n"
+            f"Host: 127.0.0.1\r\nx-api-key: {hsb.api_key}\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {10 * LIMIT}\r\n\r\n"
+        )
         s.sendall(head.encode() + b'{"inputs": {')
         deadline = time.monotonic() + 10
         answer = b""

@@ -14,13 +14,19 @@ from lamina_notebook.sandbox import Sandbox
 
 
 def run(sb: Any, app: str, inputs: dict[str, str]) -> dict[str, Any]:
-    with httpx.Client(base_url=sb.base_url + "/api", headers={"x-api-key": sb.api_key},
-                      trust_env=False, timeout=60) as c:
+    with httpx.Client(
+        base_url=sb.base_url + "/api",
+        headers={"x-api-key": sb.api_key},
+        trust_env=False,
+        timeout=60,
+    ) as c:
         r = c.post(f"/apps/{sb.app_id(app)}/executions", json={"inputs": inputs})
         assert r.status_code == 202, r.text
         eid = r.json()["data"]["executionId"]
         while (d := c.get(f"/executions/{eid}").json()["data"])["status"] not in (
-                "completed", "failed"):
+            "completed",
+            "failed",
+        ):
             time.sleep(0.02)
     return dict(d)
 
@@ -66,8 +72,11 @@ def test_text_to_image_differs_by_style_prompt_and_aspect_ratio(sandbox: Any) ->
 
 
 def test_catalog_app_gives_two_distinct_images(sandbox: Any) -> None:
-    d = run(sandbox, "Catalog Studio", {"Upload": f"{sandbox.base_url}/samples/product.png",
-                                        "Style": "Ghibli"})
+    d = run(
+        sandbox,
+        "Catalog Studio",
+        {"Upload": f"{sandbox.base_url}/samples/product.png", "Style": "Ghibli"},
+    )
     first, second = (fetch(o["value"]) for o in d["outputs"])
     assert first.content != second.content
     assert Image.open(io.BytesIO(second.content)).size == (768, 1024)
@@ -75,8 +84,11 @@ def test_catalog_app_gives_two_distinct_images(sandbox: Any) -> None:
 
 def test_video_is_h264_mp4(sandbox: Any) -> None:
     pytest.importorskip("imageio_ffmpeg")
-    d = run(sandbox, "Image to Video", {"Upload": f"{sandbox.base_url}/samples/landscape.png",
-                                        "Motion": "Pan Left"})
+    d = run(
+        sandbox,
+        "Image to Video",
+        {"Upload": f"{sandbox.base_url}/samples/landscape.png", "Motion": "Pan Left"},
+    )
     out = d["outputs"][0]
     assert out["type"] == "video" and out["mimeType"] == "video/mp4"
     r = fetch(out["value"])
@@ -99,8 +111,10 @@ def test_samples_are_served_and_tiny_is_tiny(sandbox: Any) -> None:
 
 def test_text_outputs_are_deterministic(sandbox: Any) -> None:
     inputs = {"Product": "a steel water bottle", "Tone": "Playful"}
-    first, second = run(sandbox, "Product Copywriter", inputs), run(sandbox, "Product Copywriter",
-                                                                    inputs)
+    first, second = (
+        run(sandbox, "Product Copywriter", inputs),
+        run(sandbox, "Product Copywriter", inputs),
+    )
     assert [o["value"] for o in first["outputs"]] == [o["value"] for o in second["outputs"]]
     assert "a steel water bottle" in first["outputs"][0]["value"]
 
@@ -108,8 +122,9 @@ def test_text_outputs_are_deterministic(sandbox: Any) -> None:
 def test_url_inputs_are_fetched_only_from_loopback() -> None:
     with Sandbox(time_scale=0.01, rate_limit=0) as sb:
         own = run(sb, "Photo Stylizer", {"Upload": f"{sb.base_url}/samples/portrait.png"})
-        via_localhost = run(sb, "Photo Stylizer",
-                            {"Upload": f"http://localhost:{sb.port}/samples/portrait.png"})
+        via_localhost = run(
+            sb, "Photo Stylizer", {"Upload": f"http://localhost:{sb.port}/samples/portrait.png"}
+        )
         assert sb.stats.url_fetches == 2 and sb.stats.url_fetches_refused == 0
         remote = run(sb, "Photo Stylizer", {"Upload": "https://example.com/photo.jpg"})
         private_net = run(sb, "Photo Stylizer", {"Upload": "http://10.1.2.3/secret.png"})
@@ -124,10 +139,12 @@ def test_url_inputs_are_fetched_only_from_loopback() -> None:
 
 def test_output_file_is_not_served_before_it_is_ready() -> None:
     with Sandbox(time_scale=1.0, rate_limit=0) as sb:
-        with httpx.Client(base_url=sb.base_url + "/api", headers={"x-api-key": sb.api_key},
-                          trust_env=False) as c:
-            r = c.post(f"/apps/{sb.app_id('Text to Image')}/executions",
-                       json={"inputs": {"Prompt": "x"}})
+        with httpx.Client(
+            base_url=sb.base_url + "/api", headers={"x-api-key": sb.api_key}, trust_env=False
+        ) as c:
+            r = c.post(
+                f"/apps/{sb.app_id('Text to Image')}/executions", json={"inputs": {"Prompt": "x"}}
+            )
             data = r.json()["data"]
         out = data["outputs"][0]["id"]
         early = httpx.get(f"{sb.base_url}/files/{data['executionId']}/{out}.png")

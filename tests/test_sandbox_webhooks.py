@@ -81,20 +81,25 @@ def verify(raw: bytes, headers: dict[str, str], key: Ed25519PublicKey) -> dict[s
     return data
 
 
-def run_with_hook(sb: Any, hook: str, app: str = "Text to Image",
-                  inputs: dict[str, str] | None = None) -> str:
+def run_with_hook(
+    sb: Any, hook: str, app: str = "Text to Image", inputs: dict[str, str] | None = None
+) -> str:
     with httpx.Client(trust_env=False) as c:
-        r = c.post(f"{sb.base_url}/api/apps/{sb.app_id(app)}/executions",
-                   params={"webhook": hook}, headers={"x-api-key": sb.api_key},
-                   json={"inputs": inputs or {"Prompt": "a lighthouse"}})
+        r = c.post(
+            f"{sb.base_url}/api/apps/{sb.app_id(app)}/executions",
+            params={"webhook": hook},
+            headers={"x-api-key": sb.api_key},
+            json={"inputs": inputs or {"Prompt": "a lighthouse"}},
+        )
     assert r.status_code == 202, r.text
     return str(r.json()["data"]["executionId"])
 
 
 def test_delivery_verifies_with_published_jwk_and_spki(sandbox: Any, receiver: Receiver) -> None:
     with httpx.Client(trust_env=False) as c:
-        keys = c.get(f"{sandbox.base_url}/api/webhooks/signing-key",
-                     headers={"x-api-key": sandbox.api_key}).json()["keys"]
+        keys = c.get(
+            f"{sandbox.base_url}/api/webhooks/signing-key", headers={"x-api-key": sandbox.api_key}
+        ).json()["keys"]
     assert keys[0]["kty"] == "OKP" and keys[0]["alg"] == "EdDSA" and keys[0]["use"] == "sig"
     execution_id = run_with_hook(sandbox, receiver.url)
     raw, headers = receiver.wait_for(1)[0]
@@ -107,8 +112,10 @@ def test_delivery_verifies_with_published_jwk_and_spki(sandbox: Any, receiver: R
     assert isinstance(spki, Ed25519PublicKey)
     assert verify(raw, headers, spki) == data
     with httpx.Client(trust_env=False) as c:
-        polled = c.get(f"{sandbox.base_url}/api/executions/{execution_id}",
-                       headers={"x-api-key": sandbox.api_key}).json()["data"]
+        polled = c.get(
+            f"{sandbox.base_url}/api/executions/{execution_id}",
+            headers={"x-api-key": sandbox.api_key},
+        ).json()["data"]
     assert polled["outputs"] == data["outputs"] and polled["completedAt"] == data["completedAt"]
     assert sandbox.api_key not in raw.decode() and sandbox.api_key not in str(headers)
 
@@ -130,8 +137,9 @@ def test_tampered_delivery_is_rejected(sandbox: Any, receiver: Receiver) -> None
 
 
 def test_failed_execution_is_delivered_too(sandbox: Any, receiver: Receiver) -> None:
-    run_with_hook(sandbox, receiver.url, "Upscaler 4x",
-                  {"Upload": f"{sandbox.base_url}/samples/tiny.png"})
+    run_with_hook(
+        sandbox, receiver.url, "Upscaler 4x", {"Upload": f"{sandbox.base_url}/samples/tiny.png"}
+    )
     raw, headers = receiver.wait_for(1)[0]
     data = verify(raw, headers, jwk_key(sandbox.signing_jwk))
     assert data["status"] == "failed" and data["errorMessage"]
@@ -148,8 +156,9 @@ def test_non_2xx_is_retried_three_times_freshly_signed() -> None:
                 verify(raw, headers, key)
             while len(sb.stats.deliveries) < 4:
                 time.sleep(0.01)
-            attempts = [(d.attempt, d.status) for d in sb.stats.deliveries
-                        if d.execution_id == execution_id]
+            attempts = [
+                (d.attempt, d.status) for d in sb.stats.deliveries if d.execution_id == execution_id
+            ]
     finally:
         receiver.close()
     assert attempts == [(1, 500), (2, 503), (3, 404), (4, 200)]

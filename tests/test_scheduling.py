@@ -33,8 +33,9 @@ class FakeTime:
         await asyncio.sleep(0)
 
 
-def fake_budget(rate: float, period: float,
-                burst: int | None = None) -> tuple[RateBudget, FakeTime]:
+def fake_budget(
+    rate: float, period: float, burst: int | None = None
+) -> tuple[RateBudget, FakeTime]:
     t = FakeTime()
     return RateBudget(rate, period, burst=burst, clock=t.clock, sleep=t.sleep), t
 
@@ -130,11 +131,23 @@ def test_backoff_is_capped_and_jittered() -> None:
 
 # -- the poller, with an in-memory fetch (the scheduling logic alone) ---------------------------
 
+
 def execution(eid: str, status: str = "running", done: int = 0) -> Execution:
-    return Execution.from_json({"executionId": eid, "status": status, "outputs": [
-        {"id": "o", "label": "Image", "type": "image" if done else "pending",
-         "value": "http://x/a.png?sig=1" if done else None,
-         "status": "completed" if done else "pending"}]})
+    return Execution.from_json(
+        {
+            "executionId": eid,
+            "status": status,
+            "outputs": [
+                {
+                    "id": "o",
+                    "label": "Image",
+                    "type": "image" if done else "pending",
+                    "value": "http://x/a.png?sig=1" if done else None,
+                    "status": "completed" if done else "pending",
+                }
+            ],
+        }
+    )
 
 
 def test_poller_is_fair_when_the_budget_is_short() -> None:
@@ -181,8 +194,9 @@ def test_poller_reports_changes_only_and_ends_on_terminal() -> None:
 
 def test_signed_url_churn_is_not_a_change() -> None:
     a = execution("e", "completed", done=1)
-    b = Execution.from_json({**a.raw, "outputs": [{**a.outputs[0].raw,
-                                                   "value": "http://x/a.png?sig=2"}]})
+    b = Execution.from_json(
+        {**a.raw, "outputs": [{**a.outputs[0].raw, "value": "http://x/a.png?sig=2"}]}
+    )
     assert change_key(a) == change_key(b)
 
 
@@ -195,8 +209,9 @@ def test_a_delivered_terminal_state_ends_the_watch_without_polling() -> None:
 
     async def main() -> None:
         poller = Poller(fetch, RateBudget(0))
-        w = poller.watch("e1", 60.0, initial=execution("e1", "queued"), first_poll_in=60.0,
-                         webhook=True)
+        w = poller.watch(
+            "e1", 60.0, initial=execution("e1", "queued"), first_poll_in=60.0, webhook=True
+        )
         assert (await w.next(timeout=5)).status == "queued"
         poller.deliver(execution("e1", "completed", done=1))
         assert (await w.next(timeout=5)).status == "completed"
@@ -262,14 +277,23 @@ def test_closing_the_poller_tells_waiters_the_run_goes_on() -> None:
 
 # -- end to end: the real rate limit -----------------------------------------------------------
 
+
 def test_thirty_concurrent_runs_stay_under_the_rate_limit(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     window = 3.0  # the service's 100/60 s, compressed 20x; the client budget scales with it
     with Sandbox(time_scale=0.05, rate_limit=100, rate_window=window) as sb:
+
         async def main() -> list[Execution]:
-            async with LaminaClient(sb.api_key, sb.base_url, rate_limit=90, rate_period=window,
-                                    poll_interval=0.15, min_poll_interval=0.01,
-                                    retry_backoff=0.01) as c:
+            async with LaminaClient(
+                sb.api_key,
+                sb.base_url,
+                rate_limit=90,
+                rate_period=window,
+                poll_interval=0.15,
+                min_poll_interval=0.01,
+                retry_backoff=0.01,
+            ) as c:
                 app = await c.resolve_app("Text to Image")
 
                 async def one(i: int) -> Execution:
@@ -287,19 +311,29 @@ def test_thirty_concurrent_runs_stay_under_the_rate_limit(
         assert stats.run_creations == 30
         assert stats.by_status.get(429, 0) == 0
     with capsys.disabled():
-        print(f"\n[rate] 30 runs, limit 100/{window:g}s, budget 90/{window:g}s: "
-              f"requests={stats.requests} server_429s={stats.by_status.get(429, 0)} "
-              f"run_creations={stats.run_creations} wall={wall:.2f}s")
+        print(
+            f"\n[rate] 30 runs, limit 100/{window:g}s, budget 90/{window:g}s: "
+            f"requests={stats.requests} server_429s={stats.by_status.get(429, 0)} "
+            f"run_creations={stats.run_creations} wall={wall:.2f}s"
+        )
 
 
 def test_thirty_runs_with_the_budget_off_do_hit_429s_but_none_reach_the_caller(
-        capsys: pytest.CaptureFixture[str]) -> None:
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     # The control experiment: without the budget the server refuses, the client absorbs it.
     with Sandbox(time_scale=0.05, rate_limit=40, rate_window=1.0) as sb:
+
         async def main() -> Any:
-            async with LaminaClient(sb.api_key, sb.base_url, rate_limit=0, poll_interval=0.01,
-                                    min_poll_interval=0.01, retry_backoff=0.01,
-                                    max_retries=20) as c:
+            async with LaminaClient(
+                sb.api_key,
+                sb.base_url,
+                rate_limit=0,
+                poll_interval=0.01,
+                min_poll_interval=0.01,
+                retry_backoff=0.01,
+                max_retries=20,
+            ) as c:
                 app = await c.resolve_app("Text to Image")
 
                 async def one(i: int) -> Execution:

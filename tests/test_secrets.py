@@ -5,18 +5,16 @@ messages and tracebacks, reprs, ``%config LaminaMagics`` and ``%lamina doctor``.
 
 from __future__ import annotations
 
-import importlib.util
 import logging
-import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import ipywidgets as W
 import pytest
 from _magics_support import loaded_shell, magic
+from _notebook_runner import load_runner
 from IPython.core.interactiveshell import InteractiveShell
 
 from lamina_notebook.errors import LaminaError
@@ -27,16 +25,6 @@ from lamina_notebook.widget import LaminaApp
 CANARY = "lma_SECRET_canary_7f3a9c1e5b"
 REPO = Path(__file__).resolve().parents[1]
 NOTEBOOKS = sorted((REPO / "notebooks").glob("*.ipynb"))
-
-
-def _runner() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("run_notebooks",
-                                                  REPO / "scripts" / "run_notebooks.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("run_notebooks", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def files_holding(root: Path, needle: bytes = CANARY.encode()) -> list[Path]:
@@ -55,19 +43,26 @@ def canary_sandbox() -> Iterator[Sandbox]:
 
 @pytest.mark.kernel
 @pytest.mark.slow
-@pytest.mark.parametrize(("path", "how"), [
-    # Every notebook through `%lamina sandbox` (an external one, keyed by the canary), and the
-    # quickstart with LAMINA_API_KEY (02 would point its widget at a public picture then).
-    *[(p, "LAMINA_SANDBOX_KEY") for p in NOTEBOOKS],
-    *[(p, "LAMINA_API_KEY") for p in NOTEBOOKS if p.stem.startswith("01")],
-], ids=lambda v: v.stem if isinstance(v, Path) else str(v))
-def test_no_notebook_carries_the_key(canary_sandbox: Sandbox, tmp_path: Path, path: Path,
-                                     how: str) -> None:
-    runner = _runner()
+@pytest.mark.parametrize(
+    ("path", "how"),
+    [
+        # Every notebook through `%lamina sandbox` (an external one, keyed by the canary), and the
+        # quickstart with LAMINA_API_KEY (02 would point its widget at a public picture then).
+        *[(p, "LAMINA_SANDBOX_KEY") for p in NOTEBOOKS],
+        *[(p, "LAMINA_API_KEY") for p in NOTEBOOKS if p.stem.startswith("01")],
+    ],
+    ids=lambda v: v.stem if isinstance(v, Path) else str(v),
+)
+def test_no_notebook_carries_the_key(
+    canary_sandbox: Sandbox, tmp_path: Path, path: Path, how: str
+) -> None:
+    runner = load_runner()
     home = tmp_path / "home"
-    extra = ({"LAMINA_API_KEY": CANARY, "LAMINA_BASE_URL": canary_sandbox.base_url}
-             if how == "LAMINA_API_KEY" else
-             {"LAMINA_SANDBOX_URL": canary_sandbox.base_url, "LAMINA_SANDBOX_KEY": CANARY})
+    extra = (
+        {"LAMINA_API_KEY": CANARY, "LAMINA_BASE_URL": canary_sandbox.base_url}
+        if how == "LAMINA_API_KEY"
+        else {"LAMINA_SANDBOX_URL": canary_sandbox.base_url, "LAMINA_SANDBOX_KEY": CANARY}
+    )
     env = runner.kernel_env(home, 0.02, extra)
     before = canary_sandbox.stats.requests
     run = runner.execute(path, tmp_path / "out", env, timeout=180)
@@ -84,16 +79,18 @@ def test_no_notebook_carries_the_key(canary_sandbox: Sandbox, tmp_path: Path, pa
 
 
 @pytest.fixture
-def canary_shell(canary_sandbox: Sandbox,
-                 monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
+def canary_shell(
+    canary_sandbox: Sandbox, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[InteractiveShell]:
     monkeypatch.setenv("LAMINA_API_KEY", CANARY)
     monkeypatch.setenv("LAMINA_BASE_URL", canary_sandbox.base_url)
     yield from loaded_shell()
 
 
 def _everything_shown(cap: Any) -> str:
-    return "\n".join([cap.stdout, cap.stderr, *(repr(o.data) + repr(o.metadata)
-                                                for o in cap.outputs)])
+    return "\n".join(
+        [cap.stdout, cap.stderr, *(repr(o.data) + repr(o.metadata) for o in cap.outputs)]
+    )
 
 
 def _errors_text(errors: list[BaseException]) -> str:
@@ -105,14 +102,24 @@ def _errors_text(errors: list[BaseException]) -> str:
 
 
 def test_magics_and_widget_session_never_show_the_key(
-        canary_shell: InteractiveShell, canary_sandbox: Sandbox, tmp_path: Path,
-        caplog: pytest.LogCaptureFixture) -> None:
+    canary_shell: InteractiveShell,
+    canary_sandbox: Sandbox,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     caplog.set_level(logging.DEBUG)
     ip = canary_shell
     shown: list[str] = []
-    lines = ["apps", 'info "Text to Image"', 'run "Text to Image" "Prompt=a canary"',
-             'run "Product Copywriter" "Product=a canary in a cage" --no-wait -o h',
-             "history", "doctor", 'run "Nope" Prompt=x', f"save nope-id {tmp_path / 's'}"]
+    lines = [
+        "apps",
+        'info "Text to Image"',
+        'run "Text to Image" "Prompt=a canary"',
+        'run "Product Copywriter" "Product=a canary in a cage" --no-wait -o h',
+        "history",
+        "doctor",
+        'run "Nope" Prompt=x',
+        f"save nope-id {tmp_path / 's'}",
+    ]
     for line in lines:
         value, cap = magic(ip, line)
         shown += [_everything_shown(cap), repr(value)]
@@ -132,8 +139,11 @@ def test_magics_and_widget_session_never_show_the_key(
 
     errors: list[BaseException] = []
     ip.run_line_magic("config", "LaminaMagics.short_errors = False")
-    for line in ('run "Nope" Prompt=x', 'run "Text to Image" Style=Anime',
-                 "resume 00000000-0000-4000-8000-000000000000"):
+    for line in (
+        'run "Nope" Prompt=x',
+        'run "Text to Image" Style=Anime',
+        "resume 00000000-0000-4000-8000-000000000000",
+    ):
         try:
             magic(ip, line)
         except LaminaError as exc:
@@ -142,11 +152,31 @@ def test_magics_and_widget_session_never_show_the_key(
     assert len(errors) == 3
 
     magics = ip._lamina_extension[0]
-    reprs = [repr(x) for x in (session, session.settings, session.client, magics, w, handle,
-                               result, session.client.journal, w.snapshot())]
+    reprs = [
+        repr(x)
+        for x in (
+            session,
+            session.settings,
+            session.client,
+            magics,
+            w,
+            handle,
+            result,
+            session.client.journal,
+            w.snapshot(),
+        )
+    ]
     reprs += [str(ip.config), repr(magics.config), repr(w.value), w._repr_mimebundle_()]
-    haystack = "\n".join([*shown, *map(str, reprs), repr(states), _errors_text(errors),
-                          caplog.text, *(repr(r.args) for r in caplog.records)])
+    haystack = "\n".join(
+        [
+            *shown,
+            *map(str, reprs),
+            repr(states),
+            _errors_text(errors),
+            caplog.text,
+            *(repr(r.args) for r in caplog.records),
+        ]
+    )
     assert len(haystack) > 10_000  # we did look at a lot
     assert CANARY not in haystack
     journal_dir = Path(session.client.journal.path).parent

@@ -10,19 +10,40 @@ from lamina_notebook.errors import InputValidationError, ValidationError
 from lamina_notebook.models import App
 from lamina_notebook.validation import MAX_BODY_BYTES, validate_inputs
 
-STYLIZER = App.from_json({
-    "appId": "8d3c3a36-0000-4000-8000-000000000001",
-    "name": "Photo Stylizer",
-    "parameters": [
-        {"id": "p1", "name": "Upload", "type": "url", "required": True, "options": None,
-         "default": None, "accept": ["image"]},
-        {"id": "p2", "name": "Style", "type": "options", "required": True,
-         "options": ["Disney / Pixar", "Ghibli", "Watercolor"], "default": "Disney / Pixar"},
-        {"id": "p3", "name": "Aspect Ratio", "type": "options", "required": True,
-         "options": ["1:1", "16:9"], "default": "1:1"},
-        {"id": "p4", "name": "Caption", "type": "text", "required": True, "default": None},
-    ],
-})
+STYLIZER = App.from_json(
+    {
+        "appId": "8d3c3a36-0000-4000-8000-000000000001",
+        "name": "Photo Stylizer",
+        "parameters": [
+            {
+                "id": "p1",
+                "name": "Upload",
+                "type": "url",
+                "required": True,
+                "options": None,
+                "default": None,
+                "accept": ["image"],
+            },
+            {
+                "id": "p2",
+                "name": "Style",
+                "type": "options",
+                "required": True,
+                "options": ["Disney / Pixar", "Ghibli", "Watercolor"],
+                "default": "Disney / Pixar",
+            },
+            {
+                "id": "p3",
+                "name": "Aspect Ratio",
+                "type": "options",
+                "required": True,
+                "options": ["1:1", "16:9"],
+                "default": "1:1",
+            },
+            {"id": "p4", "name": "Caption", "type": "text", "required": True, "default": None},
+        ],
+    }
+)
 
 GOOD = {"Upload": "https://example.com/cat.jpg", "Caption": "a cat"}
 
@@ -69,10 +90,19 @@ def test_missing_values_without_default_are_named() -> None:
     assert details[1].startswith('"Caption": missing')
 
 
-@pytest.mark.parametrize("url", [
-    "javascript:alert(1)", "file:///etc/passwd", "data:image/png;base64,AAAA", "/photos/cat.jpg",
-    "cat.jpg", "ftp://example.com/a.jpg", "https://", "http:///nohost",
-])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "javascript:alert(1)",
+        "file:///etc/passwd",
+        "data:image/png;base64,AAAA",
+        "/photos/cat.jpg",
+        "cat.jpg",
+        "ftp://example.com/a.jpg",
+        "https://",
+        "http:///nohost",
+    ],
+)
 def test_url_values_must_be_http_or_https(url: str) -> None:
     (detail,) = problems({**GOOD, "Upload": url})
     assert detail.startswith('"Upload":') and "not an http(s) URL" in detail
@@ -92,8 +122,9 @@ def test_number_gets_a_quoted_suggestion() -> None:
 
 def test_every_problem_is_listed_in_one_error() -> None:
     with pytest.raises(InputValidationError) as info:
-        validate_inputs(STYLIZER, {"Upload": "javascript:x", "Style": "Mars", "Colour": "red",
-                                   "Caption": 7})
+        validate_inputs(
+            STYLIZER, {"Upload": "javascript:x", "Style": "Mars", "Colour": "red", "Caption": 7}
+        )
     err = info.value
     assert len(err.details) == 4
     assert isinstance(err, ValidationError)  # callers catching the service's 400 catch this too

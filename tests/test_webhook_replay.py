@@ -22,19 +22,29 @@ from lamina_notebook.webhooks import WebhookReceiver
 
 
 def _jwk(private: Ed25519PrivateKey) -> dict[str, str]:
-    raw = private.public_key().public_bytes(serialization.Encoding.Raw,
-                                            serialization.PublicFormat.Raw)
-    return {"kty": "OKP", "crv": "Ed25519", "alg": "EdDSA", "use": "sig", "kid": "k",
-            "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode()}
+    raw = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
+    return {
+        "kty": "OKP",
+        "crv": "Ed25519",
+        "alg": "EdDSA",
+        "use": "sig",
+        "kid": "k",
+        "x": base64.urlsafe_b64encode(raw).rstrip(b"=").decode(),
+    }
 
 
 def _delivery(private: Ed25519PrivateKey, execution_id: str, ts: int) -> tuple[bytes, dict]:
-    body = json.dumps({"data": {"executionId": execution_id, "status": "completed",
-                                "outputs": []}}).encode()
-    return body, {"X-Lamina-Webhook-Signature": private.sign(f"{ts}.".encode() + body).hex(),
-                  "X-Lamina-Webhook-Timestamp": str(ts),
-                  "X-Lamina-Webhook-Request-Id": execution_id,
-                  "Content-Type": "application/json"}
+    body = json.dumps(
+        {"data": {"executionId": execution_id, "status": "completed", "outputs": []}}
+    ).encode()
+    return body, {
+        "X-Lamina-Webhook-Signature": private.sign(f"{ts}.".encode() + body).hex(),
+        "X-Lamina-Webhook-Timestamp": str(ts),
+        "X-Lamina-Webhook-Request-Id": execution_id,
+        "Content-Type": "application/json",
+    }
 
 
 def _wait_for(predicate: Any, timeout: float = 10.0) -> None:
@@ -56,10 +66,13 @@ def receiver(key: Ed25519PrivateKey) -> Iterator[tuple[WebhookReceiver, list[Exe
         yield r, got
 
 
-@pytest.mark.parametrize(("offset", "status"), [(330, 401), (3600, 401), (-330, 401),
-                                                (-3600, 401), (270, 200), (-270, 200)])
-def test_timestamp_window_both_ways_over_http(receiver: Any, key: Ed25519PrivateKey,
-                                               offset: int, status: int) -> None:
+@pytest.mark.parametrize(
+    ("offset", "status"),
+    [(330, 401), (3600, 401), (-330, 401), (-3600, 401), (270, 200), (-270, 200)],
+)
+def test_timestamp_window_both_ways_over_http(
+    receiver: Any, key: Ed25519PrivateKey, offset: int, status: int
+) -> None:
     r, got = receiver
     body, headers = _delivery(key, f"ex-{offset}", int(time.time()) + offset)
     reply = httpx.post(r.url, content=body, headers=headers)
@@ -97,8 +110,10 @@ def test_a_real_sandbox_delivery_is_accepted_once_and_a_forgery_is_not(sandbox: 
         r.subscribe(got.append)
         reply = httpx.post(
             f"{sandbox.base_url}/api/apps/{sandbox.app_id('Text to Image')}/executions",
-            params={"webhook": r.url}, json={"inputs": {"Prompt": "hooked"}},
-            headers={"x-api-key": sandbox.api_key})
+            params={"webhook": r.url},
+            json={"inputs": {"Prompt": "hooked"}},
+            headers={"x-api-key": sandbox.api_key},
+        )
         execution_id = reply.json()["data"]["executionId"]
         deadline = time.monotonic() + 30
         while r.get(execution_id) is None and time.monotonic() < deadline:
@@ -106,12 +121,19 @@ def test_a_real_sandbox_delivery_is_accepted_once_and_a_forgery_is_not(sandbox: 
         accepted = r.get(execution_id)
         assert accepted is not None and accepted.is_terminal
         # A delivery for the same execution that Lamina did not sign is refused.
-        raw = json.dumps({"data": {"executionId": execution_id, "status": "completed",
-                                   "outputs": []}}).encode()
-        forged = httpx.post(r.url, content=raw, headers={
-            "X-Lamina-Webhook-Signature": "ab" * 64, "Content-Type": "application/json",
-            "X-Lamina-Webhook-Timestamp": str(int(time.time())),
-            "X-Lamina-Webhook-Request-Id": execution_id})
+        raw = json.dumps(
+            {"data": {"executionId": execution_id, "status": "completed", "outputs": []}}
+        ).encode()
+        forged = httpx.post(
+            r.url,
+            content=raw,
+            headers={
+                "X-Lamina-Webhook-Signature": "ab" * 64,
+                "Content-Type": "application/json",
+                "X-Lamina-Webhook-Timestamp": str(int(time.time())),
+                "X-Lamina-Webhook-Request-Id": execution_id,
+            },
+        )
         assert forged.status_code == 401
         _wait_for(lambda: got)
     assert [e.execution_id for e in got] == [execution_id]

@@ -22,27 +22,41 @@ NOW = 1_800_000_000
 
 
 def jwk(private: Ed25519PrivateKey, kid: str = "k1") -> dict[str, str]:
-    raw = private.public_key().public_bytes(serialization.Encoding.Raw,
-                                            serialization.PublicFormat.Raw)
+    raw = private.public_key().public_bytes(
+        serialization.Encoding.Raw, serialization.PublicFormat.Raw
+    )
     x = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
     return {"kty": "OKP", "crv": "Ed25519", "x": x, "kid": kid, "use": "sig", "alg": "EdDSA"}
 
 
 def der_b64(private: Ed25519PrivateKey) -> str:
-    der = private.public_key().public_bytes(serialization.Encoding.DER,
-                                            serialization.PublicFormat.SubjectPublicKeyInfo)
+    der = private.public_key().public_bytes(
+        serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+    )
     return base64.b64encode(der).decode()
 
 
 def body_for(execution_id: str = "ex-1", status: str = "completed") -> bytes:
-    data = {"executionId": execution_id, "status": status, "workflowId": "wf",
-            "outputs": [{"id": "o1", "label": "Image", "type": "image", "status": "completed",
-                         "value": "https://cdn.example/a.png"}]}
+    data = {
+        "executionId": execution_id,
+        "status": status,
+        "workflowId": "wf",
+        "outputs": [
+            {
+                "id": "o1",
+                "label": "Image",
+                "type": "image",
+                "status": "completed",
+                "value": "https://cdn.example/a.png",
+            }
+        ],
+    }
     return json.dumps({"data": data}).encode()
 
 
-def signed(private: Ed25519PrivateKey, body: bytes, *, ts: int = NOW,
-           request_id: str = "ex-1") -> dict[str, str]:
+def signed(
+    private: Ed25519PrivateKey, body: bytes, *, ts: int = NOW, request_id: str = "ex-1"
+) -> dict[str, str]:
     signature = private.sign(f"{ts}.".encode() + body).hex()
     return {
         "X-Lamina-Webhook-Signature": signature,
@@ -68,20 +82,29 @@ def other_key() -> Ed25519PrivateKey:
 
 @pytest.mark.parametrize("form", ["jwk", "jwks", "der", "pem", "raw", "list", "object"])
 def test_every_key_form_verifies(key: Ed25519PrivateKey, form: str) -> None:
-    pem = key.public_key().public_bytes(serialization.Encoding.PEM,
-                                        serialization.PublicFormat.SubjectPublicKeyInfo).decode()
+    pem = (
+        key.public_key()
+        .public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+        .decode()
+    )
     raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
     keys: Any = {
-        "jwk": jwk(key), "jwks": {"keys": [jwk(key)]}, "der": der_b64(key), "pem": pem,
-        "raw": raw, "list": [der_b64(key)], "object": key.public_key(),
+        "jwk": jwk(key),
+        "jwks": {"keys": [jwk(key)]},
+        "der": der_b64(key),
+        "pem": pem,
+        "raw": raw,
+        "list": [der_b64(key)],
+        "object": key.public_key(),
     }[form]
     body = body_for()
     data = verify_webhook(body, signed(key, body), keys, now=NOW)
     assert data["executionId"] == "ex-1" and data["status"] == "completed"
 
 
-def test_any_key_of_several_and_lowercase_headers(key: Ed25519PrivateKey,
-                                                  other_key: Ed25519PrivateKey) -> None:
+def test_any_key_of_several_and_lowercase_headers(
+    key: Ed25519PrivateKey, other_key: Ed25519PrivateKey
+) -> None:
     body = body_for()
     headers = {k.lower(): v for k, v in signed(key, body).items()}
     keys = {"keys": [{"kty": "RSA", "n": "x", "e": "AQAB"}, jwk(other_key, "old"), jwk(key)]}
@@ -106,8 +129,9 @@ def test_defaults_to_the_real_clock(key: Ed25519PrivateKey) -> None:
         verify_webhook(body, signed(key, body, ts=int(time.time()) - 3600), [jwk(key)])
 
 
-def _tamper(case: str, key: Ed25519PrivateKey, other: Ed25519PrivateKey
-            ) -> tuple[bytes, dict[str, str]]:
+def _tamper(
+    case: str, key: Ed25519PrivateKey, other: Ed25519PrivateKey
+) -> tuple[bytes, dict[str, str]]:
     body = body_for()
     headers = signed(key, body)
     if case == "missing signature":
@@ -137,21 +161,25 @@ def _tamper(case: str, key: Ed25519PrivateKey, other: Ed25519PrivateKey
     return body, headers
 
 
-@pytest.mark.parametrize(("case", "reason"), [
-    ("missing signature", "missing header X-Lamina-Webhook-Signature"),
-    ("missing request id", "missing header X-Lamina-Webhook-Request-Id"),
-    ("timestamp not integer", "not an integer"),
-    ("bad hex", "not hex"),
-    ("short signature", "holds 10 bytes"),
-    ("tampered body", "signature does not match"),
-    ("wrong key", "signature does not match"),
-    ("signed other timestamp", "signature does not match"),
-    ("request id mismatch", "differs from data.executionId"),
-    ("not json", "not JSON"),
-    ("no data", 'no "data" object'),
-])
-def test_each_failure_names_its_reason(key: Ed25519PrivateKey, other_key: Ed25519PrivateKey,
-                                       case: str, reason: str) -> None:
+@pytest.mark.parametrize(
+    ("case", "reason"),
+    [
+        ("missing signature", "missing header X-Lamina-Webhook-Signature"),
+        ("missing request id", "missing header X-Lamina-Webhook-Request-Id"),
+        ("timestamp not integer", "not an integer"),
+        ("bad hex", "not hex"),
+        ("short signature", "holds 10 bytes"),
+        ("tampered body", "signature does not match"),
+        ("wrong key", "signature does not match"),
+        ("signed other timestamp", "signature does not match"),
+        ("request id mismatch", "differs from data.executionId"),
+        ("not json", "not JSON"),
+        ("no data", 'no "data" object'),
+    ],
+)
+def test_each_failure_names_its_reason(
+    key: Ed25519PrivateKey, other_key: Ed25519PrivateKey, case: str, reason: str
+) -> None:
     body, headers = _tamper(case, key, other_key)
     with pytest.raises(WebhookVerificationError) as info:
         verify_webhook(body, headers, [jwk(key)], now=NOW)
@@ -159,13 +187,16 @@ def test_each_failure_names_its_reason(key: Ed25519PrivateKey, other_key: Ed2551
     assert "signing-key" in str(info.value)  # the hint says where keys come from
 
 
-@pytest.mark.parametrize(("keys", "reason"), [
-    ([], "no Ed25519 key"),
-    ({"keys": [{"kty": "RSA"}]}, "no Ed25519 key"),
-    ("not base64 !!", "cannot read"),
-    ({"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}, "holds 3 bytes"),
-    (42, "unsupported key"),
-])
+@pytest.mark.parametrize(
+    ("keys", "reason"),
+    [
+        ([], "no Ed25519 key"),
+        ({"keys": [{"kty": "RSA"}]}, "no Ed25519 key"),
+        ("not base64 !!", "cannot read"),
+        ({"kty": "OKP", "crv": "Ed25519", "x": "AAAA"}, "holds 3 bytes"),
+        (42, "unsupported key"),
+    ],
+)
 def test_unusable_keys_are_reported(keys: Any, reason: str) -> None:
     with pytest.raises(WebhookVerificationError, match=reason):
         load_public_keys(keys)
@@ -184,8 +215,9 @@ def post(receiver: WebhookReceiver, body: bytes, headers: dict[str, str]) -> htt
     return httpx.post(receiver.url, content=body, headers=headers, timeout=10)
 
 
-def test_receiver_accepts_once_and_ignores_duplicates(receiver: WebhookReceiver,
-                                                      key: Ed25519PrivateKey) -> None:
+def test_receiver_accepts_once_and_ignores_duplicates(
+    receiver: WebhookReceiver, key: Ed25519PrivateKey
+) -> None:
     got: list[Execution] = []
     receiver.subscribe(got.append)
     body = body_for()
@@ -201,9 +233,9 @@ def test_receiver_accepts_once_and_ignores_duplicates(receiver: WebhookReceiver,
     assert (receiver.stats.accepted, receiver.stats.duplicates) == (1, 1)
 
 
-def test_receiver_rejects_forgeries_with_4xx(receiver: WebhookReceiver,
-                                             key: Ed25519PrivateKey,
-                                             other_key: Ed25519PrivateKey) -> None:
+def test_receiver_rejects_forgeries_with_4xx(
+    receiver: WebhookReceiver, key: Ed25519PrivateKey, other_key: Ed25519PrivateKey
+) -> None:
     got: list[Execution] = []
     receiver.subscribe(got.append)
     now = int(time.time())
@@ -235,8 +267,9 @@ def test_receiver_http_edges(key: Ed25519PrivateKey) -> None:
         assert chunked.status_code == 411
 
 
-def test_subscriber_errors_do_not_break_the_receiver(receiver: WebhookReceiver,
-                                                     key: Ed25519PrivateKey) -> None:
+def test_subscriber_errors_do_not_break_the_receiver(
+    receiver: WebhookReceiver, key: Ed25519PrivateKey
+) -> None:
     def broken(execution: Execution) -> None:
         raise RuntimeError("subscriber bug")
 
@@ -262,7 +295,8 @@ def test_dedupe_memory_is_bounded(key: Ed25519PrivateKey) -> None:
 
 
 def test_lazy_keys_are_fetched_once_and_refreshed_on_rotation(
-        key: Ed25519PrivateKey, other_key: Ed25519PrivateKey) -> None:
+    key: Ed25519PrivateKey, other_key: Ed25519PrivateKey
+) -> None:
     current = {"keys": [jwk(key)]}
     calls: list[float] = []
 
@@ -282,8 +316,7 @@ def test_lazy_keys_are_fetched_once_and_refreshed_on_rotation(
         assert len(calls) == 2 and receiver.stats.key_refreshes == 2
 
 
-def test_key_refresh_is_rate_limited(key: Ed25519PrivateKey,
-                                     other_key: Ed25519PrivateKey) -> None:
+def test_key_refresh_is_rate_limited(key: Ed25519PrivateKey, other_key: Ed25519PrivateKey) -> None:
     """Forged deliveries must not turn the receiver into a key-endpoint hammer."""
     calls: list[int] = []
 
@@ -314,8 +347,10 @@ def test_receiver_lifecycle_errors(key: Ed25519PrivateKey) -> None:
     receiver = WebhookReceiver([jwk(key)])
     with pytest.raises(ConfigurationError, match="start"):
         _ = receiver.url
-    assert WebhookReceiver([jwk(key)], public_url="https://tunnel.example/h").url == \
-        "https://tunnel.example/h"
+    assert (
+        WebhookReceiver([jwk(key)], public_url="https://tunnel.example/h").url
+        == "https://tunnel.example/h"
+    )
     with receiver:
         port = int(receiver.url.rsplit(":", 1)[1].split("/")[0])
         with pytest.raises(ConfigurationError, match="another port"):
@@ -327,8 +362,7 @@ def test_receiver_lifecycle_errors(key: Ed25519PrivateKey) -> None:
         WebhookReceiver("garbage!!")  # bad keys fail at construction, not on delivery
 
 
-def test_concurrent_retries_deliver_once(receiver: WebhookReceiver,
-                                         key: Ed25519PrivateKey) -> None:
+def test_concurrent_retries_deliver_once(receiver: WebhookReceiver, key: Ed25519PrivateKey) -> None:
     got: list[Execution] = []
     receiver.subscribe(got.append)
     body = body_for("race")
@@ -336,8 +370,9 @@ def test_concurrent_retries_deliver_once(receiver: WebhookReceiver,
     results: list[int] = []
 
     def send(offset: int) -> None:
-        results.append(post(receiver, body, signed(key, body, ts=now + offset,
-                                                   request_id="race")).status_code)
+        results.append(
+            post(receiver, body, signed(key, body, ts=now + offset, request_id="race")).status_code
+        )
 
     threads = [threading.Thread(target=send, args=(i,)) for i in range(8)]
     for t in threads:
@@ -355,8 +390,10 @@ def start_run(sandbox: Any, webhook: str, app: str = "Text to Image") -> str:
     """Start a run over plain HTTP with ``?webhook=``; returns the execution id."""
     resp = httpx.post(
         f"{sandbox.base_url}/api/apps/{sandbox.app_id(app)}/executions",
-        params={"webhook": webhook}, json={"inputs": {"Prompt": "a lighthouse"}},
-        headers={"x-api-key": sandbox.api_key}, timeout=10,
+        params={"webhook": webhook},
+        json={"inputs": {"Prompt": "a lighthouse"}},
+        headers={"x-api-key": sandbox.api_key},
+        timeout=10,
     )
     assert resp.status_code == 202, resp.text
     assert resp.json()["data"]["webhookUrl"] == webhook
@@ -375,8 +412,11 @@ def deliveries_for(sandbox: Any, execution_id: str, count: int) -> list[Any]:
 
 
 def fetch_signing_keys(sandbox: Any) -> dict[str, Any]:
-    resp = httpx.get(f"{sandbox.base_url}/api/webhooks/signing-key",
-                     headers={"x-api-key": sandbox.api_key}, timeout=10)
+    resp = httpx.get(
+        f"{sandbox.base_url}/api/webhooks/signing-key",
+        headers={"x-api-key": sandbox.api_key},
+        timeout=10,
+    )
     resp.raise_for_status()
     return dict(resp.json())
 
@@ -397,8 +437,9 @@ def test_sandbox_delivery_is_verified_with_the_published_jwk(sandbox: Any) -> No
     assert [(d.attempt, d.status) for d in attempts] == [(1, 200)]
     assert [e.execution_id for e in got] == [execution_id]
     assert got[0].is_completed and got[0].outputs[0].value
-    polled = httpx.get(f"{sandbox.base_url}/api/executions/{execution_id}",
-                       headers={"x-api-key": sandbox.api_key}).json()["data"]
+    polled = httpx.get(
+        f"{sandbox.base_url}/api/executions/{execution_id}", headers={"x-api-key": sandbox.api_key}
+    ).json()["data"]
     assert got[0].outputs[0].value == polled["outputs"][0]["value"]
     assert (receiver.stats.accepted, receiver.stats.rejected) == (1, 0)
 
@@ -431,8 +472,9 @@ def test_sandbox_retries_after_a_503_and_is_accepted_once(sandbox: Any) -> None:
     assert [e.execution_id for e in got] == [execution_id]
 
 
-def test_sandbox_delivery_with_the_wrong_key_is_refused(sandbox: Any,
-                                                        other_key: Ed25519PrivateKey) -> None:
+def test_sandbox_delivery_with_the_wrong_key_is_refused(
+    sandbox: Any, other_key: Ed25519PrivateKey
+) -> None:
     with WebhookReceiver([jwk(other_key)]) as receiver:
         got: list[Execution] = []
         receiver.subscribe(got.append)

@@ -28,33 +28,51 @@ from lamina_notebook.widget import LaminaApp
 SECRET = "lma_widget_secret_5c1d"
 POLL = 0.05
 SLOW_APP = {
-    "name": "Slow Painter", "description": "Two images, slowly.", "duration": 60,
+    "name": "Slow Painter",
+    "description": "Two images, slowly.",
+    "duration": 60,
     "parameters": [{"name": "Prompt", "type": "text", "description": "What to paint."}],
     "outputs": [{"label": "Image", "type": "image"}, {"label": "Variant", "type": "image"}],
 }
 EVIL = "<img src=x onerror=alert(1)>"
 HOSTILE_APP = {
-    "name": f"{EVIL}Evil App", "description": "<script>alert('desc')</script>", "duration": 1,
+    "name": f"{EVIL}Evil App",
+    "description": "<script>alert('desc')</script>",
+    "duration": 1,
     "parameters": [
-        {"name": "<b>Mode</b>", "type": "options", "options": ["<script>m</script>", "ok"],
-         "default": "ok", "description": "<iframe src=javascript:alert(1)></iframe>"},
+        {
+            "name": "<b>Mode</b>",
+            "type": "options",
+            "options": ["<script>m</script>", "ok"],
+            "default": "ok",
+            "description": "<iframe src=javascript:alert(1)></iframe>",
+        },
         {"name": "Notes<script>", "type": "text", "default": "</textarea><script>x</script>"},
     ],
-    "outputs": [{"label": "<script>label</script>", "type": "text",
-                 "text": "<script>alert('out')</script>"}],
+    "outputs": [
+        {"label": "<script>label</script>", "type": "text", "text": "<script>alert('out')</script>"}
+    ],
 }
 
 
 @pytest.fixture(scope="module")
 def wsb() -> Iterator[Sandbox]:
-    with Sandbox(time_scale=0.02, rate_limit=0, api_key=SECRET,
-                 extra_apps=[SLOW_APP, HOSTILE_APP]) as sb:
+    with Sandbox(
+        time_scale=0.02, rate_limit=0, api_key=SECRET, extra_apps=[SLOW_APP, HOSTILE_APP]
+    ) as sb:
         yield sb
 
 
 def make_session(sb: Sandbox, key: str = SECRET) -> Session:
-    return Session(Settings(api_key=key, base_url=sb.base_url, poll_interval=POLL, rate_limit=0,
-                            min_poll_interval=POLL))
+    return Session(
+        Settings(
+            api_key=key,
+            base_url=sb.base_url,
+            poll_interval=POLL,
+            rate_limit=0,
+            min_poll_interval=POLL,
+        )
+    )
 
 
 @pytest.fixture
@@ -86,6 +104,7 @@ def stylizer(session: Session, sb: Sandbox, **values: str) -> LaminaApp:
 
 
 # -- controls -----------------------------------------------------------------------------
+
 
 def test_every_catalog_parameter_gets_the_right_control(session: Session, wsb: Sandbox) -> None:
     kinds: dict[tuple[str, str], type] = {}
@@ -143,6 +162,7 @@ def test_hostile_outputs_from_the_service_are_escaped(session: Session, wsb: San
 
 # -- validation and the value trait -----------------------------------------------------
 
+
 def test_invalid_inputs_show_inline_and_disable_run(session: Session, wsb: Sandbox) -> None:
     w = LaminaApp("Photo Stylizer", session=session)
     assert w._run_button.disabled and "Upload" in w.problems
@@ -180,6 +200,7 @@ def test_value_round_trip_and_observers(session: Session, wsb: Sandbox) -> None:
 
 
 # -- runs, progress, stop ---------------------------------------------------------------
+
 
 def test_progress_goes_queued_running_completed(session: Session, wsb: Sandbox) -> None:
     w = LaminaApp("Slow Painter", session=session)
@@ -220,8 +241,9 @@ def test_failed_run_turns_the_bar_red_and_says_why(session: Session, wsb: Sandbo
     assert "failed" in w._runs[0].card.head.value  # type: ignore[union-attr]
 
 
-def test_background_run_returns_at_once_and_several_fly_together(session: Session,
-                                                                 wsb: Sandbox) -> None:
+def test_background_run_returns_at_once_and_several_fly_together(
+    session: Session, wsb: Sandbox
+) -> None:
     w = LaminaApp("Slow Painter", session=session)
     handles = [w.run(Prompt=p) for p in ("one", "two", "three")]
     assert not any(h.done() for h in handles)  # run() returns while the runs go on
@@ -274,6 +296,7 @@ def test_errors_show_inside_the_widget_and_buttons_stay_alive(wsb: Sandbox) -> N
 
 # -- URL previews, comm size, secrets ---------------------------------------------------
 
+
 def test_url_preview_thumbnail_and_validity_mark(session: Session, wsb: Sandbox) -> None:
     w = LaminaApp("Photo Stylizer", session=session)
     upload = w._controls.control("Upload")
@@ -288,8 +311,9 @@ def test_url_preview_thumbnail_and_validity_mark(session: Session, wsb: Sandbox)
     assert not w._run_button.disabled  # the service may reach what the kernel cannot
 
 
-def test_only_thumbnails_cross_the_comm_and_the_key_never_does(session: Session,
-                                                               wsb: Sandbox) -> None:
+def test_only_thumbnails_cross_the_comm_and_the_key_never_does(
+    session: Session, wsb: Sandbox
+) -> None:
     w = stylizer(session, wsb, **{"Aspect Ratio": "16:9"})
     w.run().result(timeout=30)
     w.wait(timeout=30)
@@ -303,6 +327,7 @@ def test_only_thumbnails_cross_the_comm_and_the_key_never_does(session: Session,
 
 
 # -- history ------------------------------------------------------------------------------
+
 
 def test_history_restores_inputs_and_outputs_from_an_earlier_session(wsb: Sandbox) -> None:
     first = make_session(wsb)
@@ -353,7 +378,8 @@ def test_history_pick_of_an_unfinished_run_watches_it_to_the_end(wsb: Sandbox) -
 
 
 def test_history_pick_of_an_unconfirmed_start_explains_it_and_asks_nothing(
-        session: Session, wsb: Sandbox) -> None:
+    session: Session, wsb: Sandbox
+) -> None:
     w = stylizer(session, wsb, Style="Comic")
     wsb.configure(drop_rate=1.0)  # the POST arrives, its answer is lost
     try:
@@ -379,11 +405,15 @@ async def _await(w: LaminaApp) -> list[Any]:
 
 # -- sweeps --------------------------------------------------------------------------------
 
+
 @pytest.mark.slow
 def test_sweep_over_every_style_fills_the_grid_without_429() -> None:
     with Sandbox(time_scale=0.02, rate_limit=100) as sb:
-        s = Session(Settings(api_key=sb.api_key, base_url=sb.base_url, poll_interval=0.2,
-                             min_poll_interval=0.2))
+        s = Session(
+            Settings(
+                api_key=sb.api_key, base_url=sb.base_url, poll_interval=0.2, min_poll_interval=0.2
+            )
+        )
         try:
             w = stylizer(s, sb)
             labels = list(w.app.parameter("Style").options)  # type: ignore[union-attr]

@@ -32,27 +32,56 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lamina-sandbox",
         description="Offline imitation of the Lamina API (apps, runs, polling, signed webhooks) "
-                    "for notebooks, demos and tests. No network needed.")
-    p.add_argument("--host", default="127.0.0.1",
-                   help="interface to listen on (default 127.0.0.1; others expose it)")
+        "for notebooks, demos and tests. No network needed.",
+    )
+    p.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="interface to listen on (default 127.0.0.1; others expose it)",
+    )
     p.add_argument("--port", type=int, default=8765, help="port (default 8765; 0 = a free one)")
-    p.add_argument("--api-key", default=DEFAULT_KEY,
-                   help=f"accepted API key (default {DEFAULT_KEY})")
-    p.add_argument("--time-scale", type=float, default=1.0,
-                   help="multiplies every server duration (0.1 = ten times faster)")
-    p.add_argument("--rate-limit", type=int, default=100,
-                   help="requests per minute per key (default 100; 0 = off)")
+    p.add_argument(
+        "--api-key", default=DEFAULT_KEY, help=f"accepted API key (default {DEFAULT_KEY})"
+    )
+    p.add_argument(
+        "--time-scale",
+        type=float,
+        default=1.0,
+        help="multiplies every server duration (0.1 = ten times faster)",
+    )
+    p.add_argument(
+        "--rate-limit",
+        type=int,
+        default=100,
+        help="requests per minute per key (default 100; 0 = off)",
+    )
     p.add_argument("--error-rate", type=_fraction, default=0.0, help="fraction of 500/503 answers")
-    p.add_argument("--latency", type=_non_negative, default=0.0,
-                   help="add a random delay of up to this many seconds to each API request")
-    p.add_argument("--drop-rate", type=_fraction, default=0.0,
-                   help="fraction of answers whose connection drops after the handler ran")
-    p.add_argument("--fail-rate", type=_fraction, default=0.0,
-                   help="fraction of executions that fail")
-    p.add_argument("--signing-key", metavar="PEM", default=None,
-                   help="Ed25519 private key file for webhooks (created if missing)")
-    p.add_argument("--allow-remote-urls", action="store_true",
-                   help="fetch url inputs and deliver webhooks to non-loopback hosts too")
+    p.add_argument(
+        "--latency",
+        type=_non_negative,
+        default=0.0,
+        help="add a random delay of up to this many seconds to each API request",
+    )
+    p.add_argument(
+        "--drop-rate",
+        type=_fraction,
+        default=0.0,
+        help="fraction of answers whose connection drops after the handler ran",
+    )
+    p.add_argument(
+        "--fail-rate", type=_fraction, default=0.0, help="fraction of executions that fail"
+    )
+    p.add_argument(
+        "--signing-key",
+        metavar="PEM",
+        default=None,
+        help="Ed25519 private key file for webhooks (created if missing)",
+    )
+    p.add_argument(
+        "--allow-remote-urls",
+        action="store_true",
+        help="fetch url inputs and deliver webhooks to non-loopback hosts too",
+    )
     return p
 
 
@@ -61,13 +90,24 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.time_scale <= 0:
         parser().error("--time-scale must be > 0")
     if args.host not in LOOPBACK:
-        print(f"warning: listening on {args.host}: anyone who can reach this address can use the "
-              "sandbox. Use --host 127.0.0.1 to keep it local.", file=sys.stderr)
-    sb = Sandbox(host=args.host, port=args.port, api_key=args.api_key,
-                 time_scale=args.time_scale, rate_limit=args.rate_limit,
-                 error_rate=args.error_rate, latency=args.latency, drop_rate=args.drop_rate,
-                 fail_rate=args.fail_rate, signing_key_path=args.signing_key,
-                 allow_remote_urls=args.allow_remote_urls)
+        print(
+            f"warning: listening on {args.host}: anyone who can reach this address can use the "
+            "sandbox. Use --host 127.0.0.1 to keep it local.",
+            file=sys.stderr,
+        )
+    sb = Sandbox(
+        host=args.host,
+        port=args.port,
+        api_key=args.api_key,
+        time_scale=args.time_scale,
+        rate_limit=args.rate_limit,
+        error_rate=args.error_rate,
+        latency=args.latency,
+        drop_rate=args.drop_rate,
+        fail_rate=args.fail_rate,
+        signing_key_path=args.signing_key,
+        allow_remote_urls=args.allow_remote_urls,
+    )
     try:
         sb.start()
     except OSError as exc:
@@ -80,8 +120,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"Lamina sandbox running at {sb.base_url}  (API: {sb.base_url}/api)")
     print(f"API key: {sb.api_key}")
     print(f"Try: curl -H 'x-api-key: {sb.api_key}' {sb.base_url}/api/apps")
-    print("Use it from Python: LAMINA_BASE_URL and LAMINA_API_KEY as above. Ctrl-C to stop.",
-          flush=True)
+    print(
+        "Use it from Python: LAMINA_BASE_URL and LAMINA_API_KEY as above. Ctrl-C to stop.",
+        flush=True,
+    )
     try:
         while not stop.wait(0.5):
             pass

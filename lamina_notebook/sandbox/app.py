@@ -31,17 +31,29 @@ from .webhooks import Deliverer, Signer, public_info
 class ApiError(Exception):
     """An answer in the error envelope: ``{"error", "code", "retryable", "requestId", ...}``."""
 
-    def __init__(self, status: int, code: str, message: str, *, details: list[str] | None = None,
-                 retryable: bool = False, headers: dict[str, str] | None = None,
-                 extra: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        message: str,
+        *,
+        details: list[str] | None = None,
+        retryable: bool = False,
+        headers: dict[str, str] | None = None,
+        extra: dict[str, Any] | None = None,
+    ) -> None:
         super().__init__(message)
         self.status, self.code, self.message = status, code, message
         self.details, self.retryable = details, retryable
         self.headers, self.extra = headers or {}, extra or {}
 
     def body(self, request_id: str) -> dict[str, Any]:
-        data: dict[str, Any] = {"error": self.message, "code": self.code,
-                                "retryable": self.retryable, "requestId": request_id}
+        data: dict[str, Any] = {
+            "error": self.message,
+            "code": self.code,
+            "retryable": self.retryable,
+            "requestId": request_id,
+        }
         if self.details is not None:
             data["details"] = self.details
         data.update(self.extra)
@@ -73,8 +85,11 @@ class Context:
         for a in self.apps:
             if a.app_id == app_id:
                 return a
-        raise ApiError(404, "NOT_FOUND", f"App {app_id!r} not found. List apps with GET /api/apps "
-                       "and use an appId from there.")
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            f"App {app_id!r} not found. List apps with GET /api/apps and use an appId from there.",
+        )
 
 
 def _ctx(request: Request) -> Context:
@@ -95,8 +110,11 @@ async def list_apps(request: Request) -> JSONResponse:
             if limit < 0:
                 raise ValueError
         except ValueError:
-            raise ApiError(400, "VALIDATION_ERROR", f"limit must be a whole number >= 0, got "
-                           f"{raw_limit[:40]!r}") from None
+            raise ApiError(
+                400,
+                "VALIDATION_ERROR",
+                f"limit must be a whole number >= 0, got {raw_limit[:40]!r}",
+            ) from None
     found = search(_ctx(request).apps, request.query_params.get("search"), limit)
     return JSONResponse({"data": [a.summary() for a in found]})
 
@@ -119,13 +137,20 @@ async def _read_json(request: Request, limit: int) -> Any:
     try:
         return json.loads(b"".join(chunks) or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
-        raise ApiError(400, "VALIDATION_ERROR", f"Request body is not valid JSON ({exc}). "
-                       'Send {"inputs": {"Parameter name": "value"}}.') from None
+        raise ApiError(
+            400,
+            "VALIDATION_ERROR",
+            f"Request body is not valid JSON ({exc}). "
+            'Send {"inputs": {"Parameter name": "value"}}.',
+        ) from None
 
 
 def _too_large(limit: int) -> ApiError:
-    return ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body is larger than {limit} bytes. "
-                    "Pass images as URLs, not inline data.")
+    return ApiError(
+        413,
+        "PAYLOAD_TOO_LARGE",
+        f"Request body is larger than {limit} bytes. Pass images as URLs, not inline data.",
+    )
 
 
 async def run_app(request: Request) -> JSONResponse:
@@ -133,21 +158,31 @@ async def run_app(request: Request) -> JSONResponse:
     ctx.stats.add("run_requests")
     app = ctx.app(request.path_params["app_id"])
     if app.workspace != OWN_WORKSPACE:
-        raise ApiError(403, "FORBIDDEN", f'App "{app.name}" belongs to another workspace and is '
-                       "not public. Ask its owner to share it, or use an app of your workspace.")
+        raise ApiError(
+            403,
+            "FORBIDDEN",
+            f'App "{app.name}" belongs to another workspace and is '
+            "not public. Ask its owner to share it, or use an app of your workspace.",
+        )
     body = await _read_json(request, ctx.settings.max_body_bytes)
     if not isinstance(body, dict) or "inputs" not in body:
-        raise ApiError(400, "VALIDATION_ERROR", 'Body must be a JSON object {"inputs": {...}}.',
-                       details=['"inputs": missing'])
+        raise ApiError(
+            400,
+            "VALIDATION_ERROR",
+            'Body must be a JSON object {"inputs": {...}}.',
+            details=['"inputs": missing'],
+        )
     webhook = request.query_params.get("webhook")
     inputs, problems = validate_inputs(app, body["inputs"])
     hook_problem = check_webhook(webhook)
     if problems or hook_problem:
         only_hook = hook_problem is not None and not problems
-        raise ApiError(400, "WEBHOOK_INVALID_URL" if only_hook else "VALIDATION_ERROR",
-                       "Invalid webhook URL" if only_hook else
-                       f'Invalid inputs for app "{app.name}"',
-                       details=problems + ([hook_problem] if hook_problem else []))
+        raise ApiError(
+            400,
+            "WEBHOOK_INVALID_URL" if only_hook else "VALIDATION_ERROR",
+            "Invalid webhook URL" if only_hook else f'Invalid inputs for app "{app.name}"',
+            details=problems + ([hook_problem] if hook_problem else []),
+        )
     sources = await _fetch_sources(ctx, app, inputs, request)
     rec = ctx.store.create(app, inputs, sources, webhook, _base(request))
     if webhook:
@@ -155,15 +190,20 @@ async def run_app(request: Request) -> JSONResponse:
     return JSONResponse({"data": view(rec, at=rec.created)}, 202)
 
 
-async def _fetch_sources(ctx: Context, app: AppDef, inputs: dict[str, str],
-                         request: Request) -> dict[str, Source]:
+async def _fetch_sources(
+    ctx: Context, app: AppDef, inputs: dict[str, str], request: Request
+) -> dict[str, Source]:
     sources: dict[str, Source] = {}
     for p in app.params:
         if p.type != "url":
             continue
         src, refused = await fetch_source(
-            inputs[p.name], allow_remote=ctx.settings.allow_remote_urls, blobs=ctx.blobs,
-            self_netloc=request.url.netloc, self_port=ctx.port)
+            inputs[p.name],
+            allow_remote=ctx.settings.allow_remote_urls,
+            blobs=ctx.blobs,
+            self_netloc=request.url.netloc,
+            self_port=ctx.port,
+        )
         ctx.stats.add("url_fetches_refused" if refused else "url_fetches")
         sources[p.name] = src
     return sources
@@ -173,8 +213,12 @@ async def get_execution(request: Request) -> JSONResponse:
     execution_id = request.path_params["execution_id"]
     rec = _ctx(request).store.get(execution_id)
     if rec is None:
-        raise ApiError(404, "NOT_FOUND", f"Execution {execution_id[:80]!r} not found. Use the "
-                       "executionId returned by POST /api/apps/{appId}/executions.")
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            f"Execution {execution_id[:80]!r} not found. Use the "
+            "executionId returned by POST /api/apps/{appId}/executions.",
+        )
     return JSONResponse({"data": view(rec)})
 
 
@@ -191,12 +235,17 @@ async def sample(request: Request) -> Response:
     ctx = _ctx(request)
     name = request.path_params["name"].removesuffix(".png")
     if name not in media.SAMPLES:
-        raise ApiError(404, "NOT_FOUND", f"No sample {name!r}; try one of: "
-                       + ", ".join(f"/samples/{s}.png" for s in media.SAMPLES))
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            f"No sample {name!r}; try one of: "
+            + ", ".join(f"/samples/{s}.png" for s in media.SAMPLES),
+        )
     if name not in ctx.samples:
         ctx.samples[name] = await run_in_threadpool(media.sample_png, name)
-    return Response(ctx.samples[name], media_type="image/png",
-                    headers={"Cache-Control": "public, max-age=3600"})
+    return Response(
+        ctx.samples[name], media_type="image/png", headers={"Cache-Control": "public, max-age=3600"}
+    )
 
 
 async def output_file(request: Request) -> Response:
@@ -212,16 +261,30 @@ async def output_file(request: Request) -> Response:
         raise ApiError(404, "NOT_FOUND", "This output is not ready; poll the execution first.")
     ttl = ctx.settings.output_ttl
     if ttl is not None and now() > rec.created + plan.finish + ttl:
-        raise ApiError(404, "NOT_FOUND", "This output URL has expired; GET the execution again "
-                       "for fresh URLs, or re-run the app.")
+        raise ApiError(
+            404,
+            "NOT_FOUND",
+            "This output URL has expired; GET the execution again "
+            "for fresh URLs, or re-run the app.",
+        )
     path = await _render(ctx, rec.app, rec.inputs, plan.index, rec.sources, out["mimeType"])
     return FileResponse(path, media_type=out["mimeType"])
 
 
-async def _render(ctx: Context, app: AppDef, inputs: dict[str, str], index: int,
-                  sources: dict[str, Source], mime: str) -> Path:
-    parts = [app.name, str(index), *(f"{k}={v}" for k, v in sorted(inputs.items())),
-             *(f"{k}:{s.digest}" for k, s in sorted(sources.items()))]
+async def _render(
+    ctx: Context,
+    app: AppDef,
+    inputs: dict[str, str],
+    index: int,
+    sources: dict[str, Source],
+    mime: str,
+) -> Path:
+    parts = [
+        app.name,
+        str(index),
+        *(f"{k}={v}" for k, v in sorted(inputs.items())),
+        *(f"{k}:{s.digest}" for k, s in sorted(sources.items())),
+    ]
     key = media.digest("\x1f".join(parts).encode())[:32]
     path = ctx.files_dir / (key + (".mp4" if mime == "video/mp4" else ".png"))
     lock = ctx.locks.setdefault(key, asyncio.Lock())
@@ -231,8 +294,14 @@ async def _render(ctx: Context, app: AppDef, inputs: dict[str, str], index: int,
     return path
 
 
-def _write_output(app: AppDef, inputs: dict[str, str], index: int, sources: dict[str, Source],
-                  blobs: dict[str, bytes], path: Path) -> None:
+def _write_output(
+    app: AppDef,
+    inputs: dict[str, str],
+    index: int,
+    sources: dict[str, Source],
+    blobs: dict[str, bytes],
+    path: Path,
+) -> None:
     tmp = path.with_name(path.name + ".part")
     if app.outputs[index].type == "video":
         from .video import render_video
@@ -246,8 +315,12 @@ def _write_output(app: AppDef, inputs: dict[str, str], index: int, sources: dict
 async def _http_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     code = "NOT_FOUND" if exc.status_code == 404 else "HTTP_ERROR"
-    message = (f"No route {request.method} {request.url.path}. The API lives under /api; see "
-               "GET /api/apps." if exc.status_code == 404 else str(exc.detail))
+    message = (
+        f"No route {request.method} {request.url.path}. The API lives under /api; see "
+        "GET /api/apps."
+        if exc.status_code == 404
+        else str(exc.detail)
+    )
     return ApiError(exc.status_code, code, message).response(request.state.request_id)
 
 
@@ -268,7 +341,8 @@ def build_routes_app(ctx: Context) -> Starlette:
         Route("/files/{execution_id}/{name}", output_file),
         Route("/samples/{name}", sample),
     ]
-    app = Starlette(routes=routes, exception_handlers={HTTPException: _http_error,
-                                                       ApiError: _api_error})
+    app = Starlette(
+        routes=routes, exception_handlers={HTTPException: _http_error, ApiError: _api_error}
+    )
     app.state.ctx = ctx
     return app

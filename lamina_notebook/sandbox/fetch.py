@@ -44,8 +44,14 @@ def _via_self(url: str, self_netloc: str, self_port: int) -> str | None:
     return parts._replace(scheme="http", netloc=f"127.0.0.1:{self_port}").geturl()
 
 
-async def fetch_source(url: str, *, allow_remote: bool, blobs: dict[str, bytes],
-                       self_netloc: str = "", self_port: int = 0) -> tuple[Source, bool]:
+async def fetch_source(
+    url: str,
+    *,
+    allow_remote: bool,
+    blobs: dict[str, bytes],
+    self_netloc: str = "",
+    self_port: int = 0,
+) -> tuple[Source, bool]:
     """Fetch ``url`` into ``blobs`` (by digest); returns (source, refused)."""
     target = _via_self(url, self_netloc, self_port) if self_port else None
     if target is None:
@@ -59,8 +65,9 @@ async def fetch_source(url: str, *, allow_remote: bool, blobs: dict[str, bytes],
     try:
         size = _image_size(data)
     except Exception:
-        return Source(url=url, error="not an image the sandbox can read (PNG, JPEG, WebP, GIF)"), \
-            False
+        return Source(
+            url=url, error="not an image the sandbox can read (PNG, JPEG, WebP, GIF)"
+        ), False
     key = digest(data)
     blobs[key] = data
     return Source(url=url, digest=key, size=size), False
@@ -68,9 +75,10 @@ async def fetch_source(url: str, *, allow_remote: bool, blobs: dict[str, bytes],
 
 async def _get(url: str) -> bytes:
     # trust_env=False: a proxy from the environment must not see (or reroute) loopback fetches.
-    async with httpx.AsyncClient(timeout=FETCH_TIMEOUT, trust_env=False,
-                                 follow_redirects=False) as client, \
-            client.stream("GET", url) as resp:
+    async with (
+        httpx.AsyncClient(timeout=FETCH_TIMEOUT, trust_env=False, follow_redirects=False) as client,
+        client.stream("GET", url) as resp,
+    ):
         if resp.status_code != 200:
             raise ValueError(f"HTTP {resp.status_code}")
         chunks: list[bytes] = []

@@ -25,8 +25,9 @@ MAX_UPSCALE_SIDE = 2048
 VIDEO_SIZE, VIDEO_FPS, VIDEO_FRAMES = 512, 24, 60
 SAMPLES = ("portrait", "product", "landscape", "tiny")
 RATIOS = {"1:1": (1, 1), "16:9": (16, 9), "9:16": (9, 16), "4:3": (4, 3), "3:4": (3, 4)}
-VIDEO_MISSING = ("Video output needs imageio-ffmpeg on the sandbox: "
-                 "pip install 'lamina-notebook[video]'")
+VIDEO_MISSING = (
+    "Video output needs imageio-ffmpeg on the sandbox: pip install 'lamina-notebook[video]'"
+)
 
 
 def size_for(ratio: str | None, long_side: int = LONG_SIDE) -> tuple[int, int]:
@@ -37,8 +38,9 @@ def size_for(ratio: str | None, long_side: int = LONG_SIDE) -> tuple[int, int]:
     return round(long_side * rw / rh), long_side
 
 
-def _image_size(app: AppDef, inputs: Mapping[str, str], index: int,
-                sources: Mapping[str, Source]) -> tuple[int, int]:
+def _image_size(
+    app: AppDef, inputs: Mapping[str, str], index: int, sources: Mapping[str, Source]
+) -> tuple[int, int]:
     if app.kind == "catalog":
         return (LONG_SIDE, LONG_SIDE) if index == 0 else size_for("3:4")
     if app.kind == "upscale":
@@ -49,16 +51,20 @@ def _image_size(app: AppDef, inputs: Mapping[str, str], index: int,
     return size_for(inputs.get("Aspect Ratio"))
 
 
-def output_meta(app: AppDef, inputs: Mapping[str, str], index: int,
-                sources: Mapping[str, Source]) -> dict[str, Any]:
+def output_meta(
+    app: AppDef, inputs: Mapping[str, str], index: int, sources: Mapping[str, Source]
+) -> dict[str, Any]:
     """``ext``, ``mimeType`` and ``dimensions`` (and ``durationSeconds``) without rendering."""
     kind = app.outputs[index].type
     if kind == "text":
         return {"mimeType": "text/plain"}
     if kind == "video":
-        return {"ext": ".mp4", "mimeType": "video/mp4",
-                "dimensions": {"width": VIDEO_SIZE, "height": VIDEO_SIZE},
-                "durationSeconds": VIDEO_FRAMES / VIDEO_FPS}
+        return {
+            "ext": ".mp4",
+            "mimeType": "video/mp4",
+            "dimensions": {"width": VIDEO_SIZE, "height": VIDEO_SIZE},
+            "durationSeconds": VIDEO_FRAMES / VIDEO_FPS,
+        }
     w, h = _image_size(app, inputs, index, sources)
     return {"ext": ".png", "mimeType": "image/png", "dimensions": {"width": w, "height": h}}
 
@@ -77,18 +83,28 @@ def render_text(app: AppDef, inputs: Mapping[str, str], index: int) -> str:
     tone = inputs.get("Tone", "Professional")
     if index == 0:
         lines = {
-            "Professional": [f"{product}: built to perform, made to last",
-                             f"Meet {product}, the reliable choice"],
+            "Professional": [
+                f"{product}: built to perform, made to last",
+                f"Meet {product}, the reliable choice",
+            ],
             "Playful": [f"Say hello to {product}!", f"{product}: seriously fun"],
             "Luxury": [f"{product}. Quiet excellence.", f"The art of {product}"],
             "Minimal": [f"{product}.", f"Just {product}."],
         }.get(tone, [f"{product}"])
         return rng.choice(lines)
-    benefits = ["thoughtful details", "materials that age well", "a design that gets out of the "
-                "way", "everyday comfort", "honest craftsmanship", "a price that makes sense"]
+    benefits = [
+        "thoughtful details",
+        "materials that age well",
+        "a design that gets out of the way",
+        "everyday comfort",
+        "honest craftsmanship",
+        "a price that makes sense",
+    ]
     picks = rng.sample(benefits, 2)
-    return (f"{product} brings {picks[0]} and {picks[1]}. Written in a {tone.lower()} tone "
-            "by the Lamina sandbox: deterministic copy for testing your notebook.")
+    return (
+        f"{product} brings {picks[0]} and {picks[1]}. Written in a {tone.lower()} tone "
+        "by the Lamina sandbox: deterministic copy for testing your notebook."
+    )
 
 
 def _canvas(kind: str, size: tuple[int, int], seed: str) -> Image.Image:
@@ -154,8 +170,13 @@ def _caption(img: Image.Image, text: str) -> Image.Image:
     return Image.alpha_composite(img.convert("RGBA"), overlay).convert("RGB")
 
 
-def render_image(app: AppDef, inputs: Mapping[str, str], index: int,
-                 sources: Mapping[str, Source], blobs: Mapping[str, bytes]) -> bytes:
+def render_image(
+    app: AppDef,
+    inputs: Mapping[str, str],
+    index: int,
+    sources: Mapping[str, Source],
+    blobs: Mapping[str, bytes],
+) -> bytes:
     """A PNG for image output ``index`` of ``app`` run with ``inputs``."""
     from PIL import Image
 

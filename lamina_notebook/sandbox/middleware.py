@@ -20,8 +20,9 @@ from .app import ApiError, Context
 from .state import RateLimiter, reset_header
 
 log = logging.getLogger("lamina_notebook.sandbox")
-GARBAGE = (b"<!DOCTYPE html><html><body><h1>Bad Gateway</h1>"
-           b"<p>sandbox garbage_rate</p></body></html>")
+GARBAGE = (
+    b"<!DOCTYPE html><html><body><h1>Bad Gateway</h1><p>sandbox garbage_rate</p></body></html>"
+)
 
 
 class DroppedConnection(Exception):
@@ -90,12 +91,20 @@ class SandboxMiddleware:
             status = self.rng.choice((500, 503))
             stats.count("faults", f"error_{status}")
             if status == 500:
-                return ApiError(500, "INTERNAL_ERROR", "Internal server error (sandbox "
-                                "error_rate). Safe to retry a GET; check before re-POSTing.",
-                                retryable=True)
-            return ApiError(503, "RESOURCE_UNAVAILABLE", "Service temporarily unavailable "
-                            "(sandbox error_rate). Retry shortly.", retryable=True,
-                            headers={"Retry-After": "1"})
+                return ApiError(
+                    500,
+                    "INTERNAL_ERROR",
+                    "Internal server error (sandbox "
+                    "error_rate). Safe to retry a GET; check before re-POSTing.",
+                    retryable=True,
+                )
+            return ApiError(
+                503,
+                "RESOURCE_UNAVAILABLE",
+                "Service temporarily unavailable (sandbox error_rate). Retry shortly.",
+                retryable=True,
+                headers={"Retry-After": "1"},
+            )
         if s.force_429 > 0:
             s.force_429 -= 1
             stats.count("faults", "force_429")
@@ -105,29 +114,44 @@ class SandboxMiddleware:
     def _auth_and_limit(self, scope: Scope, extra: dict[str, str]) -> ApiError | None:
         key = api_key(scope)
         if not key:
-            return ApiError(401, "AUTH_MISSING_KEY", "Missing API key. Send it in the x-api-key "
-                            "header (or Authorization: Bearer); the sandbox's key is printed "
-                            "when it starts.")
+            return ApiError(
+                401,
+                "AUTH_MISSING_KEY",
+                "Missing API key. Send it in the x-api-key "
+                "header (or Authorization: Bearer); the sandbox's key is printed "
+                "when it starts.",
+            )
         if key in self.ctx.revoked:
-            return ApiError(401, "AUTH_INVALID_KEY", "This API key was revoked. Create a new key "
-                            "in the Lamina app's workspace settings and use that one.")
+            return ApiError(
+                401,
+                "AUTH_INVALID_KEY",
+                "This API key was revoked. Create a new key "
+                "in the Lamina app's workspace settings and use that one.",
+            )
         if key not in self.ctx.keys:
-            return ApiError(401, "AUTH_INVALID_KEY", "Invalid API key. Check LAMINA_API_KEY; for "
-                            "the sandbox use the key it printed when it started.")
+            return ApiError(
+                401,
+                "AUTH_INVALID_KEY",
+                "Invalid API key. Check LAMINA_API_KEY; for "
+                "the sandbox use the key it printed when it started.",
+            )
         s = self.ctx.settings
         if not s.rate_limit:
             return None
         allowed, remaining, reset = self.limiter.hit(key, s.rate_limit, s.rate_window)
-        extra.update({"RateLimit-Limit": str(s.rate_limit),
-                      "RateLimit-Remaining": str(remaining),
-                      "RateLimit-Reset": reset_header(reset)})
+        extra.update(
+            {
+                "RateLimit-Limit": str(s.rate_limit),
+                "RateLimit-Remaining": str(remaining),
+                "RateLimit-Reset": reset_header(reset),
+            }
+        )
         if allowed:
             return None
         self.ctx.stats.add("rate_limited")
         return _rate_limited(reset, s.rate_limit, 0)
 
-    async def _run(self, scope: Scope, receive: Receive,
-                   request_id: str) -> tuple[Message, bytes]:
+    async def _run(self, scope: Scope, receive: Receive, request_id: str) -> tuple[Message, bytes]:
         messages: list[Message] = []
 
         async def capture(message: Message) -> None:
@@ -137,16 +161,28 @@ class SandboxMiddleware:
             await self.app(scope, receive, capture)
         except Exception:
             log.exception("sandbox route failed")
-            err = ApiError(500, "INTERNAL_ERROR", "Internal server error in the sandbox (see its "
-                           "log).", retryable=True)
+            err = ApiError(
+                500,
+                "INTERNAL_ERROR",
+                "Internal server error in the sandbox (see its log).",
+                retryable=True,
+            )
             return _start(500, [(b"content-type", b"application/json")]), _json(
-                err.body(request_id))
+                err.body(request_id)
+            )
         start = next(m for m in messages if m["type"] == "http.response.start")
         body = b"".join(m.get("body", b"") for m in messages if m["type"] == "http.response.body")
         return start, body
 
-    async def _send(self, scope: Scope, start: Message, body: bytes, extra: dict[str, str],
-                    send: Send, is_api: bool) -> None:
+    async def _send(
+        self,
+        scope: Scope,
+        start: Message,
+        body: bytes,
+        extra: dict[str, str],
+        send: Send,
+        is_api: bool,
+    ) -> None:
         status = int(start["status"])
         headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
         headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
@@ -161,8 +197,9 @@ class SandboxMiddleware:
         self.ctx.stats.count("by_status", status)
         await send(_start(status, headers))
         if fault == "drop":
-            await send({"type": "http.response.body", "body": body[: len(body) // 2],
-                        "more_body": True})
+            await send(
+                {"type": "http.response.body", "body": body[: len(body) // 2], "more_body": True}
+            )
             raise DroppedConnection("sandbox drop_rate")
         await send({"type": "http.response.body", "body": body})
 
@@ -170,18 +207,24 @@ class SandboxMiddleware:
         if not 200 <= status < 300:
             return None
         s = self.ctx.settings
-        for kind, rate in (("drop", s.drop_rate), ("garbage", s.garbage_rate),
-                           ("truncate", s.truncate_rate)):
+        for kind, rate in (
+            ("drop", s.drop_rate),
+            ("garbage", s.garbage_rate),
+            ("truncate", s.truncate_rate),
+        ):
             if rate and self.rng.random() < rate:
                 self.ctx.stats.count("faults", kind)
                 return kind
         return None
 
-    async def _send_error(self, err: ApiError, request_id: str, extra: dict[str, str],
-                          send: Send) -> None:
+    async def _send_error(
+        self, err: ApiError, request_id: str, extra: dict[str, str], send: Send
+    ) -> None:
         body = _json(err.body(request_id))
-        headers = [(b"content-type", b"application/json"),
-                   (b"content-length", str(len(body)).encode())]
+        headers = [
+            (b"content-type", b"application/json"),
+            (b"content-length", str(len(body)).encode()),
+        ]
         headers += [(k.lower().encode(), v.encode()) for k, v in {**extra, **err.headers}.items()]
         self.ctx.stats.count("by_status", err.status)
         await send(_start(err.status, headers))
@@ -190,11 +233,19 @@ class SandboxMiddleware:
 
 def _rate_limited(reset: float, limit: int, remaining: int) -> ApiError:
     seconds = reset_header(reset)
-    return ApiError(429, "RATE_LIMITED", f"Rate limit of {limit} requests per window reached. "
-                    f"Retry after {seconds} s.", retryable=True,
-                    headers={"Retry-After": seconds, "RateLimit-Limit": str(limit),
-                             "RateLimit-Remaining": str(remaining), "RateLimit-Reset": seconds},
-                    extra={"retryAfter": int(seconds)})
+    return ApiError(
+        429,
+        "RATE_LIMITED",
+        f"Rate limit of {limit} requests per window reached. Retry after {seconds} s.",
+        retryable=True,
+        headers={
+            "Retry-After": seconds,
+            "RateLimit-Limit": str(limit),
+            "RateLimit-Remaining": str(remaining),
+            "RateLimit-Reset": seconds,
+        },
+        extra={"retryAfter": int(seconds)},
+    )
 
 
 def _start(status: int, headers: list[Any]) -> Message:

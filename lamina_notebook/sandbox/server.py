@@ -35,23 +35,48 @@ LOOPBACK = ("127.0.0.1", "localhost", "::1")
 class Sandbox:
     """An offline imitation of the Lamina API; see docs/architecture.md for every knob."""
 
-    def __init__(self, *, host: str = "127.0.0.1", port: int = 0, api_key: str = DEFAULT_KEY,
-                 extra_keys: Iterable[str] = (), time_scale: float = 1.0, rate_limit: int = 100,
-                 rate_window: float = 60.0, error_rate: float = 0.0, latency: float = 0.0,
-                 drop_rate: float = 0.0, fail_rate: float = 0.0, force_429: int = 0,
-                 garbage_rate: float = 0.0, truncate_rate: float = 0.0,
-                 output_ttl: float | None = None, durations: Mapping[str, float] | None = None,
-                 extra_apps: Iterable[Mapping[str, Any]] | None = None, seed: int | None = None,
-                 signing_key_path: str | os.PathLike[str] | None = None,
-                 max_body_bytes: int = 1_000_000, allow_remote_urls: bool = False) -> None:
+    def __init__(
+        self,
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str = DEFAULT_KEY,
+        extra_keys: Iterable[str] = (),
+        time_scale: float = 1.0,
+        rate_limit: int = 100,
+        rate_window: float = 60.0,
+        error_rate: float = 0.0,
+        latency: float = 0.0,
+        drop_rate: float = 0.0,
+        fail_rate: float = 0.0,
+        force_429: int = 0,
+        garbage_rate: float = 0.0,
+        truncate_rate: float = 0.0,
+        output_ttl: float | None = None,
+        durations: Mapping[str, float] | None = None,
+        extra_apps: Iterable[Mapping[str, Any]] | None = None,
+        seed: int | None = None,
+        signing_key_path: str | os.PathLike[str] | None = None,
+        max_body_bytes: int = 1_000_000,
+        allow_remote_urls: bool = False,
+    ) -> None:
         if not api_key:
             raise ValueError("api_key must be a non-empty string, e.g. 'lma_sandbox'")
         self.settings = Settings(
-            time_scale=time_scale, rate_limit=rate_limit, rate_window=rate_window,
-            error_rate=error_rate, latency=latency, drop_rate=drop_rate, fail_rate=fail_rate,
-            force_429=force_429, garbage_rate=garbage_rate, truncate_rate=truncate_rate,
-            output_ttl=output_ttl, max_body_bytes=max_body_bytes,
-            allow_remote_urls=allow_remote_urls)
+            time_scale=time_scale,
+            rate_limit=rate_limit,
+            rate_window=rate_window,
+            error_rate=error_rate,
+            latency=latency,
+            drop_rate=drop_rate,
+            fail_rate=fail_rate,
+            force_429=force_429,
+            garbage_rate=garbage_rate,
+            truncate_rate=truncate_rate,
+            output_ttl=output_ttl,
+            max_body_bytes=max_body_bytes,
+            allow_remote_urls=allow_remote_urls,
+        )
         self.settings.validate()
         self.host, self._port = host, port
         self._api_key = api_key
@@ -114,8 +139,9 @@ class Sandbox:
         """Change knobs while running, e.g. ``sb.configure(error_rate=0.2, force_429=3)``."""
         unknown = set(knobs) - Settings.names()
         if unknown:
-            raise TypeError(f"unknown sandbox knob(s) {sorted(unknown)}; "
-                            f"known: {sorted(Settings.names())}")
+            raise TypeError(
+                f"unknown sandbox knob(s) {sorted(unknown)}; known: {sorted(Settings.names())}"
+            )
         trial = Settings(**{**self.settings.__dict__, **knobs})
         trial.validate()
         for name, value in knobs.items():
@@ -149,19 +175,30 @@ class Sandbox:
             return self
         if self.host not in LOOPBACK:
             logging.getLogger("lamina_notebook.sandbox").warning(
-                "sandbox listening on %s: anyone who can reach it can use it", self.host)
+                "sandbox listening on %s: anyone who can reach it can use it", self.host
+            )
         sock = self._bind()
         self._files = Path(tempfile.mkdtemp(prefix="lamina-sandbox-"))
         self._ctx = self._context()
         app = SandboxMiddleware(build_routes_app(self._ctx), self._ctx, self._seed)
-        config = uvicorn.Config(app, log_level="warning", lifespan="off", access_log=False,
-                                timeout_graceful_shutdown=2, ws="none")
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            lifespan="off",
+            access_log=False,
+            timeout_graceful_shutdown=2,
+            ws="none",
+        )
         self._server = uvicorn.Server(config)
         uvicorn_log = logging.getLogger("uvicorn.error")
         if not any(isinstance(f, QuietDrops) for f in uvicorn_log.filters):
             uvicorn_log.addFilter(QuietDrops())
-        self._thread = threading.Thread(target=self._server.run, kwargs={"sockets": [sock]},
-                                        name=f"lamina-sandbox-{self._port}", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.run,
+            kwargs={"sockets": [sock]},
+            name=f"lamina-sandbox-{self._port}",
+            daemon=True,
+        )
         self._thread.start()
         try:
             self._wait_ready(sock)
@@ -178,24 +215,36 @@ class Sandbox:
             sock.bind((self.host, self._port))
         except OSError as exc:
             sock.close()
-            raise OSError(f"cannot listen on {self.host}:{self._port} ({exc}); pick another "
-                          "port, or port=0 for a free one") from exc
+            raise OSError(
+                f"cannot listen on {self.host}:{self._port} ({exc}); pick another "
+                "port, or port=0 for a free one"
+            ) from exc
         self._port = sock.getsockname()[1]
         return sock
 
     def _context(self) -> Context:
         assert self._files is not None
         store = ExecutionStore(self.settings, self.stats, self._seed)
-        return Context(settings=self.settings, stats=self.stats, apps=self._apps, store=store,
-                       signer=self._signer,
-                       deliverer=Deliverer(self._signer, self.settings, self.stats),
-                       files_dir=self._files, keys=self._keys, port=self._port,
-                       revoked=self._revoked)
+        return Context(
+            settings=self.settings,
+            stats=self.stats,
+            apps=self._apps,
+            store=store,
+            signer=self._signer,
+            deliverer=Deliverer(self._signer, self.settings, self.stats),
+            files_dir=self._files,
+            keys=self._keys,
+            port=self._port,
+            revoked=self._revoked,
+        )
 
     def _wait_ready(self, sock: socket.socket, timeout: float = 15.0) -> None:
         deadline = time.monotonic() + timeout
-        url = f"http://127.0.0.1:{self._port}/healthz" if self.host in ("0.0.0.0", "127.0.0.1") \
+        url = (
+            f"http://127.0.0.1:{self._port}/healthz"
+            if self.host in ("0.0.0.0", "127.0.0.1")
             else f"{self.base_url}/healthz"
+        )
         opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
         while time.monotonic() < deadline:
             if self._thread is not None and not self._thread.is_alive():
@@ -227,8 +276,12 @@ class Sandbox:
     def __enter__(self) -> Sandbox:
         return self.start()
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
         self.stop()
 
     def __repr__(self) -> str:

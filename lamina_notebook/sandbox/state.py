@@ -89,8 +89,9 @@ def validate_inputs(app: AppDef, inputs: Any) -> tuple[dict[str, str], list[str]
         if app.param(str(name)) is None:
             close = [k for k in known if k.lower() == str(name).lower()]
             hint = f' (names are case-sensitive: did you mean "{close[0]}"?)' if close else ""
-            problems.append(f'"{name}": unknown parameter{hint}. Known parameters: '
-                            + ", ".join(known))
+            problems.append(
+                f'"{name}": unknown parameter{hint}. Known parameters: ' + ", ".join(known)
+            )
     clean: dict[str, str] = {}
     for p in app.params:
         value = inputs.get(p.name)
@@ -168,17 +169,29 @@ class ExecutionStore:
         self._lock = threading.Lock()
         self._records: dict[str, ExecutionRecord] = {}
 
-    def create(self, app: AppDef, inputs: dict[str, str], sources: dict[str, Source],
-               webhook: str | None, base_url: str) -> ExecutionRecord:
+    def create(
+        self,
+        app: AppDef,
+        inputs: dict[str, str],
+        sources: dict[str, Source],
+        webhook: str | None,
+        base_url: str,
+    ) -> ExecutionRecord:
         """Plan a new run's schedule and outcome; counted in stats before it is returned."""
         scale = self.settings.time_scale
         with self._lock:
             unlucky = self._rng.random() < self.settings.fail_rate
             rec = ExecutionRecord(
-                id=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)), app=app,
-                inputs=inputs, sources=sources, created=now(),
+                id=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
+                app=app,
+                inputs=inputs,
+                sources=sources,
+                created=now(),
                 queue=min(2.0, max(0.5, 0.15 * app.duration)) * scale,
-                run=app.duration * scale, webhook=webhook, base_url=base_url)
+                run=app.duration * scale,
+                webhook=webhook,
+                base_url=base_url,
+            )
             self._plan(rec, unlucky)
             self._records[rec.id] = rec
         self.stats.add("run_creations")
@@ -212,22 +225,28 @@ def _execution_error(rec: ExecutionRecord) -> str | None:
     if rec.app.kind == "upscale":
         size = rec.sources["Upload"].size if "Upload" in rec.sources else None
         if size and min(size) < MIN_UPSCALE_PX:
-            return (f"Input image is {size[0]}x{size[1]} px; the upscaler needs at least "
-                    f"{MIN_UPSCALE_PX} px per side. Use a larger picture.")
+            return (
+                f"Input image is {size[0]}x{size[1]} px; the upscaler needs at least "
+                f"{MIN_UPSCALE_PX} px per side. Use a larger picture."
+            )
     return None
 
 
 def _output_error(rec: ExecutionRecord, out: OutputDef, index: int) -> str | None:
     """Output-level failures: short product text fails the copywriter's description."""
     if rec.app.kind == "copy" and index == 1 and len(rec.inputs["Product"].split()) < 3:
-        return ("Description needs a product of at least 3 words "
-                f'(got "{rec.inputs["Product"][:80]}"); add detail and run again.')
+        return (
+            "Description needs a product of at least 3 words "
+            f'(got "{rec.inputs["Product"][:80]}"); add detail and run again.'
+        )
     if out.type == "video":
         import importlib.util
 
         if importlib.util.find_spec("imageio_ffmpeg") is None:
-            return ("Video output needs imageio-ffmpeg on the sandbox: "
-                    "pip install 'lamina-notebook[video]'")
+            return (
+                "Video output needs imageio-ffmpeg on the sandbox: "
+                "pip install 'lamina-notebook[video]'"
+            )
     return None
 
 
@@ -252,7 +271,8 @@ def view(rec: ExecutionRecord, *, at: float | None = None) -> dict[str, Any]:
         "outputs": outputs,
         "errorMessage": rec.error_message if done else None,
         "progress": {
-            "totalOutputs": len(outputs), "completedOutputs": completed,
+            "totalOutputs": len(outputs),
+            "completedOutputs": completed,
             "failedOutputs": failed,
             "percentComplete": round(100.0 * min(1.0, max(0.0, elapsed / terminal)), 1),
         },
@@ -262,15 +282,25 @@ def view(rec: ExecutionRecord, *, at: float | None = None) -> dict[str, Any]:
     }
 
 
-def _output_view(rec: ExecutionRecord, plan: OutputPlan, elapsed: float,
-                 done: bool) -> dict[str, Any]:
-    data: dict[str, Any] = {"id": plan.out.id, "label": plan.out.label, "type": "pending",
-                            "value": None, "status": "pending", "error": None}
+def _output_view(
+    rec: ExecutionRecord, plan: OutputPlan, elapsed: float, done: bool
+) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "id": plan.out.id,
+        "label": plan.out.label,
+        "type": "pending",
+        "value": None,
+        "status": "pending",
+        "error": None,
+    }
     finished = elapsed >= plan.finish and (rec.fail_at is None or plan.finish < rec.fail_at)
     if finished and plan.error is None:
         meta = output_meta(rec.app, rec.inputs, plan.index, rec.sources)
-        value = (render_text(rec.app, rec.inputs, plan.index) if plan.out.type == "text"
-                 else f"{rec.base_url}/files/{rec.id}/{plan.out.id}{meta.pop('ext')}")
+        value = (
+            render_text(rec.app, rec.inputs, plan.index)
+            if plan.out.type == "text"
+            else f"{rec.base_url}/files/{rec.id}/{plan.out.id}{meta.pop('ext')}"
+        )
         meta.pop("ext", None)
         data.update(type=plan.out.type, value=value, status="completed", **meta)
     elif finished or (done and rec.error_message):

@@ -117,12 +117,17 @@ class Stats:
         with self._lock:
             c = replace(self._c)
         return {
-            "requests": c.requests, "by_status": dict(c.by_status), "faults": dict(c.faults),
-            "run_requests": c.run_requests, "run_creations": c.run_creations,
+            "requests": c.requests,
+            "by_status": dict(c.by_status),
+            "faults": dict(c.faults),
+            "run_requests": c.run_requests,
+            "run_creations": c.run_creations,
             "run_creations_by_app": dict(c.run_creations_by_app),
-            "deliveries": len(c.deliveries), "url_fetches": c.url_fetches,
+            "deliveries": len(c.deliveries),
+            "url_fetches": c.url_fetches,
             "url_fetches_refused": c.url_fetches_refused,
-            "webhooks_refused": c.webhooks_refused, "rate_limited": c.rate_limited,
+            "webhooks_refused": c.webhooks_refused,
+            "rate_limited": c.rate_limited,
         }
 
     def __repr__(self) -> str:

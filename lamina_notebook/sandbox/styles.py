@@ -51,20 +51,24 @@ def scene(size: tuple[int, int], rng: random.Random) -> Image.Image:
     for layer in range(3):
         base = h * (0.5 + 0.15 * layer)
         amp, freq, phase = h * rng.uniform(0.04, 0.1), rng.uniform(1.5, 4), rng.uniform(0, 6.3)
-        points = [(x, base - amp * math.sin(freq * x / w * math.pi + phase)) for x in
-                  range(0, w + 8, 8)]
+        points = [
+            (x, base - amp * math.sin(freq * x / w * math.pi + phase)) for x in range(0, w + 8, 8)
+        ]
         color = _hsv(rng, 0.5 + 0.1 * layer, 0.75 - 0.18 * layer, hue + 0.3 + 0.05 * layer)
         draw.polygon([*points, (w, h), (0, h)], fill=color)
         for _ in range(rng.randint(2, 6)):
             tx = rng.uniform(0, w)
             ty = base - amp * math.sin(freq * tx / w * math.pi + phase) + 4
             th = rng.uniform(0.05, 0.12) * h
-            draw.polygon([(tx, ty - th), (tx - th / 3, ty), (tx + th / 3, ty)],
-                         fill=_hsv(rng, 0.6, 0.35 - 0.05 * layer, hue + 0.35))
+            draw.polygon(
+                [(tx, ty - th), (tx - th / 3, ty), (tx + th / 3, ty)],
+                fill=_hsv(rng, 0.6, 0.35 - 0.05 * layer, hue + 0.35),
+            )
     hx, hy, hw = rng.uniform(0.2, 0.7) * w, h * 0.72, w * 0.12
     draw.rectangle((hx, hy, hx + hw, hy + hw * 0.7), fill=_hsv(rng, 0.4, 0.9))
-    draw.polygon([(hx - 6, hy), (hx + hw / 2, hy - hw * 0.5), (hx + hw + 6, hy)],
-                 fill=_hsv(rng, 0.7, 0.6))
+    draw.polygon(
+        [(hx - 6, hy), (hx + hw / 2, hy - hw * 0.5), (hx + hw + 6, hy)], fill=_hsv(rng, 0.7, 0.6)
+    )
     return img
 
 
@@ -82,8 +86,13 @@ def portrait(size: tuple[int, int], rng: random.Random) -> Image.Image:
         x = cx + ex * fw
         d.ellipse((x - fw * 0.14, cy - fw * 0.25, x + fw * 0.14, cy + fw * 0.05), fill="white")
         d.ellipse((x - fw * 0.07, cy - fw * 0.17, x + fw * 0.07, cy - fw * 0.03), fill=(40, 60, 90))
-    d.arc((cx - fw * 0.45, cy + fw * 0.1, cx + fw * 0.45, cy + fw * 0.75), 20, 160,
-          fill=(170, 60, 70), width=max(2, int(fw * 0.08)))
+    d.arc(
+        (cx - fw * 0.45, cy + fw * 0.1, cx + fw * 0.45, cy + fw * 0.75),
+        20,
+        160,
+        fill=(170, 60, 70),
+        width=max(2, int(fw * 0.08)),
+    )
     return img
 
 
@@ -96,8 +105,9 @@ def product(size: tuple[int, int], rng: random.Random) -> Image.Image:
     d.rectangle((cx - w * 0.3, h * 0.78, cx + w * 0.3, h), fill=(180, 172, 160))
     d.ellipse((cx - w * 0.3, h * 0.74, cx + w * 0.3, h * 0.82), fill=(200, 193, 182))
     body = _hsv(rng, 0.65, 0.75)
-    d.rounded_rectangle((cx - w * 0.13, h * 0.32, cx + w * 0.13, h * 0.78), radius=int(w * 0.05),
-                        fill=body)
+    d.rounded_rectangle(
+        (cx - w * 0.13, h * 0.32, cx + w * 0.13, h * 0.78), radius=int(w * 0.05), fill=body
+    )
     d.rectangle((cx - w * 0.05, h * 0.18, cx + w * 0.05, h * 0.33), fill=body)
     d.rectangle((cx - w * 0.06, h * 0.13, cx + w * 0.06, h * 0.19), fill=(40, 40, 48))
     d.rectangle((cx - w * 0.1, h * 0.46, cx + w * 0.1, h * 0.62), fill=(250, 248, 240))
@@ -137,8 +147,9 @@ def _tint(img: Image.Image, color: tuple[int, int, int], amount: float) -> Image
 
 
 def _glow(img: Image.Image, radius: float, amount: float) -> Image.Image:
-    return Image.blend(img, ImageChops.screen(img, img.filter(ImageFilter.GaussianBlur(radius))),
-                       amount)
+    return Image.blend(
+        img, ImageChops.screen(img, img.filter(ImageFilter.GaussianBlur(radius))), amount
+    )
 
 
 def photorealistic(img: Image.Image, rng: random.Random) -> Image.Image:
@@ -147,8 +158,9 @@ def photorealistic(img: Image.Image, rng: random.Random) -> Image.Image:
 
 
 def watercolor(img: Image.Image, rng: random.Random) -> Image.Image:
-    soft = Image.blend(img.filter(ImageFilter.MedianFilter(7)), Image.new("RGB", img.size,
-                                                                          "white"), 0.3)
+    soft = Image.blend(
+        img.filter(ImageFilter.MedianFilter(7)), Image.new("RGB", img.size, "white"), 0.3
+    )
     bleed = soft.filter(ImageFilter.GaussianBlur(3))
     edges = ImageOps.invert(img.convert("L").filter(ImageFilter.FIND_EDGES)).convert("RGB")
     return _grain(ImageChops.multiply(bleed, Image.blend(edges, bleed, 0.5)), rng, 0.35)
@@ -180,8 +192,11 @@ def neon_noir(img: Image.Image, rng: random.Random) -> Image.Image:
     dark = ImageOps.colorize(gray, (5, 0, 20), (60, 30, 110))
     edges = gray.filter(ImageFilter.GaussianBlur(1)).filter(ImageFilter.FIND_EDGES)
     neon = ImageOps.colorize(edges.point(lambda v: min(255, v * 4)), (0, 0, 0), (255, 40, 200))
-    cyan = ImageOps.colorize(edges.filter(ImageFilter.GaussianBlur(4)).point(
-        lambda v: min(255, v * 6)), (0, 0, 0), (0, 240, 255))
+    cyan = ImageOps.colorize(
+        edges.filter(ImageFilter.GaussianBlur(4)).point(lambda v: min(255, v * 6)),
+        (0, 0, 0),
+        (0, 240, 255),
+    )
     return _scanlines(ImageChops.add(ImageChops.add(dark, neon), cyan))
 
 
@@ -202,8 +217,11 @@ def disney_pixar(img: Image.Image, rng: random.Random) -> Image.Image:
 def ghibli(img: Image.Image, rng: random.Random) -> Image.Image:
     pastel = img.filter(ImageFilter.MedianFilter(5)).quantize(14, dither=Image.Dither.NONE)
     pastel = ImageEnhance.Brightness(pastel.convert("RGB")).enhance(1.08)
-    pastel = _tint(Image.blend(pastel, Image.new("RGB", img.size, (214, 240, 200)), 0.35),
-                   (200, 235, 255), 0.25)
+    pastel = _tint(
+        Image.blend(pastel, Image.new("RGB", img.size, (214, 240, 200)), 0.35),
+        (200, 235, 255),
+        0.25,
+    )
     lines = _outline(img, 40, 1.5).convert("RGB")
     return _grain(Image.blend(pastel, ImageChops.multiply(pastel, lines), 0.5), rng, 0.2)
 
@@ -216,17 +234,20 @@ def comic(img: Image.Image, rng: random.Random) -> Image.Image:
     for y in range(0, h, 8):
         for x in range((y // 8 % 2) * 4, w, 8):
             d.ellipse((x - 1.5, y - 1.5, x + 1.5, y + 1.5), fill=150)
-    shaded = Image.composite(ImageChops.multiply(flat, dots.convert("RGB")), flat,
-                             ImageOps.invert(img.convert("L")).point(lambda v: 255 if v > 110
-                                                                     else 0))
+    shaded = Image.composite(
+        ImageChops.multiply(flat, dots.convert("RGB")),
+        flat,
+        ImageOps.invert(img.convert("L")).point(lambda v: 255 if v > 110 else 0),
+    )
     return ImageChops.multiply(shaded, _outline(img, 30).convert("RGB"))
 
 
 def claymation(img: Image.Image, rng: random.Random) -> Image.Image:
     clay = ImageOps.posterize(img.filter(ImageFilter.ModeFilter(9)), 3)
     clay = ImageEnhance.Color(clay.filter(ImageFilter.GaussianBlur(1.5))).enhance(1.5)
-    relief = ImageOps.autocontrast(clay.convert("L").filter(ImageFilter.GaussianBlur(3))
-                                   .filter(ImageFilter.EMBOSS)).convert("RGB")
+    relief = ImageOps.autocontrast(
+        clay.convert("L").filter(ImageFilter.GaussianBlur(3)).filter(ImageFilter.EMBOSS)
+    ).convert("RGB")
     return _grain(_tint(ImageChops.overlay(clay, relief), (255, 190, 150), 0.3), rng, 0.3)
 
 
@@ -250,10 +271,19 @@ def minimal(img: Image.Image, rng: random.Random) -> Image.Image:
 
 
 STYLES: dict[str, Filter] = {
-    "Photorealistic": photorealistic, "Watercolor": watercolor, "Anime": anime,
-    "Pixel Art": pixel_art, "Oil Painting": oil_painting, "Neon Noir": neon_noir,
-    "Disney / Pixar": disney_pixar, "Ghibli": ghibli, "Comic": comic, "Claymation": claymation,
-    "Cyberpunk": cyberpunk, "Studio White": studio_white, "Lifestyle": lifestyle,
+    "Photorealistic": photorealistic,
+    "Watercolor": watercolor,
+    "Anime": anime,
+    "Pixel Art": pixel_art,
+    "Oil Painting": oil_painting,
+    "Neon Noir": neon_noir,
+    "Disney / Pixar": disney_pixar,
+    "Ghibli": ghibli,
+    "Comic": comic,
+    "Claymation": claymation,
+    "Cyberpunk": cyberpunk,
+    "Studio White": studio_white,
+    "Lifestyle": lifestyle,
     "Minimal": minimal,
 }
 

@@ -43,8 +43,9 @@ def _frames(src: Image.Image, motion: str) -> Iterator[bytes]:
         yield frame.resize((VIDEO_SIZE, VIDEO_SIZE), Image.Resampling.BILINEAR, box=box).tobytes()
 
 
-def render_video(inputs: Mapping[str, str], sources: Mapping[str, Source],
-                 blobs: Mapping[str, bytes], path: Path) -> None:
+def render_video(
+    inputs: Mapping[str, str], sources: Mapping[str, Source], blobs: Mapping[str, bytes], path: Path
+) -> None:
     """Write the MP4 for these inputs to ``path``; RuntimeError naming the extra if missing."""
     try:
         import imageio_ffmpeg
@@ -54,11 +55,33 @@ def render_video(inputs: Mapping[str, str], sources: Mapping[str, Source],
     url = upload.url if upload else "landscape"
     src = _source_image(blobs.get(upload.digest or "") if upload else None, url)
     writer = imageio_ffmpeg.write_frames(
-        str(path), (VIDEO_SIZE, VIDEO_SIZE), fps=VIDEO_FPS, codec="libx264",
-        pix_fmt_out="yuv420p", macro_block_size=16, ffmpeg_log_level="error", quality=None,
-        output_params=["-movflags", "+faststart", "-threads", "1", "-preset", "veryfast",
-                       "-crf", "26", "-map_metadata", "-1", "-fflags", "+bitexact",
-                       "-flags:v", "+bitexact", "-f", "mp4"])
+        str(path),
+        (VIDEO_SIZE, VIDEO_SIZE),
+        fps=VIDEO_FPS,
+        codec="libx264",
+        pix_fmt_out="yuv420p",
+        macro_block_size=16,
+        ffmpeg_log_level="error",
+        quality=None,
+        output_params=[
+            "-movflags",
+            "+faststart",
+            "-threads",
+            "1",
+            "-preset",
+            "veryfast",
+            "-crf",
+            "26",
+            "-map_metadata",
+            "-1",
+            "-fflags",
+            "+bitexact",
+            "-flags:v",
+            "+bitexact",
+            "-f",
+            "mp4",
+        ],
+    )
     writer.send(None)
     try:
         for frame in _frames(src, inputs.get("Motion", "Slow Zoom")):

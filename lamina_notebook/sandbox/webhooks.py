@@ -42,7 +42,8 @@ class Signer:
     def __init__(self, path: str | os.PathLike[str] | None = None) -> None:
         self._key = self._load(Path(path)) if path else Ed25519PrivateKey.generate()
         self.public_raw = self._key.public_key().public_bytes(
-            serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+            serialization.Encoding.Raw, serialization.PublicFormat.Raw
+        )
         self.kid = "sandbox-" + hashlib.sha256(self.public_raw).hexdigest()[:16]
 
     @staticmethod
@@ -50,12 +51,16 @@ class Signer:
         if path.exists():
             key = serialization.load_pem_private_key(path.read_bytes(), password=None)
             if not isinstance(key, Ed25519PrivateKey):
-                raise ValueError(f"{path} holds no Ed25519 private key; delete it to make a "
-                                 "new one")
+                raise ValueError(
+                    f"{path} holds no Ed25519 private key; delete it to make a new one"
+                )
             return key
         key = Ed25519PrivateKey.generate()
-        pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                serialization.NoEncryption())
+        pem = key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as fh:
@@ -63,23 +68,34 @@ class Signer:
         return key
 
     def jwk(self) -> dict[str, str]:
-        return {"kty": "OKP", "crv": "Ed25519", "x": _b64url(self.public_raw), "kid": self.kid,
-                "use": "sig", "alg": "EdDSA"}
+        return {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": _b64url(self.public_raw),
+            "kid": self.kid,
+            "use": "sig",
+            "alg": "EdDSA",
+        }
 
     @property
     def spki_b64(self) -> str:
         """The public key as base64 DER/SPKI, the form the seed's Node.js sample takes."""
         der = self._key.public_key().public_bytes(
-            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+            serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo
+        )
         return base64.b64encode(der).decode()
 
     def headers(self, body: bytes, request_id: str) -> dict[str, str]:
         """The four ``X-Lamina-Webhook-*`` headers for ``body``, signed now."""
         ts = str(int(time.time()))
         signature = self._key.sign(ts.encode() + b"." + body).hex()
-        return {"Content-Type": "application/json", "X-Lamina-Webhook-Signature": signature,
-                "X-Lamina-Webhook-Timestamp": ts, "X-Lamina-Webhook-Request-Id": request_id,
-                "X-Lamina-Webhook-User-Id": USER_ID}
+        return {
+            "Content-Type": "application/json",
+            "X-Lamina-Webhook-Signature": signature,
+            "X-Lamina-Webhook-Timestamp": ts,
+            "X-Lamina-Webhook-Request-Id": request_id,
+            "X-Lamina-Webhook-User-Id": USER_ID,
+        }
 
 
 class Deliverer:
@@ -111,10 +127,17 @@ class Deliverer:
         await asyncio.sleep(max(0.0, rec.completed_at - time.time()))
         if not (self.settings.allow_remote_urls or is_loopback_url(url)):
             self.stats.add("webhooks_refused")
-            self.stats.record_delivery(Delivery(rec.id, 1, url, None,
-                                                "refused: the sandbox only delivers to loopback "
-                                                "hosts (allow_remote_urls=True to change)",
-                                                time.time()))
+            self.stats.record_delivery(
+                Delivery(
+                    rec.id,
+                    1,
+                    url,
+                    None,
+                    "refused: the sandbox only delivers to loopback "
+                    "hosts (allow_remote_urls=True to change)",
+                    time.time(),
+                )
+            )
             return
         final = view(rec, at=max(time.time(), rec.completed_at + 0.001))
         body = json.dumps({"data": final}).encode()
@@ -129,10 +152,12 @@ class Deliverer:
         status: int | None = None
         error: str | None = None
         try:
-            async with httpx.AsyncClient(timeout=timeout, trust_env=False,
-                                         verify=self._ssl) as client:
-                resp = await client.post(url, content=body,
-                                         headers=self.signer.headers(body, rec.id))
+            async with httpx.AsyncClient(
+                timeout=timeout, trust_env=False, verify=self._ssl
+            ) as client:
+                resp = await client.post(
+                    url, content=body, headers=self.signer.headers(body, rec.id)
+                )
             status = resp.status_code
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:300]

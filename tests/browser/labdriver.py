@@ -24,6 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+from _notebook_runner import load_runner
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "build" / "screenshots"
@@ -185,20 +186,6 @@ def notebook_url(lab: JupyterLab, relpath: str) -> str:
     """`relpath` in a fresh, empty workspace (no tabs restored from an earlier test)."""
     workspace = f"t{secrets.token_hex(6)}"
     return lab.url(f"lab/workspaces/{workspace}/tree/{quote(relpath)}?reset")
-
-
-def load_runner() -> Any:
-    """scripts/run_notebooks.py (the `make demo` runner) as a module."""
-    import importlib.util
-
-    spec = importlib.util.spec_from_file_location(
-        "run_notebooks", REPO / "scripts" / "run_notebooks.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    sys.modules.setdefault("run_notebooks", module)
-    spec.loader.exec_module(module)
-    return module
 
 
 def run_demo_notebook(source: Path, out_dir: Path, time_scale: float = 0.02) -> Path:
