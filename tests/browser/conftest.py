@@ -43,9 +43,14 @@ def chromium_path() -> str:
     return path
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    """One headless Chromium for the session; Chromium's own files go to a temp HOME."""
+    """One headless Chromium per test module; Chromium's own files go to a temp HOME.
+
+    Module scope, not session: Playwright's sync API keeps its event loop marked as running in
+    the main thread while it is alive, which would break every later test that calls
+    ``asyncio.run`` (this directory is not a package, so package scope would mean session).
+    """
     from playwright.sync_api import sync_playwright
 
     home = tmp_path_factory.mktemp("chromium-home")
@@ -62,11 +67,12 @@ def browser(chromium_path: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
             chromium.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def make_lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[..., JupyterLab]]:
     """Factory: `make_lab(root_dir, env=None, ipython_config=None)` starts a JupyterLab.
 
-    Every lab started is stopped at the end of the session.
+    Every lab started is stopped at the end of the test module, with its kernels, so the rest
+    of the suite does not share the machine with idle servers.
     """
     started: list[JupyterLab] = []
 
