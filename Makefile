@@ -15,9 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	@touch $(STAMP)
 
+# JupyterLab refuses to run as root (containers, CI machines) unless told.
+ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
+
 ## JupyterLab on the demo notebooks; they use the offline sandbox unless LAMINA_API_KEY is set.
 lab: $(STAMP)
-	$(BIN)/jupyter lab --notebook-dir=notebooks notebooks/01-quickstart.ipynb
+	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) 01-quickstart.ipynb
 
 ## The whole suite: lint, then every test (browser tests skip without Chromium unless required).
 test: $(STAMP)
