@@ -113,12 +113,17 @@ def execute(
         nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}
     )
     started = time.monotonic()
+    # The kernel's own stderr (e.g. ipykernel's note that loopback TCP is unencrypted) goes to a
+    # log beside the executed copy instead of cluttering the summary.
+    kernel_log = (out_dir / f"{source.stem}.kernel.log").open("wb")
     try:
-        client.execute(env=dict(env))
+        client.execute(env=dict(env), stderr=kernel_log)
     except CellExecutionError as exc:
         run.error = _short_error(str(exc))
     except Exception as exc:  # a dead kernel or a timeout: report it, keep the partial copy
         run.error = f"{type(exc).__name__}: {exc}"
+    finally:
+        kernel_log.close()
     run.seconds = time.monotonic() - started
     run.cells = sum(1 for c in nb.cells if c.cell_type == "code")
     run.images = count_images(nb)
