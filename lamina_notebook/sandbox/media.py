@@ -79,7 +79,10 @@ def render_text(app: AppDef, inputs: Mapping[str, str], index: int) -> str:
     if fixed is not None:
         return fixed
     rng = styles.seeded(_key(app, inputs), str(index))
-    product = " ".join((inputs.get("Product") or inputs.get("Prompt") or app.name).split())
+    described = " ".join((inputs.get("Product") or inputs.get("Prompt") or app.name).split())
+    described = described.rstrip(" .;:,!") or app.name
+    # A headline names the product by its first clause; the description keeps the whole text.
+    product = described.split(",")[0].split(". ")[0].strip() or described
     tone = inputs.get("Tone", "Professional")
     if index == 0:
         lines = {
@@ -102,7 +105,7 @@ def render_text(app: AppDef, inputs: Mapping[str, str], index: int) -> str:
     ]
     picks = rng.sample(benefits, 2)
     return (
-        f"{product} brings {picks[0]} and {picks[1]}. Written in a {tone.lower()} tone "
+        f"{described} brings {picks[0]} and {picks[1]}. Written in a {tone.lower()} tone "
         "by the Lamina sandbox: deterministic copy for testing your notebook."
     )
 
