@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+from _client_support import fast_client
 
 from lamina_notebook.client import LaminaClient
 from lamina_notebook.errors import (
@@ -44,24 +45,11 @@ PHOTO = "https://example.com/cat.jpg"
 UNREACHABLE = "http://127.0.0.1:9/missing.png"  # the sandbox cannot read it: the run fails
 
 
-def make_client(sb: Any, **kw: Any) -> LaminaClient:
-    """A client tuned for the fast sandbox: quick polls and tiny backoffs."""
-    opts: dict[str, Any] = {
-        "poll_interval": 0.05,
-        "min_poll_interval": 0.01,
-        "rate_limit": 0,
-        "retry_backoff": 0.01,
-        "retry_backoff_cap": 0.05,
-    }
-    opts.update(kw)
-    return LaminaClient(sb.api_key, sb.base_url, **opts)
-
-
 def use(sb: Any, body: Callable[[LaminaClient], Awaitable[T]], **kw: Any) -> T:
     """Run ``body(client)`` on a fresh loop with a fresh client, closed afterwards."""
 
     async def main() -> T:
-        async with make_client(sb, **kw) as client:
+        async with fast_client(sb, **kw) as client:
             return await body(client)
 
     return asyncio.run(main())
@@ -479,7 +467,7 @@ def test_the_key_never_appears_in_reprs_logs_errors_or_the_journal(
 
 
 def test_a_client_serves_one_event_loop(sandbox: Any) -> None:
-    client = make_client(sandbox, journal=None)
+    client = fast_client(sandbox, journal=None)
     asyncio.run(client.list_apps(limit=1))
     with pytest.raises(LaminaError, match="another event loop"):
         asyncio.run(client.list_apps(limit=1))
@@ -487,7 +475,7 @@ def test_a_client_serves_one_event_loop(sandbox: Any) -> None:
 
 def test_closed_client_refuses_work(sandbox: Any) -> None:
     async def main() -> None:
-        c = make_client(sandbox, journal=None)
+        c = fast_client(sandbox, journal=None)
         await c.aclose()
         await c.aclose()  # idempotent
         assert c.closed

@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import Iterator
-from typing import Any
 
 import httpx
 import pytest
+from _client_support import fast_client
 
 from lamina_notebook.client import LaminaClient
 from lamina_notebook.errors import (
@@ -49,24 +49,13 @@ def faulty(faulty_server: Sandbox) -> Iterator[Sandbox]:
     faulty_server.configure(**FAULTS_OFF)
 
 
-def client_for(sb: Sandbox, **kw: Any) -> LaminaClient:
-    opts: dict[str, Any] = {
-        "poll_interval": 0.05,
-        "min_poll_interval": 0.01,
-        "rate_limit": 0,
-        "retry_backoff": 0.01,
-        "retry_backoff_cap": 0.05,
-    }
-    return LaminaClient(sb.api_key, sb.base_url, **{**opts, **kw})
-
-
 async def stylizer(c: LaminaClient) -> App:
     return await c.resolve_app("Photo Stylizer")
 
 
 def test_reads_retry_through_a_500_burst(faulty: Sandbox) -> None:
     async def main() -> None:
-        async with client_for(faulty, max_retries=12) as c:
+        async with fast_client(faulty, max_retries=12) as c:
             app = await stylizer(c)
             run = await c.run(app, {"Upload": PHOTO})
             faulty.configure(error_rate=0.5)
@@ -81,7 +70,7 @@ def test_reads_retry_through_a_500_burst(faulty: Sandbox) -> None:
 
 def test_reads_give_up_with_the_server_error_after_max_retries(faulty: Sandbox) -> None:
     async def main() -> None:
-        async with client_for(faulty, max_retries=2) as c:
+        async with fast_client(faulty, max_retries=2) as c:
             faulty.configure(error_rate=1.0)
             before = faulty.stats.requests
             with pytest.raises(ServerError) as info:
@@ -95,7 +84,7 @@ def test_reads_give_up_with_the_server_error_after_max_retries(faulty: Sandbox) 
 
 def test_run_creation_is_not_resent_after_a_5xx(faulty: Sandbox) -> None:
     async def main() -> None:
-        async with client_for(faulty) as c:
+        async with fast_client(faulty) as c:
             app = await stylizer(c)
             faulty.configure(error_rate=1.0)
             before = faulty.stats.requests
@@ -110,7 +99,7 @@ def test_run_creation_is_not_resent_after_a_5xx(faulty: Sandbox) -> None:
 
 def test_a_dropped_run_creation_is_not_resent(faulty: Sandbox) -> None:
     async def main() -> None:
-        async with client_for(faulty) as c:
+        async with fast_client(faulty) as c:
             app = await stylizer(c)
             faulty.configure(drop_rate=1.0)
             with pytest.raises(TransportError) as info:
@@ -126,7 +115,7 @@ def test_a_dropped_run_creation_is_not_resent(faulty: Sandbox) -> None:
 
 def test_a_429_on_run_creation_is_retried_after_retry_after(faulty: Sandbox) -> None:
     async def main() -> tuple[Execution, int]:
-        async with client_for(faulty) as c:
+        async with fast_client(faulty) as c:
             app = await stylizer(c)
             faulty.configure(force_429=1)
             run = await c.run(app, {"Upload": PHOTO})
@@ -140,7 +129,7 @@ def test_a_429_on_run_creation_is_retried_after_retry_after(faulty: Sandbox) -> 
 
 def test_persistent_429_reaches_the_caller_with_retry_after(faulty: Sandbox) -> None:
     async def main() -> None:
-        async with client_for(faulty, max_retries=0) as c:
+        async with fast_client(faulty, max_retries=0) as c:
             faulty.configure(force_429=1)
             with pytest.raises(RateLimitError) as info:
                 await c.list_apps()
@@ -152,7 +141,7 @@ def test_persistent_429_reaches_the_caller_with_retry_after(faulty: Sandbox) -> 
 
 def test_a_truncated_run_answer_keeps_the_execution_id(faulty: Sandbox) -> None:
     async def main() -> Execution:
-        async with client_for(faulty) as c:
+        async with fast_client(faulty) as c:
             app = await stylizer(c)
             faulty.configure(truncate_rate=1.0)
             run = await c.run(app, {"Upload": PHOTO})
@@ -167,7 +156,7 @@ def test_a_truncated_run_answer_keeps_the_execution_id(faulty: Sandbox) -> None:
 
 def test_an_unreadable_run_answer_says_the_run_may_exist(faulty: Sandbox) -> None:
     async def main() -> None:
-        async with client_for(faulty) as c:
+        async with fast_client(faulty) as c:
             app = await stylizer(c)
             faulty.configure(garbage_rate=1.0)
             with pytest.raises(InvalidResponseError) as info:
@@ -180,7 +169,7 @@ def test_an_unreadable_run_answer_says_the_run_may_exist(faulty: Sandbox) -> Non
 
 def test_reads_survive_drops_garbage_and_truncation(faulty: Sandbox) -> None:
     async def main() -> Execution:
-        async with client_for(faulty, max_retries=12) as c:
+        async with fast_client(faulty, max_retries=12) as c:
             run = await c.run(await stylizer(c), {"Upload": PHOTO})
             faulty.configure(drop_rate=0.25, garbage_rate=0.1, truncate_rate=0.1)
             for _ in range(5):
@@ -213,7 +202,7 @@ class FailFirstConnects(httpx.AsyncBaseTransport):
 def test_run_creation_is_retried_when_the_connection_failed_before_sending(faulty: Sandbox) -> None:
     async def main() -> None:
         seam = FailFirstConnects(0)
-        async with client_for(faulty, transport=seam) as c:
+        async with fast_client(faulty, transport=seam) as c:
             app = await stylizer(c)
             seam.left, seam.attempts = 2, 0
             run = await c.run(app, {"Upload": PHOTO})
@@ -229,7 +218,7 @@ def test_a_closed_port_is_a_transport_error_that_was_not_sent(faulty: Sandbox) -
         port = s.getsockname()[1]  # closed again when the block ends: nothing listens
 
     async def main() -> None:
-        async with client_for(faulty, journal=None) as real:
+        async with fast_client(faulty, journal=None) as real:
             app = await stylizer(real)
         async with LaminaClient(
             "lma_sandbox",
@@ -266,7 +255,7 @@ def test_thirty_runs_under_mixed_faults_create_no_duplicates(
         return (await c.wait(run)).execution_id
 
     async def main() -> list[str | None]:
-        async with client_for(faulty, max_retries=12) as c:
+        async with fast_client(faulty, max_retries=12) as c:
             app = await stylizer(c)
             faulty.reset_stats()
             faulty.configure(
@@ -306,7 +295,7 @@ def test_an_ambiguous_run_creation_is_journaled_unconfirmed_and_never_polled(
     faulty: Sandbox, knob: str, error_type: type[LaminaError]
 ) -> None:
     async def main() -> LaminaError:
-        async with client_for(faulty) as c:
+        async with fast_client(faulty) as c:
             app = await stylizer(c)
             faulty.configure(**{knob: 1.0})
             sent = faulty.stats.requests
@@ -337,7 +326,7 @@ def test_an_ambiguous_run_creation_is_journaled_unconfirmed_and_never_polled(
 
 def test_a_refused_run_creation_is_not_journaled(faulty: Sandbox) -> None:
     async def main() -> None:
-        async with client_for(faulty) as c:
+        async with fast_client(faulty) as c:
             private = await c.resolve_app("Acme Brand Kit")
             with pytest.raises(LaminaError) as info:
                 await c.run(private, {"Prompt": "x"})
@@ -349,7 +338,7 @@ def test_a_refused_run_creation_is_not_journaled(faulty: Sandbox) -> None:
 
 def test_without_a_journal_the_error_says_the_attempt_is_not_in_history(faulty: Sandbox) -> None:
     async def main() -> None:
-        async with client_for(faulty, journal=None) as c:
+        async with fast_client(faulty, journal=None) as c:
             app = await stylizer(c)
             faulty.configure(error_rate=1.0)
             with pytest.raises(ServerError) as info:
