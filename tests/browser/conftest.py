@@ -20,7 +20,8 @@ sys.path.insert(0, str(Path(__file__).parent))
 from labdriver import CHROMIUM_FLAGS, JupyterLab, find_chromium
 
 HOW_TO_GET_CHROMIUM = (
-    "install Debian's Chromium with `apt-get install -y chromium` (never `playwright install`), "
+    "install Debian's Chromium with `apt-get install -y chromium` (Playwright's own browser "
+    "download needs the internet), "
     "or point LAMINA_CHROMIUM at a Chromium binary; set LAMINA_REQUIRE_BROWSER=1 to fail instead"
 )
 
