@@ -142,7 +142,9 @@ class Sender:
                 await self.budget.acquire()
             try:
                 reply = await self.exchange(method, url, params, body, auth, max_bytes)
-            except httpx.TransportError as exc:
+            except (httpx.TransportError, httpx.DecodingError) as exc:
+                # DecodingError: an answer came but its body could not be decoded (e.g. a broken
+                # gzip stream); the request arrived, so a run POST may have started.
                 sent = not isinstance(exc, NOT_SENT)
                 retryable = not isinstance(exc, NOT_RETRYABLE)
                 if retryable and attempt < self.max_retries and (not creates_run or not sent):

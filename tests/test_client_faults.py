@@ -348,3 +348,46 @@ def test_without_a_journal_the_error_says_the_attempt_is_not_in_history(faulty: 
             assert "MAY have been created" in str(info.value)
 
     asyncio.run(main())
+
+
+def test_an_undecodable_run_answer_is_translated_and_journaled(tmp_path: object) -> None:
+    """A 202 whose body cannot be decoded (broken gzip) means the POST arrived: the client must
+    raise its own TransportError, not resend, and journal the attempt. A transport seam stands in
+    for the service because no real server sends a broken gzip stream on purpose."""
+    from lamina_notebook.journal import Journal
+
+    app_id = "8d3c3a36-0000-4000-8000-00000000000a"
+    posts: list[httpx.Request] = []
+
+    def service(request: httpx.Request) -> httpx.Response:
+        if request.method == "POST":
+            posts.append(request)
+            return httpx.Response(
+                202, headers={"content-encoding": "gzip"}, content=b"\x1f\x8bnot really gzip"
+            )
+        detail = {
+            "appId": app_id,
+            "name": "Echo",
+            "parameters": [
+                {"id": "p", "name": "Prompt", "type": "text", "required": True, "default": None}
+            ],
+        }
+        return httpx.Response(200, json={"data": detail})
+
+    async def main() -> TransportError:
+        async with LaminaClient(
+            "lma_k",
+            "https://lamina.test",
+            rate_limit=0,
+            journal=Journal(f"{tmp_path}/journal.sqlite3"),
+            transport=httpx.MockTransport(service),
+        ) as c:
+            with pytest.raises(TransportError) as info:
+                await c.run(app_id, {"Prompt": "hello"})
+            entry = c.journal.get(info.value.journal_id or "") if c.journal else None
+            assert entry is not None and entry.is_unconfirmed
+            return info.value
+
+    error = asyncio.run(main())
+    assert len(posts) == 1 and error.sent
+    assert "DecodingError" in str(error) and "MAY have been created" in str(error)
