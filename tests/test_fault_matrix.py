@@ -311,7 +311,7 @@ for _ in range({n}):
 w.wait(timeout=120)
 for r in w._runs:
     state = r.result.status if r.result is not None else None
-    why = str(r.error).splitlines()[0] if r.error is not None else ""
+    why = " ".join(str(r.error).split()) if r.error is not None else ""  # message + hint
     print("widget run:", state, "|", why)
 """
 
