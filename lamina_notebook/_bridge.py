@@ -122,8 +122,8 @@ def wait_future(
             try:
                 return future.result(timeout=tick)
             except concurrent.futures.TimeoutError:
-                if future.done():  # the coroutine itself raised TimeoutError
-                    raise
+                if future.done():  # it just finished, or the coroutine raised TimeoutError
+                    return future.result()
                 if on_tick is not None:
                     on_tick()
     except KeyboardInterrupt:

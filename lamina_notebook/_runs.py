@@ -143,14 +143,21 @@ class WidgetRun:
                 self.widget._ui(self._show_stopped)
                 self._end(None)
                 return
-            handle.watch()
+            try:
+                handle.watch()
+            except Exception as exc:  # e.g. no client: never leave ``finished`` unresolved
+                self.error = exc
+                self.widget._ui(self._show_lost, exc)
+                self._end(None)
+                return
             watch = handle.future
         try:
             result = await asyncio.wrap_future(watch) if watch is not None else handle.result()
         except asyncio.CancelledError:
-            if not self.stopped:  # the loop is shutting down
+            if not self.stopped and not handle.stopped:  # the loop is shutting down
                 _set_once(self.finished, None)
                 raise
+            self.stopped = True  # also after handle.stop() from code: the row offers Resume
             self.widget._ui(self._show_stopped)
             self._end(None)
             return
@@ -196,6 +203,9 @@ class WidgetRun:
         """Watch again after a stop or a lost connection."""
         if self.handle is None or self.result is not None or not self.finished.done():
             return
+        # The watch takes the session's client: build it here, in the caller's thread (the
+        # loop thread cannot block on itself if a settings change replaced the client).
+        self._client = self.widget.session.client
         self.stopped = False
         self.error = None
         self.finished = concurrent.futures.Future()

@@ -39,6 +39,9 @@ NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: httpx errors that no retry can fix (a bad URL, an invalid header).
 NOT_RETRYABLE = (httpx.UnsupportedProtocol, httpx.LocalProtocolError)
 RETRY_STATUSES = frozenset({500, 502, 503, 504})
+#: The longest a 429's Retry-After may pause the whole budget (the service's window is 60 s):
+#: an untrusted huge value must not freeze every request of the client.
+MAX_RETRY_PAUSE = 120.0
 _EXECUTION_ID = re.compile(r'"(?:executionId|runId)"\s*:\s*"([^"\\]{1,200})"')
 MAY_HAVE_STARTED = (
     "The run MAY have been created (and billed) even so; it was not sent again. Check "
@@ -161,6 +164,7 @@ class Sender:
                 wait = error.retry_after
                 if wait is None:
                     wait = backoff_delay(attempt + 1, self.backoff_base, self.backoff_cap)
+                wait = min(wait, MAX_RETRY_PAUSE)
                 log.info("429 on %s %s; every request pauses %.1f s", method, url_path(url), wait)
                 self.budget.pause(wait)
             retry = isinstance(error, RateLimitError) or (

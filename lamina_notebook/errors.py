@@ -27,6 +27,7 @@ which a run MAY exist carries ``journal_id``, the local id its attempt was journ
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -261,6 +262,8 @@ def _parse_retry_after(value: Any) -> float | None:
     try:
         seconds = float(value)
     except (TypeError, ValueError):
+        return None
+    if not math.isfinite(seconds):  # "inf" would pause every request of the client forever
         return None
     return max(0.0, seconds)
 

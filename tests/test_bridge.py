@@ -168,3 +168,17 @@ def test_wait_future_on_a_plain_future() -> None:
 
     assert wait_future(future, on_tick=tick, tick=0.01) == 42
     assert ticks == 2
+
+
+class _FinishesAsTheWaitTimesOut(concurrent.futures.Future):  # type: ignore[type-arg]
+    """Reproduces the race: the result arrives just after ``result(timeout)`` gave up."""
+
+    def result(self, timeout: float | None = None) -> object:
+        if not self.done():
+            self.set_result("done")
+            raise concurrent.futures.TimeoutError()
+        return super().result(timeout)
+
+
+def test_a_result_arriving_as_a_tick_times_out_is_returned_not_a_timeout() -> None:
+    assert wait_future(_FinishesAsTheWaitTimesOut(), tick=0.01) == "done"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import time
 from collections.abc import Iterator
 
 import httpx
@@ -391,3 +392,27 @@ def test_an_undecodable_run_answer_is_translated_and_journaled(tmp_path: object)
     error = asyncio.run(main())
     assert len(posts) == 1 and error.sent
     assert "DecodingError" in str(error) and "MAY have been created" in str(error)
+
+
+def test_a_huge_retry_after_pauses_the_budget_for_a_bounded_time() -> None:
+    """An untrusted Retry-After of ~forever must not freeze every request of the client."""
+    from lamina_notebook._wire import MAX_RETRY_PAUSE
+
+    def service(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(429, headers={"Retry-After": "1e300"}, json={"error": "slow"})
+
+    async def main() -> float:
+        async with LaminaClient(
+            "lma_k",
+            "https://lamina.test",
+            rate_limit=0,
+            max_retries=0,
+            journal=None,
+            transport=httpx.MockTransport(service),
+        ) as c:
+            with pytest.raises(RateLimitError):
+                await c.list_apps()
+            return c.budget._paused_until - time.monotonic()
+
+    paused_for = asyncio.run(main())
+    assert 0 < paused_for <= MAX_RETRY_PAUSE

@@ -134,3 +134,10 @@ def test_execution_failed_and_wait_timeout_carry_their_subject() -> None:
     assert "after 2.5 s (last status: running)" in str(timeout)
     assert "%lamina resume e2" in str(timeout)
     assert "unknown" in str(WaitTimeout("e3", 1))
+
+
+def test_a_non_finite_retry_after_is_ignored() -> None:
+    # "inf" would pause every request of the client forever; fall back to backoff instead.
+    for value in ("inf", "Infinity", "nan", "-inf"):
+        err = error_from_response(429, b"", {"Retry-After": value})
+        assert isinstance(err, RateLimitError) and err.retry_after is None, value

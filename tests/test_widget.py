@@ -270,6 +270,39 @@ def test_stop_says_run_goes_on_and_resume_finishes_it(session: Session, wsb: San
     assert run.row.bar.bar_style == "success" and run.result.is_completed  # type: ignore
 
 
+def test_stopping_the_handle_itself_shows_the_row_stopped_and_resumable(
+    session: Session, wsb: Sandbox
+) -> None:
+    # handle.stop() (the RunHandle API) must not leave the row spinning as if still watched.
+    w = LaminaApp("Slow Painter", session=session)
+    handle = w.run(Prompt="stop my handle")
+    wait_until(lambda: handle.future is not None)  # the widget is watching it
+    handle.stop()
+    run = w._runs[0]
+    wait_until(lambda: run.finished.done())
+    assert run.row is not None and run.row.bar.bar_style == "warning"
+    assert run.row.stop_button.description == "Resume"
+    run.row.stop_button.click()
+    wait_until(lambda: run.result is not None and run.finished.done())
+    assert run.row.bar.bar_style == "success" and run.result.is_completed  # type: ignore
+
+
+def test_resume_after_a_settings_change_replaced_the_client_finishes_the_run(
+    session: Session, wsb: Sandbox
+) -> None:
+    # The new client must be built in the main thread: the loop thread cannot block on itself,
+    # and a failed restart must never leave ``finished`` unresolved (w.wait() would hang).
+    w = LaminaApp("Slow Painter", session=session)
+    w.run(Prompt="resume me later")
+    w.stop()
+    run = w._runs[0]
+    wait_until(lambda: run.finished.done())
+    session.configure(request_timeout=29.0)  # replaces the client
+    run.row.stop_button.click()  # type: ignore[union-attr]
+    wait_until(lambda: run.finished.done(), timeout=20)
+    assert run.result is not None and run.result.is_completed
+
+
 def test_errors_show_inside_the_widget_and_buttons_stay_alive(wsb: Sandbox) -> None:
     good = make_session(wsb)
     app = good.run(good.client.resolve_app("Text to Image"))
