@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any
 
 import pytest
 
@@ -75,7 +76,8 @@ def test_a_coroutine_raising_timeout_error_does_not_spin(runtime: Runtime) -> No
         runtime.run_sync(times_out(), on_tick=lambda: None, tick=0.01)
 
 
-def test_keyboard_interrupt_cancels_the_coroutine_and_reraises(runtime: Runtime) -> None:
+def _sleeper() -> tuple[threading.Event, threading.Event, Callable[[], Coroutine[Any, Any, None]]]:
+    """A coroutine factory that sleeps for an hour, with events for 'started' and 'cancelled'."""
     started = threading.Event()
     cancelled = threading.Event()
 
@@ -86,6 +88,12 @@ def test_keyboard_interrupt_cancels_the_coroutine_and_reraises(runtime: Runtime)
         except asyncio.CancelledError:
             cancelled.set()
             raise
+
+    return started, cancelled, forever
+
+
+def test_keyboard_interrupt_cancels_the_coroutine_and_reraises(runtime: Runtime) -> None:
+    started, cancelled, forever = _sleeper()
 
     def on_tick() -> None:
         if started.is_set():
@@ -128,16 +136,7 @@ def test_run_sync_from_the_loop_thread_refuses_instead_of_deadlocking(runtime: R
 
 def test_close_cancels_pending_work_and_a_new_loop_starts_on_next_use() -> None:
     rt = Runtime()
-    started = threading.Event()
-    cancelled = threading.Event()
-
-    async def forever() -> None:
-        started.set()
-        try:
-            await asyncio.sleep(3600)
-        except asyncio.CancelledError:
-            cancelled.set()
-            raise
+    started, cancelled, forever = _sleeper()
 
     future = rt.submit(forever())
     assert started.wait(5)
