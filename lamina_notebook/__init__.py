@@ -17,6 +17,8 @@ _LAZY: dict[str, str] = {
     "Execution": "models",
     "Output": "models",
     "Parameter": "models",
+    "Result": "session.results",
+    "RunHandle": "session.results",
     "LaminaClient": "client",
     "Journal": "journal",
     "LaminaApp": "widget",
@@ -41,6 +43,8 @@ __all__ = [
     "LaminaMagics",
     "Output",
     "Parameter",
+    "Result",
+    "RunHandle",
     "Sandbox",
     "WaitTimeout",
     "WebhookReceiver",
@@ -59,6 +63,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from .magics import LaminaMagics
     from .models import App, Execution, Output, Parameter
     from .sandbox import Sandbox
+    from .session.results import Result, RunHandle
     from .webhooks import WebhookReceiver, verify_webhook
     from .widget import LaminaApp
 

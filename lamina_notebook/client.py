@@ -17,26 +17,6 @@ from urllib.parse import quote, urlsplit
 import httpx
 
 from . import __version__
-from ._starts import (
-    DEFAULT_JOURNAL,
-    journal_lost_start,
-    journal_started,
-    may_have_started,
-    open_journal,
-    refuse_unconfirmed,
-)
-from ._wire import (
-    KeyAuth,
-    Reply,
-    Sender,
-    check_webhook_url,
-    envelope_data,
-    is_uuid,
-    parse_json,
-    require_id,
-    resolve_by_name,
-    started_execution,
-)
 from .config import resolve_credentials
 from .errors import (
     AppNotFoundError,
@@ -48,6 +28,26 @@ from .errors import (
 )
 from .models import App, Execution
 from .scheduling import Poller, RateBudget, Watch
+from .starts import (
+    DEFAULT_JOURNAL,
+    journal_lost_start,
+    journal_started,
+    may_have_started,
+    open_journal,
+    refuse_unconfirmed,
+)
+from .transport import (
+    KeyAuth,
+    Reply,
+    Sender,
+    check_webhook_url,
+    envelope_data,
+    is_uuid,
+    parse_json,
+    require_id,
+    resolve_by_name,
+    started_execution,
+)
 from .validation import MAX_BODY_BYTES, validate_inputs
 
 if TYPE_CHECKING:  # pragma: no cover

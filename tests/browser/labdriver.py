@@ -24,7 +24,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
-from _notebook_runner import load_runner
+from notebook_runner import load_runner
 
 REPO = Path(__file__).resolve().parents[2]
 SCREENSHOTS = REPO / "build" / "screenshots"

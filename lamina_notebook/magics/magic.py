@@ -1,0 +1,317 @@
+"""``%lamina`` / ``%%lamina``: the IPython magics, their traitlets settings and tab completion.
+
+Thin by design: a line is parsed by :mod:`command` into a Command, the subcommand (in
+``_magic_commands``) calls the core through the session, and :mod:`render` draws the result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
+
+from IPython.core.magic import (
+    Magics,
+    line_cell_magic,
+    magics_class,
+    needs_local_scope,
+    no_var_expand,
+)
+from IPython.utils.text import DollarFormatter
+from traitlets import Bool, Float, Int, Unicode, observe, validate
+from traitlets.config import Configurable
+
+from ..errors import LaminaError
+from ..session.session import Session, get_session, reset_session
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .commands import Commands
+
+# The parser (command), the renderer (render) and the subcommands (_magic_commands, which pull
+# in the client, httpx and the results code) are imported on the first %lamina call, not at
+# %load_ext: loading the extension must cost little more than importing ipywidgets.
+
+__all__ = ["LaminaMagics", "load_ipython_extension", "unload_ipython_extension"]
+
+# trait name -> Settings field, for the traits that are plain settings.
+_SETTINGS = {
+    "base_url": "base_url",
+    "api_prefix": "api_prefix",
+    "poll_interval": "poll_interval",
+    "timeout": "timeout",
+    "embed_max_px": "embed_max_px",
+    "rate_limit": "rate_limit",
+    "journal_path": "journal_path",
+    "sandbox_time_scale": "sandbox_time_scale",
+}
+
+_NO_KEY_LINE = (
+    "No Lamina API key: run %lamina login (or set LAMINA_API_KEY), "
+    "or %lamina sandbox to try the offline sandbox."
+)
+
+
+@magics_class
+class LaminaMagics(Magics, Configurable):
+    """Run Lamina AI apps from IPython: ``%lamina apps``, ``%lamina run APP Name=value``...
+
+    Settings are traits: ``%config LaminaMagics.poll_interval = 5`` or, in
+    ``ipython_config.py``, ``c.LaminaMagics.poll_interval = 5``.
+    """
+
+    api_key = Unicode(
+        "",
+        help="Lamina API key (lma_...). Write-only: it moves into the session at once and "
+        "this trait reads back empty, so %config never shows it. Prefer %lamina login or "
+        "LAMINA_API_KEY.",
+    ).tag(config=True)
+    base_url = Unicode(
+        None,
+        allow_none=True,
+        help="Lamina API base URL (default: LAMINA_BASE_URL, else https://app.uselamina.ai).",
+    ).tag(config=True)
+    api_prefix = Unicode("/api", help="Path prefix of the API ('/api', or '/v1').").tag(config=True)
+    poll_interval = Float(
+        3.0,
+        help="Seconds between status checks of a run (at least 1; Lamina asks for 3-15).",
+    ).tag(config=True)
+    timeout = Float(
+        0.0,
+        help="Seconds a blocking %lamina run waits before giving up (the run goes on and "
+        "%lamina resume reattaches); 0 waits until it ends.",
+    ).tag(config=True)
+    embed_max_px = Int(
+        1024,
+        help="Longest side, in pixels, of images embedded in the notebook (bigger ones "
+        "are downscaled; the full-size URL stays linked).",
+    ).tag(config=True)
+    rate_limit = Int(
+        90,
+        help="Requests per minute the client allows itself (the service allows 100).",
+    ).tag(config=True)
+    journal_path = Unicode(
+        None,
+        allow_none=True,
+        help="SQLite run journal (default: LAMINA_JOURNAL, else "
+        "$XDG_DATA_HOME/lamina-notebook/journal.sqlite3).",
+    ).tag(config=True)
+    short_errors = Bool(
+        True,
+        help="Show Lamina errors as one message with the fix; False re-raises them "
+        "with the full traceback (for debugging).",
+    ).tag(config=True)
+    sandbox_time_scale = Float(
+        1.0,
+        help="Clock factor of the embedded sandbox (%lamina sandbox): 0.1 runs 10x faster.",
+    ).tag(config=True)
+
+    def __init__(self, shell: Any = None, session: Session | None = None, **kwargs: Any) -> None:
+        # Set before Configurable.__init__: loading config fires the observers below.
+        self.session = session or get_session()
+        super().__init__(shell=shell, **kwargs)
+        self._commands: Commands | None = None
+        self._push_settings()
+
+    @property
+    def commands(self) -> Commands:
+        """The subcommands, built (and their heavy modules imported) on first use."""
+        if self._commands is None:
+            from .commands import Commands
+
+            self._commands = Commands(self)
+        return self._commands
+
+    # -- traits -> session ----------------------------------------------------------------
+    @validate("poll_interval")
+    def _floor_poll_interval(self, proposal: Any) -> float:
+        return max(1.0, float(proposal["value"]))
+
+    @validate("embed_max_px")
+    def _positive_px(self, proposal: Any) -> int:
+        return max(16, int(proposal["value"]))
+
+    @validate("rate_limit")
+    def _positive_rate(self, proposal: Any) -> int:
+        return max(1, int(proposal["value"]))
+
+    @observe(*_SETTINGS)
+    def _setting_changed(self, change: Any) -> None:
+        if "session" in self.__dict__:
+            self._push_settings()
+
+    @observe("api_key")
+    def _key_given(self, change: Any) -> None:
+        key = change["new"]
+        if key and "session" in self.__dict__:
+            self.session.set_api_key(key.strip(), "LaminaMagics.api_key")
+            self.api_key = ""  # write-only: the value lives in the session, not in the trait
+
+    def scrub_config(self, *_: Any) -> None:
+        """Drop ``LaminaMagics.api_key`` from the Config objects ``%config`` merged it into.
+
+        The key then lives only in the session (traitlets merges ``%config`` values after the
+        observers ran, so this runs after each cell and before each ``%lamina``).
+        """
+        for config in (self.config, getattr(self.shell, "config", None)):
+            if config is not None and "LaminaMagics" in config:
+                config["LaminaMagics"].pop("api_key", None)
+
+    def _push_settings(self) -> None:
+        values = {field: getattr(self, trait) for trait, field in _SETTINGS.items()}
+        values["timeout"] = values["timeout"] or None
+        values["base_url"] = values["base_url"] or None
+        values["journal_path"] = values["journal_path"] or None
+        self.session.configure(**values)
+        if self.api_key:
+            self._key_given({"new": self.api_key})
+
+    # -- the magic ------------------------------------------------------------------------
+    @no_var_expand
+    @needs_local_scope
+    @line_cell_magic
+    def lamina(self, line: str, cell: str | None = None, local_ns: Any = None) -> Any:
+        """Run Lamina AI apps. ``%lamina help`` lists subcommands; ``%lamina SUB --help``."""
+        from . import parse as command
+
+        self.scrub_config()
+        namespace = {**self.shell.user_ns, **(local_ns or {})}
+        formatter = DollarFormatter()
+
+        def expand(token: str) -> str:
+            # IPython's own $var/{expr} rules, per token, after shlex splitting; a token that
+            # does not format (say "{not a var}") stays as typed, like IPython does.
+            try:
+                return formatter.vformat(token, args=[], kwargs=namespace)
+            except Exception:
+                return token
+
+        try:
+            cmd = command.parse(line, cell, expand=expand)
+            return self.commands.dispatch(cmd)
+        except LaminaError as exc:
+            if not self.short_errors:
+                raise
+            self.show_error(exc)
+            return None
+
+    def show_error(self, exc: BaseException) -> None:
+        """One readable message with the fix; no traceback."""
+        from .. import render
+
+        self.show({"text/plain": render.error_text(exc), "text/html": render.error_html(exc)})
+
+    def show(self, data: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
+        """Display a ready mimebundle (both HTML and text: the front end picks)."""
+        from IPython.display import display
+
+        display(data, metadata=metadata, raw=True)
+
+    def store(self, var: str | None, value: Any) -> None:
+        """``-o VAR``: put ``value`` into the user's namespace."""
+        if var:
+            self.shell.user_ns[var] = value
+
+
+class _ParamsByApp(Mapping[str, Sequence[Any]]):
+    """App name/id -> parameters, from the session cache; a miss starts a background fetch."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def __getitem__(self, key: str) -> Sequence[Any]:
+        app = self.session.cached_app(key)
+        if app is None or app.parameters is None:
+            raise KeyError(key)
+        return app.parameters
+
+    def __iter__(self) -> Iterator[str]:
+        return iter([a.name for a in self.session.cached_apps()])
+
+    def __len__(self) -> int:
+        return len(self.session.cached_apps())
+
+
+def _completer(magics: LaminaMagics) -> Any:
+    """An IPython (matcher API v2) completer for ``%lamina`` lines, from the cached app list.
+
+    Never waits for the network: the app list and parameters are fetched in the background
+    on first use, so the first Tab may offer only subcommands.
+    """
+    from IPython.core.completer import SimpleCompletion, completion_matcher
+
+    @completion_matcher(identifier="lamina", priority=100, api_version=2)
+    def lamina_matcher(context: Any) -> dict[str, Any]:
+        from . import parse as command
+
+        text = context.text_until_cursor.lstrip()
+        if not text.startswith(("%lamina ", "%%lamina ")):
+            return {"completions": [], "suppress": False}
+        session = magics.session
+        with contextlib.suppress(Exception):  # no key yet, or offline: complete what we can
+            session.refresh_apps()
+        names = [a.name for a in session.cached_apps()]
+        words = command.complete(text, names, _ParamsByApp(session))
+        return {
+            "completions": [SimpleCompletion(w, type="lamina") for w in words],
+            "suppress": bool(words),
+            "ordered": True,
+            "matched_fragment": command.current_token(text),
+        }
+
+    return lamina_matcher
+
+
+def _key_line(magics: LaminaMagics) -> str | None:
+    """What loading says: one line when there is no key; nothing when there is one."""
+    if os.environ.get("LAMINA_SANDBOX_URL") and magics.session.sandbox is None:
+        return None
+    if _cell_chooses_backend(magics.shell):
+        return None
+    try:
+        source = magics.session.key_source()
+    except LaminaError:
+        source = None
+    return None if source else _NO_KEY_LINE
+
+
+def _cell_chooses_backend(shell: Any) -> bool:
+    """True when the cell loading the extension goes on to log in or start the sandbox, so
+    the how-to-log-in hint would only contradict the next line's output."""
+    try:
+        cell = shell.history_manager.input_hist_raw[-1]
+    except (AttributeError, IndexError):
+        return False
+    return any(f"%lamina {sub}" in cell for sub in ("sandbox", "login"))
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """Register ``%lamina`` and its completer; say how to log in when there is no key."""
+    magics = LaminaMagics(shell=ipython)
+    ipython.register_magics(magics)
+    matcher = _completer(magics)
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None:
+        completer.custom_matchers.append(matcher)
+    ipython._lamina_extension = (magics, matcher)
+    ipython.events.register("post_run_cell", magics.scrub_config)
+    line = _key_line(magics)
+    if line:
+        print(line, file=sys.stdout)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """Remove the completer and configurable; stop the session's loop, client and sandbox."""
+    magics, matcher = getattr(ipython, "_lamina_extension", (None, None))
+    completer = getattr(ipython, "Completer", None)
+    if completer is not None and matcher in completer.custom_matchers:
+        completer.custom_matchers.remove(matcher)
+    if magics is not None:
+        magics.scrub_config()
+        if magics in ipython.configurables:
+            ipython.configurables.remove(magics)
+        with contextlib.suppress(ValueError):
+            ipython.events.unregister("post_run_cell", magics.scrub_config)
+    ipython._lamina_extension = (None, None)
+    reset_session()

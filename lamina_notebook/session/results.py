@@ -1,0 +1,424 @@
+"""What a run gives back to notebook code: ``Result`` (finished) and ``RunHandle`` (in flight).
+
+Both display themselves through ``_repr_mimebundle_`` (built by ``render``), so ``Out[n]``, ``_``
+and a saved notebook show the outputs with no widget state. A RunHandle watches its execution on
+the session's runtime loop; stopping the watch never stops the run at the service.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import threading
+import time
+import uuid
+from collections.abc import Callable, Generator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .media import Media, fetch_media
+from .runtime import wait_future
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models import App, Execution
+    from .session import Session
+
+__all__ = ["Result", "RunHandle", "has_kernel", "launch", "resume", "submit_uninterrupted"]
+
+Bundle = tuple[dict[str, Any], dict[str, Any]]
+
+
+class Result:
+    """A finished run: the final :class:`Execution`, its embedded media and the inputs used.
+
+    Attributes not defined here are read from the execution (``result.status``,
+    ``result.outputs``, ``result.execution_id``...).
+    """
+
+    def __init__(
+        self,
+        execution: Execution,
+        media: Mapping[str, Media] | None = None,
+        inputs: Mapping[str, str] | None = None,
+        *,
+        session: Session | None = None,
+    ) -> None:
+        self.execution = execution
+        self.media: dict[str, Media] = dict(media or {})
+        self.inputs: dict[str, str] = dict(inputs or {})
+        self._session = session
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name == "execution":  # keep copy/pickle protocols sane
+            raise AttributeError(name)
+        return getattr(self.execution, name)
+
+    def __repr__(self) -> str:
+        e = self.execution
+        return (
+            f"<Result {e.app_name or e.app_id or 'app'} {e.execution_id} {e.status}: "
+            f"{e.outputs_done}/{e.outputs_total} outputs>"
+        )
+
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Bundle:
+        from .. import render
+
+        return render.execution_bundle(self.execution, self.media, inputs=self.inputs)
+
+    @property
+    def urls(self) -> list[str]:
+        """Full-size URLs of the completed image/video/audio outputs (may be signed, may expire)."""
+        return [
+            o.value
+            for o in self.execution.outputs
+            if o.is_completed and o.value and o.kind in ("image", "video", "audio", "url")
+        ]
+
+    @property
+    def texts(self) -> list[str]:
+        """Values of the completed text outputs."""
+        return [
+            o.value
+            for o in self.execution.outputs
+            if o.is_completed and o.value is not None and o.kind == "text"
+        ]
+
+    @property
+    def images(self) -> list[Any]:
+        """The completed image outputs at full size, as Pillow images (fetched on first use)."""
+        cached = self.__dict__.get("_images")
+        if cached is None:
+            session = self._get_session()
+            client = session.client
+            urls = [
+                o.value
+                for o in self.execution.outputs
+                if o.is_completed and o.value and o.kind == "image"
+            ]
+
+            async def fetch_all() -> list[bytes]:
+                return [(await client.fetch_bytes(u))[0] for u in urls]
+
+            import io
+
+            from PIL import Image
+
+            cached = [Image.open(io.BytesIO(b)) for b in session.run(fetch_all())]
+            self.__dict__["_images"] = cached
+        return list(cached)
+
+    def save(self, folder: str | Path = ".") -> Path:
+        """Download every output into ``folder`` with a manifest; returns the manifest's path."""
+        session = self._get_session()
+        client = session.client
+        return session.run(client.save(self.execution, Path(folder)))
+
+    def _get_session(self) -> Session:
+        if self._session is None:
+            from .session import get_session
+
+            self._session = get_session()
+        return self._session
+
+
+Listener = Callable[["RunHandle"], Any]
+
+
+class RunHandle:
+    """A run in flight. Watching happens on the runtime loop; the run itself is the service's.
+
+    ``result()`` blocks until it ends, ``await handle`` awaits it, ``stop()`` stops watching
+    (the run goes on and ``%lamina resume ID`` or ``result()`` picks it up again).
+    ``on_change(cb)`` registers ``cb(handle)``, called in the loop thread after every change.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        execution: Execution,
+        inputs: Mapping[str, str] | None = None,
+        *,
+        timeout: float | None = None,
+    ) -> None:
+        self.session = session
+        self.execution = execution
+        self.inputs: dict[str, str] = dict(inputs or {})
+        self.timeout = timeout
+        self.started = time.monotonic()
+        self._result: Result | None = None
+        self._error: BaseException | None = None
+        self._future: concurrent.futures.Future[Result] | None = None
+        self._stopped = False
+        self._listeners: list[Listener] = []
+        self._display_id: str | None = None
+        self._live = False
+        self._lock = threading.Lock()
+        self._eta: tuple[float | None] | None = None  # computed on first use (a journal read)
+
+    @property
+    def eta(self) -> float | None:
+        """Typical duration of this app's runs (journal median), for the ETA; None if unknown.
+
+        Read lazily: the constructor does no I/O, so a Ctrl-C right after a run was created
+        cannot land in a journal read between the POST and the watch (see :func:`launch`).
+        """
+        if self._eta is None:
+            self._eta = (_typical_duration(self.session, self.execution.app_id),)
+        return self._eta[0]
+
+    # -- state ----------------------------------------------------------------------------
+    @property
+    def execution_id(self) -> str:
+        return self.execution.execution_id
+
+    @property
+    def status(self) -> str:
+        return self.execution.status
+
+    @property
+    def future(self) -> concurrent.futures.Future[Result] | None:
+        """The current watch as a future (None before watching); awaiting it never restarts a
+        watch that :meth:`stop` cancelled, unlike ``await handle``."""
+        return self._future
+
+    @property
+    def stopped(self) -> bool:
+        """True after :meth:`stop` (or Ctrl-C) while the run had not ended."""
+        return self._stopped and not self.done()
+
+    def done(self) -> bool:
+        """True once the run ended and its outputs were fetched (or watching failed)."""
+        return self._result is not None or self._error is not None
+
+    def __repr__(self) -> str:
+        return f"<RunHandle {self.execution.app_name or ''} {self.execution_id} {self.status}>"
+
+    # -- watching -------------------------------------------------------------------------
+    def watch(self) -> RunHandle:
+        """Start (or restart after :meth:`stop`) watching on the loop; returns self."""
+        with self._lock:
+            if self.done() or (self._future is not None and not self._future.done()):
+                return self
+            self._stopped = False
+            self._future = self.session.runtime.submit(self._watch(self.session.client))
+        return self
+
+    async def _watch(self, client: Any) -> Result:
+        try:
+            final = await client.wait(
+                self.execution_id, timeout=self.timeout, on_update=self._on_update, check=False
+            )
+            self._on_update(final)
+            media = await fetch_media(client, final, self.session.settings.embed_max_px)
+            self._result = Result(final, media, self.inputs, session=self.session)
+            return self._result
+        except asyncio.CancelledError:
+            raise
+        except BaseException as exc:
+            self._error = exc
+            raise
+        finally:
+            self._notify()
+
+    def _on_update(self, execution: Execution) -> None:
+        # The client may call this with a copy that lacks app info; keep what we knew.
+        if not execution.app_name and (self.execution.app_id or self.execution.app_name):
+            execution = execution.with_app(self.execution.app_id, self.execution.app_name)
+        self.execution = execution
+        self._notify()
+
+    def on_change(self, callback: Listener) -> None:
+        """Call ``callback(handle)`` in the loop thread after every change and at the end."""
+        self._listeners.append(callback)
+
+    def _notify(self) -> None:
+        for callback in list(self._listeners):
+            with contextlib.suppress(Exception):  # a broken listener must not kill the watch
+                callback(self)
+        self.refresh_display()
+
+    def stop(self) -> None:
+        """Stop watching; the run goes on at the service (resume with ``%lamina resume ID``)."""
+        with self._lock:
+            future = self._future
+            if future is not None and not future.done():
+                future.cancel()
+            self._stopped = not self.done()
+        self.refresh_display()
+
+    def result(
+        self, timeout: float | None = None, on_tick: Callable[[], Any] | None = None
+    ) -> Result:
+        """Block until the run ends and return its :class:`Result` (restarts a stopped watch).
+
+        Raises the watch's error (e.g. ``WaitTimeout``); ``timeout`` here only limits this call
+        (``concurrent.futures.TimeoutError``), the watch keeps going.
+        """
+        self.watch()
+        future = self._future
+        assert future is not None or self.done()
+        if self._result is None and future is not None:
+            deadline = None if timeout is None else time.monotonic() + timeout
+
+            def tick() -> None:
+                if deadline is not None and time.monotonic() > deadline:
+                    raise concurrent.futures.TimeoutError(
+                        f"execution {self.execution_id} still {self.status}"
+                    )
+                if on_tick is not None:
+                    on_tick()
+
+            wait_future(future, on_tick=tick)
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        self.refresh_display()  # from the caller's thread: the saved notebook gets the end state
+        return self._result
+
+    def __await__(self) -> Generator[Any, None, Result]:
+        self.watch()
+        if self._future is not None:
+            yield from asyncio.wrap_future(self._future).__await__()
+        return self.result()
+
+    # -- display --------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Bundle:
+        from .. import render
+
+        if self._result is not None:
+            return self._result._repr_mimebundle_()
+        if self._error is not None:
+            return (
+                {
+                    "text/plain": render.error_text(self._error),
+                    "text/html": render.error_html(self._error),
+                },
+                render.execution_metadata(self.execution, inputs=self.inputs),
+            )
+        elapsed = time.monotonic() - self.started
+        eta = None if self.eta is None else self.eta - elapsed
+        text = render.progress_text(self.execution, elapsed, eta)
+        html = render.progress_html(self.execution, elapsed, eta)
+        if self.stopped:
+            note = (
+                f"Stopped watching; the run goes on. Reattach with "
+                f"%lamina resume {self.execution_id}"
+            )
+            text += "\n" + render.plain(note)
+            html += f'<div class="lamina-muted">{render.esc(note)}</div>'
+        return (
+            {"text/plain": text, "text/html": html},
+            render.execution_metadata(self.execution, inputs=self.inputs),
+        )
+
+    def display(self, live: bool | None = None) -> None:
+        """Display the current state; with ``live`` (default: in a kernel) later changes
+        update that output in place through its display id, ending with the outputs."""
+        from IPython.display import display
+
+        data, metadata = self._repr_mimebundle_()
+        self._display_id = self._display_id or uuid.uuid4().hex
+        display(data, metadata=metadata, raw=True, display_id=self._display_id)
+        self._live = has_kernel() if live is None else live
+
+    def _ipython_display_(self) -> None:
+        # `Out[n]` cannot be updated later; a display with a display id can. So a returned
+        # handle shows itself as a live display (the displayhook then publishes nothing).
+        self.display()
+
+    def refresh_display(self) -> None:
+        """Re-render the live display (no-op when the handle was never displayed live)."""
+        if not self._live or self._display_id is None:
+            return
+        from IPython.display import update_display
+
+        with contextlib.suppress(Exception):  # a closed front end must not break the watch
+            data, metadata = self._repr_mimebundle_()
+            update_display(data, metadata=metadata, raw=True, display_id=self._display_id)
+
+
+def has_kernel() -> bool:
+    """True in a Jupyter kernel (HTML front end, display updates work); False in a terminal."""
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is a dependency
+        return False
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def submit_uninterrupted(session: Session, coro: Any) -> tuple[Any, bool]:
+    """Run ``coro`` to the end even through Ctrl-C; returns (value, interrupted).
+
+    For creating a run: cancelling a POST that may have reached the service could lose a
+    billed execution's id, so a Ctrl-C waits for the answer and is reported afterwards.
+    """
+    future = session.runtime.submit(coro)
+    interrupted = False
+    while True:
+        try:
+            return future.result(), interrupted
+        except KeyboardInterrupt:
+            interrupted = True
+
+
+def launch(
+    session: Session,
+    app: App | str,
+    inputs: Mapping[str, str],
+    *,
+    webhook: str | None = None,
+    timeout: float | None = None,
+) -> tuple[RunHandle, bool]:
+    """Start a run (one POST, never retried blindly) and begin watching it.
+
+    Returns ``(handle, interrupted)``; ``interrupted`` is True when Ctrl-C came during the
+    POST (the run exists; the caller should stop watching and say how to resume).
+    """
+    client = session.client
+    execution, interrupted = submit_uninterrupted(
+        session, client.run(app, dict(inputs), webhook=webhook)
+    )
+    handle = RunHandle(session, execution, inputs, timeout=timeout)
+    if not interrupted:
+        try:
+            handle.watch()
+        except KeyboardInterrupt:  # the run exists: report it like a Ctrl-C during the POST
+            interrupted = True
+    if interrupted:
+        handle.stop()  # not watching, and it says so: handle.stopped, resumable
+    return handle, interrupted
+
+
+def resume(session: Session, execution_id: str, *, timeout: float | None = None) -> RunHandle:
+    """A handle on an existing execution (also one started by an earlier kernel), watching."""
+    client = session.client
+    execution = session.run(client.resume(execution_id))
+    inputs: dict[str, str] = {}
+    entry = _journal_entry(client, execution_id)
+    if entry is not None:
+        inputs = dict(entry.inputs or {})
+        execution = execution.with_app(entry.app_id, entry.app_name)
+    return RunHandle(session, execution, inputs, timeout=timeout).watch()
+
+
+def _journal_entry(client: Any, execution_id: str) -> Any:
+    journal = getattr(client, "journal", None)
+    if journal is None:
+        return None
+    with contextlib.suppress(Exception):
+        return journal.get(execution_id)
+    return None
+
+
+def _typical_duration(session: Session, app_id: str | None) -> float | None:
+    """Median of this app's past run durations from the journal (for an ETA), if any."""
+    journal = getattr(session.client, "journal", None) if app_id else None
+    if journal is None:
+        return None
+    with contextlib.suppress(Exception):
+        durations = sorted(journal.durations(app_id))
+        if durations:
+            return durations[len(durations) // 2]
+    return None

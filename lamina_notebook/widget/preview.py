@@ -1,0 +1,108 @@
+"""Live checks of ``url`` inputs in ``LaminaApp``: a ✓/✗ mark and a thumbnail fetched by the kernel.
+
+Checks are debounced (a newer edit supersedes an older check), only http(s) URLs are fetched,
+downloads are capped, and only a small thumbnail crosses the widget comm.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from ..render.html import shorten
+from .gallery import MAX_COMM_BYTES, Media
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .app import LaminaApp
+    from .controls import ParamControl
+
+__all__ = ["PREVIEW_DEBOUNCE", "PREVIEW_MAX_BYTES", "PREVIEW_PX", "UrlPreviews"]
+
+#: Seconds after the last edit before the kernel fetches the URL.
+PREVIEW_DEBOUNCE = 0.4
+#: Downloads bigger than this are refused (the mark then says why).
+PREVIEW_MAX_BYTES = 10 * 1024 * 1024
+#: Longest side of the preview thumbnail.
+PREVIEW_PX = 160
+
+
+class UrlPreviews:
+    """Watches every ``url`` control of a widget and keeps its mark and preview current."""
+
+    def __init__(self, widget: LaminaApp) -> None:
+        self.widget = widget
+        self._gen: dict[str, int] = {}
+        self.pending: set[asyncio.Future[Any] | Any] = set()
+
+    def attach(self, controls: list[ParamControl]) -> None:
+        """Observe the url controls and check the ones that already hold a value."""
+        for control in controls:
+            if control.param.type != "url":
+                continue
+            control.input.observe(self._observer(control), names="value")
+            if control.get():
+                self.check(control)
+
+    def _observer(self, control: ParamControl) -> Any:
+        def observer(_change: Any) -> None:
+            try:
+                self.check(control)
+            except Exception as exc:  # guarded: a failed check must not break typing
+                self.widget._show_error(exc)
+
+        return observer
+
+    def check(self, control: ParamControl) -> None:
+        """✗ with the reason at once, or ``checking…`` and a background fetch."""
+        name = control.param.name
+        gen = self._gen[name] = self._gen.get(name, 0) + 1
+        url = (control.get() or "").strip()
+        problem = self.widget._controls.problems({name: url}).get(name) if url else "empty"
+        if problem:
+            control.set_mark(False, problem)
+            control.set_preview(None)
+            return
+        control.set_mark(False, "checking…")
+        client = self.widget.session.client  # taken here: the loop thread must not build it
+        future = self.widget.session.runtime.submit(self._fetch(client, control, url, gen))
+        self.pending.add(future)
+        future.add_done_callback(self.pending.discard)
+
+    async def _fetch(self, client: Any, control: ParamControl, url: str, gen: int) -> None:
+        await asyncio.sleep(PREVIEW_DEBOUNCE)
+        if self._gen.get(control.param.name) != gen:
+            return  # the user typed on; a newer check is on its way
+        try:
+            thumb, kind = await fetch_preview(client, url, PREVIEW_PX, PREVIEW_MAX_BYTES)
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+            reason = f"not reachable from the kernel: {shorten(first, 80)}"
+            self.widget._ui(self._apply, control, gen, False, reason, None)
+            return
+        self.widget._ui(self._apply, control, gen, True, f"reachable ({kind})", thumb)
+
+    def _apply(
+        self, control: ParamControl, gen: int, ok: bool, reason: str, thumb: Media | None
+    ) -> None:
+        if self._gen.get(control.param.name) != gen:
+            return
+        # Preview first: the mark is what observers (and tests) wait for.
+        control.set_preview(thumb if thumb and len(thumb[0]) <= MAX_COMM_BYTES else None)
+        control.set_mark(ok, reason)
+
+
+async def fetch_preview(client: Any, url: str, px: int, max_bytes: int) -> tuple[Media | None, str]:
+    """(thumbnail or None, kind) of a URL input; raises when it is not an image or video."""
+    data, ctype = await client.fetch_bytes(url, max_bytes=max_bytes)
+    major = (ctype or "").split("/", 1)[0].strip().lower()
+    if major == "video":
+        return None, "video"
+    from ..files import thumbnail
+
+    try:
+        thumb = await asyncio.to_thread(thumbnail, data, px)
+    except ValueError as exc:
+        raise ValueError(f"not an image or video ({ctype or 'unknown type'})") from exc
+    return (thumb if len(thumb[0]) <= MAX_COMM_BYTES else None), "image"

@@ -1,0 +1,251 @@
+"""Sweeps for ``LaminaApp``: one run per value of a parameter, shown as a comparison grid.
+
+``Sweep`` is what ``w.sweep(...)`` returns (handles, results, awaitable, static repr);
+``SweepPanel`` is the Sweep tab (pick a parameter and its values, run, watch the grid fill in).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+from collections.abc import Generator
+from typing import TYPE_CHECKING, Any
+
+import ipywidgets as W
+
+from ..render import GridCell, comparison_grid_html, comparison_grid_text
+from ..render.html import esc, shorten
+from .gallery import THUMB_PX, output_tile
+from .snapshot import grid_cells
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..models import App
+    from ..session.results import Result, RunHandle
+    from .app import LaminaApp
+    from .runs import WidgetRun
+
+__all__ = ["Sweep", "SweepPanel", "sweep_values"]
+
+#: Narrowest grid column: a thumbnail still shows its subject, the labels still fit.
+_MIN_COLUMN_PX = 200
+#: Widest the grid grows (four thumbnail-sized columns); wider screens leave space instead.
+_MAX_GRID_PX = 4 * (THUMB_PX + 20)
+
+
+def sweep_values(app: App, param: str, values: list[str] | None) -> list[str]:
+    """The values to sweep ``param`` over: all labels of an options parameter by default."""
+    p = app.parameter(param)
+    if p is None:
+        names = ", ".join(q.name for q in app.parameters or ()) or "no inputs"
+        raise ValueError(f"{param!r} is not a parameter of {app.name}; it takes: {names}")
+    if isinstance(values, str):
+        raise TypeError("values must be a list of strings, e.g. values=['a cat', 'a dog']")
+    if values is None:
+        if p.type != "options" or not p.options:
+            raise ValueError(
+                f"{param!r} is a {p.type} parameter: give the values to try, "
+                f"e.g. w.sweep({param!r}, values=['first', 'second'])"
+            )
+        values = list(p.options)
+    chosen = [v for v in dict.fromkeys(values) if v is not None and str(v).strip() != ""]
+    if not chosen:
+        raise ValueError(f"nothing to sweep: give at least one value for {param!r}")
+    return [str(v) for v in chosen]
+
+
+class Sweep:
+    """Runs of one app that differ only in ``param``; ``values[i]`` belongs to ``runs[i]``."""
+
+    def __init__(self, param: str, values: list[str]) -> None:
+        self.param = param
+        self.values = list(values)
+        self.runs: list[WidgetRun] = []
+        self._cells: list[W.VBox] = [self._cell(v) for v in self.values]
+        # As many columns as fit (at least _MIN_COLUMN_PX wide each, never wider than a
+        # thumbnail needs): the grid wraps instead of overflowing a narrow notebook.
+        self.grid = W.GridBox(
+            self._cells,
+            layout=W.Layout(
+                grid_template_columns=f"repeat(auto-fill, minmax({_MIN_COLUMN_PX}px, 1fr))",
+                grid_gap="12px 10px",
+                width="100%",
+                max_width=f"{_MAX_GRID_PX}px",
+            ),
+        )
+        self.grid.add_class("lamina-sweep-grid")
+
+    @staticmethod
+    def _cell(value: str) -> W.VBox:
+        # Label is text-only, so a hostile option label cannot inject markup.
+        head = W.Label(
+            shorten(value, 60),
+            tooltip=value,
+            style={"font_weight": "bold"},
+            layout=W.Layout(max_width="100%"),
+        )
+        status = W.Label("waiting…", layout=W.Layout(max_width="100%"))
+        media = W.VBox([], layout=W.Layout(width="100%", min_width="0"))
+        cell = W.VBox([head, status, media], layout=W.Layout(min_width="0"))
+        cell.add_class("lamina-sweep-cell")
+        return cell
+
+    # -- results --------------------------------------------------------------------------
+    @property
+    def handles(self) -> list[RunHandle | None]:
+        """One per value: the run's handle, or None if the service did not take it."""
+        return [r.handle for r in self.runs]
+
+    def wait_created(self) -> None:
+        """Block until every POST was answered; raise only if none was accepted."""
+        errors = []
+        for run in self.runs:
+            try:
+                run.wait_created()
+            except Exception as exc:
+                errors.append(exc)
+        if errors and len(errors) == len(self.runs):
+            raise errors[0]
+
+    def results(self, timeout: float | None = None) -> list[Result | None]:
+        """Block until every run ended; one Result per value (None: failed to start/stopped)."""
+        _done, pending = concurrent.futures.wait([r.finished for r in self.runs], timeout=timeout)
+        if pending:
+            raise TimeoutError(
+                f"{len(pending)} run(s) of the sweep still going after "
+                f"{timeout:g} s; they go on, call results() again later"
+            )
+        return [r.result for r in self.runs]
+
+    def __await__(self) -> Generator[Any, None, list[Result | None]]:
+        futures = [asyncio.wrap_future(r.finished) for r in self.runs]
+        if futures:
+            yield from asyncio.gather(*futures).__await__()
+        return [r.result for r in self.runs]
+
+    def cells(self) -> list[GridCell]:
+        return grid_cells(self)
+
+    def __repr__(self) -> str:
+        done = sum(1 for r in self.runs if r.result is not None)
+        return f"<Sweep {self.param}: {len(self.values)} values, {done} finished>"
+
+    def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
+        cells = self.cells()
+        return {
+            "text/plain": comparison_grid_text(cells),
+            "text/html": comparison_grid_html(cells, col_name=self.param),
+        }
+
+    # -- the live grid (called through the widget's _ui) -----------------------------------
+    def refresh(self) -> None:
+        """Show each run's status, and its first output once it finished."""
+        for run, cell in zip(self.runs, self._cells, strict=False):
+            _head, status, media = cell.children
+            status.value = _status_text(run)
+            if run.result is not None and not media.children:
+                shown = next(
+                    (o for o in run.result.execution.outputs if o.is_completed), None
+                ) or next(iter(run.result.execution.outputs), None)
+                if shown is not None:
+                    media.children = [
+                        output_tile(
+                            shown,
+                            run.thumbs.get(shown.id),
+                            run.videos.get(shown.id),
+                            {},
+                            fluid=True,
+                        )
+                    ]
+
+
+def _status_text(run: WidgetRun) -> str:
+    if run.result is not None:
+        execution = run.result.execution
+        reason = f": {shorten(execution.error_message, 80)}" if execution.error_message else ""
+        return f"{execution.status}{reason}"
+    if run.error is not None and run.handle is None:
+        return f"not started: {shorten(str(run.error).splitlines()[0], 80)}"
+    if run.stopped:
+        return "stopped watching (resumable)"
+    if run.handle is not None:
+        e = run.handle.execution
+        return f"{e.status} · {e.outputs_done}/{e.outputs_total} outputs"
+    return "starting…"
+
+
+class SweepPanel:
+    """The Sweep tab: choose a parameter and its values, run them all, watch the grid."""
+
+    def __init__(self, widget: LaminaApp) -> None:
+        self.widget = widget
+        params = list(widget.app.parameters or ())
+        self.options_params = {p.name: p for p in params if p.type == "options" and p.options}
+        self.free_params = {p.name: p for p in params if p.name not in self.options_params}
+        choices = [(f"{n} ({len(p.options)} labels)", n) for n, p in self.options_params.items()]
+        choices += [(f"{n} (one value per line)", n) for n in self.free_params]
+        self.param = W.Dropdown(
+            options=choices, description="Sweep over", value=choices[0][1] if choices else None
+        )
+        self.labels = W.SelectMultiple(
+            options=[], rows=6, description="Labels", layout=W.Layout(width="auto")
+        )
+        self.lines = W.Textarea(
+            placeholder="one value per line (e.g. one prompt per line)",
+            rows=4,
+            layout=W.Layout(width="100%", max_width="640px"),
+        )
+        self.run_button = W.Button(
+            description="Run sweep",
+            icon="th",
+            button_style="info",
+            tooltip="One run per chosen value; a grid compares them",
+        )
+        self.note = W.HTML("")
+        self.area = W.VBox([])
+        self.param.observe(lambda _c: self._param_changed(), names="value")
+        self.run_button.on_click(widget._guarded(self.run_button, self._run))
+        if not choices:
+            self.note.value = '<span class="lamina-muted">This app has no inputs to sweep.</span>'
+            self.run_button.disabled = True
+        self.box = W.VBox(
+            [W.HBox([self.param, self.run_button]), self.labels, self.lines, self.note, self.area]
+        )
+        self._param_changed()
+
+    def _param_changed(self) -> None:
+        name = self.param.value
+        param = self.options_params.get(name)
+        if param is not None:
+            labels = list(dict.fromkeys(param.options))
+            self.labels.options = labels
+            self.labels.value = tuple(labels)  # all by default
+        self.labels.layout.display = "" if param is not None else "none"
+        self.lines.layout.display = "none" if param is not None or name is None else ""
+
+    def chosen_values(self) -> list[str]:
+        if self.param.value in self.options_params:
+            return list(self.labels.value)
+        return [line.strip() for line in self.lines.value.splitlines() if line.strip()]
+
+    def _run(self) -> None:
+        name = self.param.value
+        if name is None:
+            raise ValueError("this app has no inputs to sweep")
+        values = self.chosen_values()
+        if not values:
+            raise ValueError(
+                f"choose at least one value of {name!r} to sweep"
+                + ("" if name in self.options_params else " (one per line)")
+            )
+        self.widget._start_sweep(name, values)
+        self.note.value = (
+            f'<span class="lamina-muted">Sweeping {esc(name)} over '
+            f"{len(values)} value(s); the grid fills in as results arrive."
+            "</span>"
+        )
+
+    def show(self, sweep: Sweep) -> None:
+        """Put a new sweep's grid on the tab and switch to it."""
+        title = W.HTML(f"<b>Sweep over {esc(sweep.param)}</b> ({len(sweep.values)} runs)")
+        self.area.children = [title, sweep.grid]
+        self.widget._tabs.selected_index = 2

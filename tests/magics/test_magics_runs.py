@@ -1,0 +1,292 @@
+"""%lamina run / status / resume / history / save in a real InteractiveShell against the sandbox."""
+
+from __future__ import annotations
+
+import _thread
+import contextlib
+import json
+import os
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from magics_support import TEST_POLL, loaded_shell, magic, texts
+from IPython.core.interactiveshell import InteractiveShell
+from IPython.utils.capture import capture_output
+
+from lamina_notebook.journal import Journal
+from lamina_notebook.session.results import Result, RunHandle
+from lamina_notebook.sandbox import Sandbox
+from lamina_notebook.session import get_session
+
+
+@pytest.fixture
+def shell(sandbox_env: Any) -> Iterator[InteractiveShell]:
+    """A real InteractiveShell with the extension loaded, LAMINA_* pointing at the sandbox."""
+    yield from loaded_shell()
+
+
+def journal_rows() -> list[Any]:
+    return Journal(os.environ["LAMINA_JOURNAL"]).history()
+
+
+def test_blocking_run_with_quoted_names_returns_a_result_with_embedded_image(
+    shell: InteractiveShell,
+) -> None:
+    result, cap = magic(shell, 'run "Text to Image" "Prompt=a red fox" "Aspect Ratio=16:9" -o fox')
+    assert isinstance(result, Result) and result.status == "completed"
+    assert shell.user_ns["fox"] is result
+    assert result.inputs == {"Prompt": "a red fox", "Aspect Ratio": "16:9"}
+    data, metadata = result._repr_mimebundle_()
+    assert "image/jpeg" in data or "image/png" in data
+    assert "data:image/" in data["text/html"]
+    assert metadata["lamina"]["execution_id"] == result.execution_id
+    assert metadata["lamina"]["inputs"]["Aspect Ratio"] == "16:9"
+    assert cap.outputs == []  # progress was a text line in a terminal, and is cleared
+    assert [r.execution_id for r in journal_rows()] == [result.execution_id]
+
+
+def test_run_cell_sets_underscore_and_shows_outputs_once(shell: InteractiveShell) -> None:
+    with capture_output() as cap:
+        shell.run_cell(
+            '%lamina run "Text to Image" Prompt=lighthouse Style=Watercolor', store_history=True
+        )
+    result = shell.user_ns["_"]
+    assert isinstance(result, Result) and result.is_completed
+    # Out[n] only (the progress line was rewritten in place, then cleared)
+    assert cap.stdout.count("inputs: Prompt=lighthouse") == 1
+
+
+def test_variables_expand_per_token_so_spaces_stay_one_value(shell: InteractiveShell) -> None:
+    shell.user_ns["prompt"] = "a cat's hat, in the rain"
+    shell.user_ns["ratio"] = "9:16"
+    result, _ = magic(shell, 'run "Text to Image" Prompt={prompt} "Aspect Ratio=$ratio"')
+    assert result.inputs == {"Prompt": "a cat's hat, in the rain", "Aspect Ratio": "9:16"}
+
+
+def test_cell_magic_body_is_the_named_parameter(shell: InteractiveShell) -> None:
+    body = "Write about {not a variable}\nacross two lines"
+    result, _ = magic(shell, 'run "Product Copywriter" --param Product "Tone=Playful"', body + "\n")
+    assert result.is_completed
+    assert result.inputs["Product"] == body
+    assert len(result.texts) == 2
+
+
+def test_no_wait_returns_a_handle_that_finishes_on_its_own(shell: InteractiveShell) -> None:
+    handle, _ = magic(shell, 'run "Text to Image" Prompt=waves --no-wait -o job')
+    assert isinstance(handle, RunHandle) and shell.user_ns["job"] is handle
+    assert handle.execution_id in {r.execution_id for r in journal_rows()}  # journaled already
+    result = handle.result(timeout=30)
+    assert handle.done() and result.is_completed and result.media
+    assert result._repr_mimebundle_()[0]["text/html"] == handle._repr_mimebundle_()[0]["text/html"]
+
+
+def test_config_changes_never_cut_off_a_run_in_flight(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """%config of the same key or of a poll interval keeps the client; a change that needs a
+    new client (rate_limit) lets the old one finish its watch, then close once idle."""
+    import lamina_notebook.session.session as session_module
+
+    monkeypatch.setattr(session_module, "RETIRE_IDLE", 0.2)
+    # a slow app (3 s), so the run is surely still going while the settings change
+    with Sandbox(time_scale=0.02, rate_limit=0, durations={"Product Copywriter": 150}) as sb:
+        monkeypatch.setenv("LAMINA_API_KEY", sb.api_key)
+        monkeypatch.setenv("LAMINA_BASE_URL", sb.base_url)
+        with contextlib.contextmanager(loaded_shell)() as ip:
+            handle, _ = magic(ip, 'run "Product Copywriter" "Product=a slow kettle" --no-wait')
+            session = get_session()
+            first = session.client
+            ip.run_line_magic("config", f'LaminaMagics.api_key = "{sb.api_key}"')
+            ip.run_line_magic("config", "LaminaMagics.poll_interval = 2")
+            assert session.client is first and first.poll_interval == 2.0
+            ip.run_line_magic("config", "LaminaMagics.rate_limit = 80")
+            second = session.client
+            assert second is not first and second.budget is not first.budget
+            assert not handle.done() and not first.closed  # still watching on the old client
+            result = handle.result(timeout=60)
+            assert result.status == "completed" and len(result.texts) == 2
+            _wait_for(lambda: first.closed)  # idle now, so the replaced client closes
+            assert not second.closed
+            value, _ = magic(ip, 'run "Text to Image" Prompt=after')  # the new client works
+            assert value.is_completed
+
+
+def _wait_for(condition: Any, limit: float = 30.0) -> None:
+    deadline = time.monotonic() + limit
+    while not condition():
+        assert time.monotonic() < deadline, "condition never became true"
+        time.sleep(0.05)
+
+
+def test_an_unconfirmed_start_shows_in_history_and_resume_explains_it(
+    shell: InteractiveShell,
+    sandbox_env: Any,
+) -> None:
+    magic(shell, 'info "Text to Image"')
+    sandbox_env.configure(error_rate=1.0)  # a 5xx: the run MAY have been created
+    try:
+        value, cap = magic(shell, 'run "Text to Image" "Prompt=lost answer"')
+    finally:
+        sandbox_env.configure(error_rate=0.0)
+    shown = texts(cap)
+    assert value is None and "MAY have been created" in shown and "Traceback" not in shown
+    [entry] = journal_rows()
+    assert entry.status == "unconfirmed" and entry.execution_id in shown
+    _, hist = magic(shell, "history")
+    for mime in ("text/plain", "text/html"):
+        table = texts(hist, mime)
+        assert entry.execution_id in table and "unconfirmed" in table
+        assert "MAY exist" in table and "Lamina app" in table
+    _, cap = magic(shell, f"resume {entry.execution_id}")
+    shown = texts(cap)
+    assert "UnconfirmedRunError" in shown and "not one the Lamina service knows" in shown
+    assert "Lamina app" in shown and "Traceback" not in shown
+
+
+def test_a_failed_run_renders_the_failure_without_a_traceback(
+    shell: InteractiveShell,
+    sandbox_env: Any,
+) -> None:
+    sandbox_env.configure(fail_rate=1.0)
+    try:
+        result, _ = magic(shell, 'run "Text to Image" Prompt=doomed')
+    finally:
+        sandbox_env.configure(fail_rate=0.0)
+    assert result.is_failed
+    data, _ = result._repr_mimebundle_()
+    assert "failed" in data["text/plain"] and "Traceback" not in data["text/plain"]
+
+
+def test_timeout_stops_waiting_and_names_resume(shell: InteractiveShell) -> None:
+    get_session().configure(poll_interval=5.0)  # the first poll comes after the timeout
+    value, cap = magic(shell, 'run "Image to Video" Upload=https://example.com/a.png --timeout 0.2')
+    assert value is None
+    out = texts(cap)
+    assert "Gave up waiting" in out and "%lamina resume" in out
+    execution_id = journal_rows()[0].execution_id
+    get_session().configure(poll_interval=TEST_POLL)
+    result, _ = magic(shell, f"resume {execution_id}")
+    assert result.execution_id == execution_id and result.is_terminal
+
+
+@pytest.fixture
+def slow_sandbox(shell: InteractiveShell) -> Iterator[Any]:
+    """A sandbox whose Text to Image takes a minute (to interrupt a run), used by the shell."""
+    from lamina_notebook.sandbox import Sandbox
+
+    with Sandbox(rate_limit=0, durations={"Text to Image": 60.0}) as sb:
+        get_session().configure(base_url=sb.base_url)
+        yield sb
+
+
+def test_ctrl_c_stops_watching_keeps_the_run_and_says_how_to_resume(
+    shell: InteractiveShell,
+    slow_sandbox: Any,
+) -> None:
+    def interrupt_once_journaled() -> None:
+        deadline = time.monotonic() + 30
+        while not journal_rows() and time.monotonic() < deadline:
+            time.sleep(0.02)
+        _thread.interrupt_main()  # a real SIGINT-equivalent in the main thread
+
+    threading.Thread(target=interrupt_once_journaled, daemon=True).start()
+    handle, cap = magic(shell, 'run "Text to Image" Prompt=slow')
+    assert isinstance(handle, RunHandle)
+    assert handle.stopped and not handle.done()
+    assert f"%lamina resume {handle.execution_id}" in cap.stdout
+    assert slow_sandbox.stats.run_creations == 1
+    status, cap = magic(shell, f"status {handle.execution_id}")
+    assert status.status in ("queued", "running")
+
+
+def test_status_and_resume_from_a_fresh_process(
+    shell: InteractiveShell, sandbox_env: Any, tmp_path: Path
+) -> None:
+    handle, _ = magic(shell, 'run "Text to Image" Prompt=later --no-wait')
+    handle.stop()  # this "kernel" stops watching; a new process reattaches via the journal
+    script = tmp_path / "fresh.py"
+    script.write_text(
+        "import sys\n"
+        "from IPython.core.interactiveshell import InteractiveShell\n"
+        "from IPython.utils.capture import capture_output\n"
+        "ip = InteractiveShell.instance()\n"
+        "ip.run_line_magic('load_ext', 'lamina_notebook')\n"
+        "from lamina_notebook.session import get_session\n"
+        "get_session().configure(poll_interval=0.05, min_poll_interval=0.05)\n"
+        "r = ip.run_line_magic('lamina', 'resume ' + sys.argv[1])\n"
+        "print('RESUMED', r.status, r.app_name, r.inputs['Prompt'], bool(r.media))\n"
+        "with capture_output() as cap:\n"
+        "    s = ip.run_line_magic('lamina', 'status ' + sys.argv[1])\n"
+        "print('STATUS', s.status)\n"
+        "ip.run_line_magic('unload_ext', 'lamina_notebook')\n"
+    )
+    proc = subprocess.run(
+        [sys.executable, str(script), handle.execution_id],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=os.environ.copy(),
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "RESUMED completed Text to Image later True" in proc.stdout
+    assert "STATUS completed" in proc.stdout
+
+
+def test_status_falls_back_to_the_journal_when_the_service_is_unreachable(
+    shell: InteractiveShell,
+) -> None:
+    result, _ = magic(shell, 'run "Text to Image" Prompt=offline')
+    with capture_output():
+        shell.run_line_magic("config", "LaminaMagics.base_url = 'http://127.0.0.1:9'")
+    get_session().configure(request_timeout=2.0, max_retries=0)
+    status, cap = magic(shell, f"status {result.execution_id}")
+    assert "journal" in cap.stdout
+    assert status.status == "completed" and status.execution_id == result.execution_id
+
+
+def test_history_lists_runs_and_o_stores_rows(shell: InteractiveShell) -> None:
+    first, _ = magic(shell, 'run "Text to Image" Prompt=one')
+    second, _ = magic(shell, 'run "Product Copywriter" "Product=a blue teapot with spots"')
+    _, cap = magic(shell, "history -o rows")
+    out = texts(cap)
+    assert first.execution_id in out and second.execution_id in out
+    assert "%lamina resume" in texts(cap, "text/html")
+    rows = shell.user_ns["rows"]
+    try:
+        import pandas  # noqa: F401
+    except ImportError:
+        assert [r.execution_id for r in rows] == [second.execution_id, first.execution_id]
+    else:
+        assert list(rows["execution_id"]) == [second.execution_id, first.execution_id]
+    _, cap = magic(shell, 'history --app "Text to Image" --limit 5')
+    assert first.execution_id in texts(cap) and second.execution_id not in texts(cap)
+
+
+def test_save_writes_outputs_and_manifest(shell: InteractiveShell, tmp_path: Path) -> None:
+    result, _ = magic(shell, 'run "Text to Image" Prompt=keep')
+    folder = tmp_path / "out"
+    manifest, cap = magic(shell, f'save {result.execution_id} "{folder}"')
+    assert manifest == folder / "manifest.json" and str(manifest) in cap.stdout
+    doc = json.loads(manifest.read_text())
+    files = [o["file"] for o in doc["outputs"]]
+    assert files and all((folder / f).stat().st_size > 0 for f in files)
+    assert all(f in cap.stdout for f in files)
+
+
+def test_the_key_never_reaches_outputs_or_the_journal(
+    shell: InteractiveShell, sandbox_env: Any
+) -> None:
+    key = sandbox_env.api_key
+    result, cap = magic(shell, 'run "Text to Image" Prompt=secretive')
+    data, metadata = result._repr_mimebundle_()
+    _, hist = magic(shell, "history")
+    shown = json.dumps([data, metadata]) + texts(cap) + texts(hist) + texts(hist, "text/html")
+    shown += repr(result) + repr(get_session().settings)
+    assert key not in shown
+    assert key.encode() not in Path(os.environ["LAMINA_JOURNAL"]).read_bytes()

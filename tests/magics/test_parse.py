@@ -1,0 +1,361 @@
+"""The ``%lamina`` line parser and completer, table-driven; variable expansion via a real shell."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping, Sequence
+from typing import Any
+
+import pytest
+
+from lamina_notebook.magics.parse import (
+    HELP,
+    SUBCOMMANDS,
+    USAGE,
+    Command,
+    CommandError,
+    complete,
+    current_token,
+    parse,
+    usage,
+)
+from lamina_notebook.errors import LaminaError
+from lamina_notebook.models import Parameter
+
+# (line, cell, expected fields of the Command)
+OK: list[tuple[str, str | None, dict[str, Any]]] = [
+    ("", None, {"name": "help"}),
+    ("help", None, {"name": "help"}),
+    ("help run", None, {"name": "help", "topic": "run"}),
+    ("--help", None, {"name": "help"}),
+    ("login", None, {"name": "login", "save": False}),
+    ("login --save", None, {"name": "login", "save": True}),
+    ("sandbox", None, {"name": "sandbox", "stop": False, "time_scale": None}),
+    ("sandbox --stop", None, {"name": "sandbox", "stop": True}),
+    ("sandbox --time-scale 0.1", None, {"name": "sandbox", "time_scale": 0.1}),
+    ("sandbox --time-scale=2", None, {"name": "sandbox", "time_scale": 2.0}),
+    ("apps", None, {"name": "apps", "search": None, "limit": None}),
+    (
+        "apps portrait --limit 5 -o found",
+        None,
+        {"name": "apps", "search": "portrait", "limit": 5, "output_var": "found"},
+    ),
+    ('apps "photo style"', None, {"name": "apps", "search": "photo style"}),
+    ("apps --limit=3", None, {"name": "apps", "limit": 3}),
+    ("info 'Photo Stylizer'", None, {"name": "info", "app": "Photo Stylizer"}),
+    (
+        "info 3f2b8c1e-0000-4000-8000-000000000001",
+        None,
+        {"name": "info", "app": "3f2b8c1e-0000-4000-8000-000000000001"},
+    ),
+    (
+        'run "Photo Stylizer" "Aspect Ratio=16:9" Prompt=cat',
+        None,
+        {
+            "name": "run",
+            "app": "Photo Stylizer",
+            "wait": True,
+            "inputs": {"Aspect Ratio": "16:9", "Prompt": "cat"},
+        },
+    ),
+    (
+        "run Stylizer 'Style=Disney / Pixar'",
+        None,
+        {"app": "Stylizer", "inputs": {"Style": "Disney / Pixar"}},
+    ),
+    ('run X "Prompt=a=b=c"', None, {"inputs": {"Prompt": "a=b=c"}}),
+    ("run X Prompt=", None, {"inputs": {"Prompt": ""}}),
+    ('run X Prompt="a cat\'s hat"', None, {"inputs": {"Prompt": "a cat's hat"}}),
+    ('run X "Prompt=say \\"hi\\""', None, {"inputs": {"Prompt": 'say "hi"'}}),
+    ("run Ünïcode Légende=日本語", None, {"app": "Ünïcode", "inputs": {"Légende": "日本語"}}),
+    ('run X "Aspect Ratio =16:9"', None, {"inputs": {"Aspect Ratio": "16:9"}}),
+    (
+        "run X Prompt=hi --no-wait -o job",
+        None,
+        {"wait": False, "output_var": "job", "inputs": {"Prompt": "hi"}},
+    ),
+    (
+        "run X --webhook https://hook.example/in Prompt=hi",
+        None,
+        {"webhook": "https://hook.example/in", "inputs": {"Prompt": "hi"}},
+    ),
+    ("run X --timeout 90 Seed=-3", None, {"timeout": 90.0, "inputs": {"Seed": "-3"}}),
+    ("run X --output=res Prompt=1", None, {"output_var": "res"}),
+    ("run -- -weird-app Prompt=1", None, {"app": "-weird-app", "inputs": {"Prompt": "1"}}),
+    ("run X", None, {"app": "X", "inputs": {}}),
+    (
+        "run 'Story Writer' --param Prompt Tone=Playful",
+        "Once upon a time\nthe end\n",
+        {
+            "app": "Story Writer",
+            "cell_param": "Prompt",
+            "inputs": {"Tone": "Playful", "Prompt": "Once upon a time\nthe end"},
+        },
+    ),
+    ("run X --param Prompt", "keep two\n\n", {"inputs": {"Prompt": "keep two\n"}}),
+    ("run X --param Prompt", "windows\r\n", {"inputs": {"Prompt": "windows"}}),
+    (
+        "run X --param 'Long Text'",
+        "{not expanded} $nor_this",
+        {"inputs": {"Long Text": "{not expanded} $nor_this"}},
+    ),
+    ("status abc-123", None, {"name": "status", "execution_id": "abc-123"}),
+    ("resume abc-123 -o r", None, {"name": "resume", "execution_id": "abc-123", "output_var": "r"}),
+    ("history", None, {"name": "history", "app": None, "limit": None}),
+    (
+        'history --app "Photo Stylizer" --limit 10 -o h',
+        None,
+        {"name": "history", "app": "Photo Stylizer", "limit": 10, "output_var": "h"},
+    ),
+    ("save abc-123", None, {"name": "save", "execution_id": "abc-123", "folder": None}),
+    ("save abc-123 'out dir/run 1'", None, {"folder": "out dir/run 1"}),
+    ("doctor", None, {"name": "doctor"}),
+    (
+        "widget 'Photo Stylizer' -o w",
+        None,
+        {"name": "widget", "app": "Photo Stylizer", "output_var": "w"},
+    ),
+    ("run --help", None, {"name": "run", "help": True}),
+    ("apps -h", None, {"name": "apps", "help": True}),
+    ("save --help", None, {"name": "save", "help": True}),
+]
+
+
+@pytest.mark.parametrize(("line", "cell", "expected"), OK, ids=[r[0] or "<empty>" for r in OK])
+def test_parse_ok(line: str, cell: str | None, expected: dict[str, Any]) -> None:
+    cmd = parse(line, cell)
+    assert isinstance(cmd, Command)
+    for name, value in expected.items():
+        assert getattr(cmd, name) == value, name
+
+
+# (line, cell, words the message or hint must contain)
+BAD: list[tuple[str, str | None, list[str]]] = [
+    ("fly", None, ["Unknown subcommand 'fly'", "Subcommands: login"]),
+    ("runn X", None, ["Did you mean 'run'?"]),
+    ("run", None, ["run needs the app first", "Usage: %lamina run APP"]),
+    ("run Prompt=cat", None, ["run needs the app first"]),
+    ("run X cat", None, ["Expected Name=value, got 'cat'", '"Aspect Ratio=16:9"']),
+    ("run X Prompt=a cat", None, ["got 'cat'", 'quote the whole pair: "Prompt=a cat"']),
+    ("run X 'Prompt=say \"hi\"' there", None, ["quote the whole pair: 'Prompt=say \"hi\" there'"]),
+    ("run X =cat", None, ["no parameter name"]),
+    ("run X Prompt=a Prompt=b", None, ["'Prompt' is given twice"]),
+    ("run X Prompt=it's", None, ["No closing quotation", '"Prompt=a cat\'s hat"']),
+    ("run X --nowait", None, ["Unknown option --nowait", "Did you mean --no-wait?"]),
+    ("run X --webhook", None, ["--webhook needs a value"]),
+    ("run X --no-wait=yes", None, ["--no-wait takes no value"]),
+    ("run X --timeout soon", None, ["--timeout needs a positive number"]),
+    ("run X --timeout -5", None, ["--timeout needs a positive number"]),
+    ("run X --timeout inf", None, ["--timeout needs a positive number"]),
+    ("run X -o 2fast", None, ["-o needs a Python variable name, got '2fast'"]),
+    ("run X -o class", None, ["-o needs a Python variable name"]),
+    ("run X --param Prompt", None, ["only works in a %%lamina cell"]),
+    ("run X Tone=a", "body", ["Say which parameter the cell body fills", "--param Prompt"]),
+    ("run X --param Prompt Prompt=x", "body", ["comes from the cell body"]),
+    ("run X --param Prompt", "  \n", ["The cell is empty", "Prompt"]),
+    ("", "body", ["%%lamina needs a subcommand"]),
+    ("apps", "body", ["takes no cell body"]),
+    ("apps --limit 0", None, ["--limit needs a positive whole number", "Usage: %lamina apps"]),
+    ("apps --limit many", None, ["--limit needs a positive whole number"]),
+    ("apps a b", None, ["Unexpected argument 'b'", "Quote values with spaces"]),
+    ("info", None, ["info needs an app name or id", "%lamina apps lists them"]),
+    ("info Photo Stylizer", None, ["Unexpected argument 'Stylizer'"]),
+    ("status", None, ["status needs an execution id", "%lamina history lists them"]),
+    ("save", None, ["save needs an execution id"]),
+    ("save a b c", None, ["Unexpected argument 'c'"]),
+    ("doctor now", None, ["Unexpected argument 'now' for doctor"]),
+    ("login --force", None, ["Unknown option --force for login", "Options: --save"]),
+    ("sandbox --time-scale 0", None, ["--time-scale needs a positive number"]),
+    ("help fly", None, ["No help topic 'fly'"]),
+    ("history --app", None, ["--app needs a value"]),
+    ("history --app=", None, ["--app needs a non-empty value"]),
+]
+
+
+@pytest.mark.parametrize(("line", "cell", "words"), BAD, ids=[r[0] or "<empty>" for r in BAD])
+def test_parse_errors_name_the_fix(line: str, cell: str | None, words: list[str]) -> None:
+    with pytest.raises(CommandError) as info:
+        parse(line, cell)
+    err = info.value
+    assert isinstance(err, LaminaError) and err.hint
+    full = str(err)
+    for word in words:
+        assert word in full, (word, full)
+
+
+def test_expand_runs_per_token_after_splitting_with_a_real_shell() -> None:
+    """``Prompt={p}`` stays one value even when ``p`` has spaces and quotes."""
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    shell.user_ns.update(p='a cat\'s "hat" and more', style="Disney / Pixar", n=3, hook="h")
+    cmd = parse(
+        'run "Photo Stylizer" Prompt={p} "Style=$style" Seed={n+1} -o {hook}_out',
+        expand=shell.var_expand,
+    )
+    assert cmd.inputs == {
+        "Prompt": 'a cat\'s "hat" and more',
+        "Style": "Disney / Pixar",
+        "Seed": "4",
+    }
+    assert cmd.output_var == "h_out"
+    assert cmd.app == "Photo Stylizer"
+    # An unknown variable is left as typed (IPython's rule), not an error.
+    assert parse("run X Prompt={nope}", expand=shell.var_expand).inputs == {"Prompt": "{nope}"}
+
+
+def test_cell_body_is_not_expanded() -> None:
+    cmd = parse(
+        "run X --param Prompt Tone={p}", "{p} $p\n", expand=lambda t: t.replace("{p}", "EXPANDED")
+    )
+    assert cmd.inputs == {"Tone": "EXPANDED", "Prompt": "{p} $p"}
+
+
+def test_expand_failure_is_a_command_error() -> None:
+    def broken(token: str) -> str:
+        raise KeyError(token)
+
+    with pytest.raises(CommandError, match="Could not expand 'X'"):
+        parse("run X Prompt=x", expand=broken)
+
+
+def test_help_texts_cover_every_subcommand() -> None:
+    for sub in SUBCOMMANDS:
+        assert sub in HELP
+        full = usage(sub, full=True)
+        assert full.startswith(USAGE[sub]) and len(full.splitlines()) >= 3
+    assert "%%lamina run APP --param NAME" in usage("run")
+    assert usage(None) == HELP and usage("nope") == HELP
+
+
+# --------------------------------------------------------------------------- completion
+
+APPS = ["Photo Stylizer", "Portrait Studio", "Story Writer", 'Quote "Me"']
+PARAMS = {
+    "Photo Stylizer": [
+        Parameter(id="1", name="Image", type="url"),
+        Parameter(id="2", name="Style", type="options", options=("Disney / Pixar", "Anime")),
+        Parameter(id="3", name="Aspect Ratio", type="options", options=("16:9", "1:1", "9:16")),
+        Parameter(id="4", name="Prompt", type="text"),
+    ],
+}
+
+COMPLETIONS: list[tuple[str, list[str]]] = [
+    ("%lamina ", list(SUBCOMMANDS)),
+    ("%lamina r", ["run", "resume"]),
+    ("%lamina s", ["sandbox", "status", "save"]),
+    ("%%lamina ru", ["run"]),
+    ("%lamina help h", ["history", "help"]),
+    ("%lamina run ", ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"', "'Quote \"Me\"'"]),
+    ("%lamina run p", ['"Photo Stylizer"', '"Portrait Studio"']),
+    ('%lamina info "Pho', ['"Photo Stylizer"']),
+    ("%lamina widget sto", ['"Story Writer"']),
+    ('%lamina run "Photo Stylizer" ', ["Image=", "Style=", '"Aspect Ratio=', "Prompt="]),
+    ('%lamina run "photo stylizer" s', ["Style="]),
+    ('%lamina run "Photo Stylizer" Style=Anime ', ["Image=", '"Aspect Ratio=', "Prompt="]),
+    ('%lamina run "Photo Stylizer" "Aspect', ['"Aspect Ratio=']),
+    (
+        '%lamina run "Photo Stylizer" "Aspect Ratio=',
+        ['"Aspect Ratio=16:9"', '"Aspect Ratio=1:1"', '"Aspect Ratio=9:16"'],
+    ),
+    ('%lamina run "Photo Stylizer" "Aspect Ratio=1', ['"Aspect Ratio=16:9"', '"Aspect Ratio=1:1"']),
+    ('%lamina run "Photo Stylizer" Style=d', ['"Style=Disney / Pixar"']),
+    ('%lamina run "Photo Stylizer" Prompt=', []),
+    ('%lamina run "Photo Stylizer" --no', ["--no-wait"]),
+    ('%lamina run "Photo Stylizer" --webhook ', []),
+    ('%lamina run "Photo Stylizer" -o ', []),
+    ('%lamina run "Photo Stylizer" --no-wait ', ["Image=", "Style=", '"Aspect Ratio=', "Prompt="]),
+    ('%%lamina run "Photo Stylizer" --param ', ["Image", "Style", '"Aspect Ratio"', "Prompt"]),
+    ("%lamina run Unknown ", []),
+    (
+        "%lamina history --app ",
+        ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"', "'Quote \"Me\"'"],
+    ),
+    ("%lamina history --l", ["--limit"]),
+    ("%lamina status ", []),
+    ("%lamina fly ", []),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), COMPLETIONS, ids=[c[0] for c in COMPLETIONS])
+def test_complete(line: str, expected: list[str]) -> None:
+    assert complete(line, APPS, PARAMS) == expected
+
+
+def test_complete_with_a_lazy_mapping_missing_some_parameters() -> None:
+    """Apps listed without loaded parameters complete to nothing instead of failing."""
+
+    class Lazy(Mapping[str, Sequence[Parameter]]):
+        def __iter__(self) -> Iterator[str]:
+            return iter(["Story Writer", "Photo Stylizer"])
+
+        def __len__(self) -> int:
+            return 2
+
+        def __getitem__(self, key: str) -> Sequence[Parameter]:
+            if key != "Photo Stylizer":
+                raise KeyError(key)
+            return PARAMS[key]
+
+    lazy = Lazy()
+    assert complete("%lamina run 'photo stylizer' Pr", APPS, lazy) == ["Prompt="]
+    assert complete("%lamina run 'story writer' ", APPS, lazy) == []
+
+
+@pytest.mark.parametrize(
+    ("line", "token"),
+    [
+        ("%lamina run ", ""),
+        ("%lamina ru", "ru"),
+        ('%lamina run "Photo Sty', '"Photo Sty'),
+        ('%lamina run "Photo Stylizer" "Aspect Ratio=1', '"Aspect Ratio=1'),
+        ("%lamina run X Style=An", "Style=An"),
+    ],
+)
+def test_current_token_is_what_a_completion_replaces(line: str, token: str) -> None:
+    assert current_token(line) == token
+
+
+def test_completions_parse_back() -> None:
+    """A completed line is a valid command: the quoting the completer emits is shlex's."""
+    line = '%lamina run "Photo Stylizer" "Aspect Ratio=1'
+    choice = complete(line, APPS, PARAMS)[0]
+    finished = line[: len(line) - len(current_token(line))] + choice
+    cmd = parse(finished.removeprefix("%lamina "))
+    assert cmd.inputs == {"Aspect Ratio": "16:9"}
+    quoted = complete("%lamina info Quo", APPS, PARAMS)[0]
+    assert parse(f"info {quoted}").app == 'Quote "Me"'
+
+
+def test_complete_through_a_real_ipython_completer() -> None:
+    """The recipe the magics use: a context matcher whose fragment is ``current_token``."""
+    from IPython.core.completer import SimpleCompletion, context_matcher, provisionalcompleter
+    from IPython.core.interactiveshell import InteractiveShell
+
+    @context_matcher()  # type: ignore[misc]
+    def lamina_matcher(context: Any) -> dict[str, Any]:
+        line = context.text_until_cursor
+        if not line.lstrip().startswith(("%lamina", "%%lamina")):
+            return {"completions": [], "suppress": False}
+        found = complete(line, APPS, PARAMS)
+        return {
+            "completions": [SimpleCompletion(text=c, type="lamina") for c in found],
+            "suppress": bool(found),
+            "matched_fragment": current_token(line),
+        }
+
+    shell = InteractiveShell.instance()
+    shell.Completer.custom_matchers.append(lamina_matcher)
+    try:
+        text = '%lamina run "Photo Stylizer" "Aspect Ratio=1'
+        with provisionalcompleter():
+            found = list(shell.Completer.completions(text, len(text)))
+        assert [(c.start, c.end, c.text) for c in found] == [
+            (29, 44, '"Aspect Ratio=16:9"'),
+            (29, 44, '"Aspect Ratio=1:1"'),
+        ]
+        text = "%lamina run Pho"
+        with provisionalcompleter():
+            found = list(shell.Completer.completions(text, len(text)))
+        assert [(c.start, c.text) for c in found] == [(12, '"Photo Stylizer"')]
+    finally:
+        shell.Completer.custom_matchers.remove(lamina_matcher)
