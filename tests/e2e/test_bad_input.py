@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from magics_support import loaded_shell, magic, texts
 from IPython.core.interactiveshell import InteractiveShell
+from magics_support import loaded_shell, magic, texts
 from traitlets import TraitError
 
 from lamina_notebook.errors import (

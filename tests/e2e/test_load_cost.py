@@ -20,7 +20,8 @@ sh = InteractiveShell.instance()
 sh.run_line_magic("load_ext", "lamina_notebook")
 loaded = {"modules": sorted(m for m in ("httpx", "lamina_notebook.client",
                                         "lamina_notebook.magics.commands",
-                                        "lamina_notebook.journal", "lamina_notebook.session.results")
+                                        "lamina_notebook.journal",
+                                        "lamina_notebook.session.results")
                             if m in sys.modules),
           "threads": sorted(t.name for t in threading.enumerate())}
 sh.run_line_magic("lamina", "help")

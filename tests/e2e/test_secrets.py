@@ -13,9 +13,9 @@ from typing import Any
 
 import ipywidgets as W
 import pytest
+from IPython.core.interactiveshell import InteractiveShell
 from magics_support import loaded_shell, magic
 from notebook_runner import load_runner
-from IPython.core.interactiveshell import InteractiveShell
 
 from lamina_notebook.errors import LaminaError
 from lamina_notebook.sandbox import Sandbox

@@ -11,14 +11,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from magics_support import loaded_shell, magic, texts
 from IPython.core.completer import provisionalcompleter
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from magics_support import loaded_shell, magic, texts
 
-from lamina_notebook.magics import parse as command
 from lamina_notebook.errors import AppNotFoundError, InputValidationError
 from lamina_notebook.magics import LaminaMagics
+from lamina_notebook.magics import parse as command
 from lamina_notebook.session import get_session, reset_session
 
 

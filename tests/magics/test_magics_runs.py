@@ -15,14 +15,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from magics_support import TEST_POLL, loaded_shell, magic, texts
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
+from magics_support import TEST_POLL, loaded_shell, magic, texts
 
 from lamina_notebook.journal import Journal
-from lamina_notebook.session.results import Result, RunHandle
 from lamina_notebook.sandbox import Sandbox
 from lamina_notebook.session import get_session
+from lamina_notebook.session.results import Result, RunHandle
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from lamina_notebook.errors import LaminaError
 from lamina_notebook.magics.parse import (
     HELP,
     SUBCOMMANDS,
@@ -18,7 +19,6 @@ from lamina_notebook.magics.parse import (
     parse,
     usage,
 )
-from lamina_notebook.errors import LaminaError
 from lamina_notebook.models import Parameter
 
 # (line, cell, expected fields of the Command)

@@ -12,8 +12,6 @@ from typing import Any
 import pytest
 
 from lamina_notebook import render
-from lamina_notebook.render.styles import CSS
-from lamina_notebook.magics.parse import parse
 from lamina_notebook.errors import (
     ExecutionFailed,
     InputValidationError,
@@ -21,7 +19,9 @@ from lamina_notebook.errors import (
     error_from_response,
 )
 from lamina_notebook.journal import JournalEntry
+from lamina_notebook.magics.parse import parse
 from lamina_notebook.models import App, Execution
+from lamina_notebook.render.styles import CSS
 
 HOSTILE = [
     "<script>alert(1)</script>",

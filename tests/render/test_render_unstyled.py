@@ -16,11 +16,11 @@ from html.parser import HTMLParser
 import ipywidgets as W
 
 from lamina_notebook import render
-from lamina_notebook.widget.gallery import output_tile, walk
-from lamina_notebook.render.styles import CSS
-from lamina_notebook.widget.sweep import _MIN_COLUMN_PX, Sweep
 from lamina_notebook.journal import JournalEntry
 from lamina_notebook.models import App, Execution, Output
+from lamina_notebook.render.styles import CSS
+from lamina_notebook.widget.gallery import output_tile, walk
+from lamina_notebook.widget.sweep import _MIN_COLUMN_PX, Sweep
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 

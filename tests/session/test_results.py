@@ -10,10 +10,10 @@ from typing import Any
 
 import pytest
 
-from lamina_notebook.session.media import MediaCache, fetch_media
 from lamina_notebook.models import Execution, Output
-from lamina_notebook.session.results import Result, RunHandle, launch, resume
 from lamina_notebook.session import Session, Settings
+from lamina_notebook.session.media import MediaCache, fetch_media
+from lamina_notebook.session.results import Result, RunHandle, launch, resume
 
 
 @pytest.fixture

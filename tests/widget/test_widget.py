@@ -18,12 +18,12 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets import TraitError
 
-from lamina_notebook.widget.gallery import MAX_COMM_BYTES, media_values, walk
 from lamina_notebook.errors import InputValidationError, LaminaError
 from lamina_notebook.models import App
 from lamina_notebook.sandbox import Sandbox
 from lamina_notebook.session import Session, Settings, reset_session
 from lamina_notebook.widget import LaminaApp
+from lamina_notebook.widget.gallery import MAX_COMM_BYTES, media_values, walk
 
 SECRET = "lma_widget_secret_5c1d"
 POLL = 0.05
