@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
-import statistics
 import time
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
@@ -48,7 +47,7 @@ from .transport import (
     resolve_by_name,
     started_execution,
 )
-from .validation import MAX_BODY_BYTES, validate_inputs
+from .validation import MAX_BODY_BYTES, ValidInputs, validate_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .journal import Journal, JournalEntry
@@ -272,8 +271,13 @@ class LaminaClient:
         self._app_names[key] = resolved.app_id
         return resolved
 
-    def validate_inputs(self, app: App, inputs: Mapping[str, Any] | None) -> dict[str, str]:
-        """Check inputs against ``app.parameters``; raises InputValidationError, sends nothing."""
+    def validate_inputs(self, app: App, inputs: Mapping[str, Any] | None) -> ValidInputs:
+        """Check inputs against ``app.parameters``; raises InputValidationError, sends nothing.
+
+        :meth:`run` sends the returned :class:`ValidInputs` as they are (no second check).
+        """
+        if isinstance(inputs, ValidInputs) and inputs.app_id == app.app_id:
+            return inputs
         return validate_inputs(app, inputs, max_body_bytes=self.max_body_bytes)
 
     # -- runs -----------------------------------------------------------------------------------
@@ -283,7 +287,8 @@ class LaminaClient:
     ) -> Execution:
         """Start a run; the execution is journaled before this returns.
 
-        Inputs are validated first (no request at all if they are wrong). The POST is never
+        Inputs are validated first (no request at all if they are wrong), unless they are the
+        :class:`ValidInputs` :meth:`validate_inputs` returned for this app. The POST is never
         resent once it may have reached the server. If the caller is cancelled while the POST
         is in flight, the start still completes in the background and lands in the journal.
         """
@@ -293,7 +298,7 @@ class LaminaClient:
         hook = webhook or (self._receiver.url if self._receiver is not None else None)
         if hook is not None:
             check_webhook_url(hook)
-        start = asyncio.get_running_loop().create_task(self._start(resolved, clean, hook))
+        start = asyncio.get_running_loop().create_task(self._start(resolved, dict(clean), hook))
         self._starts.add(start)
         start.add_done_callback(self._start_done)
         try:
@@ -421,25 +426,35 @@ class LaminaClient:
         """
         if initial is None:
             return 0.0
-        expected = self._expected_remaining(initial)
+        expected = self.eta(initial)
         if expected is None:
             return every
         return max(self.min_poll_interval, expected + 0.05 * every)
 
-    def _expected_remaining(self, execution: Execution) -> float | None:
-        """Seconds until ``execution`` is expected to end (median of the app's past runs)."""
-        if self.journal is None or not execution.app_id or execution.is_terminal:
+    def typical_duration(self, app_id: str | None) -> float | None:
+        """Median duration of the app's recent completed runs, from the journal; None if unknown."""
+        if self.journal is None or not app_id:
             return None
         try:
-            durations = self.journal.durations(execution.app_id)
-        except Exception:  # an unreadable journal only costs the better first poll
+            return self.journal.typical_duration(app_id)
+        except Exception:  # an unreadable journal only costs the estimate
             return None
-        if not durations:
+
+    def eta(self, execution: Execution, elapsed: float | None = None) -> float | None:
+        """Seconds until ``execution`` is expected to end (never negative); None if unknown.
+
+        The one ETA of the package: :meth:`typical_duration` minus ``elapsed`` (default: the
+        time since the service created the run). Used for the first poll and by the front ends.
+        """
+        if execution.is_terminal:
             return None
-        elapsed = 0.0
-        if execution.created_at is not None:
-            elapsed = max(0.0, time.time() - execution.created_at.timestamp())
-        return statistics.median(durations) - elapsed
+        typical = self.typical_duration(execution.app_id)
+        if typical is None:
+            return None
+        if elapsed is None:
+            created = execution.created_at
+            elapsed = max(0.0, time.time() - created.timestamp()) if created is not None else 0.0
+        return max(0.0, typical - elapsed)
 
     async def wait(
         self,

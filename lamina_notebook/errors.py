@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -45,6 +46,7 @@ __all__ = [
     "LaminaError",
     "NotFoundError",
     "PermissionDeniedError",
+    "Problem",
     "RateLimitError",
     "ServerError",
     "TransportError",
@@ -53,7 +55,22 @@ __all__ = [
     "WaitTimeout",
     "WebhookVerificationError",
     "error_from_response",
+    "resume_hint",
+    "stopped_watching",
 ]
+
+
+def resume_hint(execution_id: str | None = None) -> str:
+    """The one sentence that says a run goes on at the service and how to pick it up again."""
+    return (
+        "The run goes on at the service; reattach with "
+        f"%lamina resume {execution_id or 'EXECUTION_ID'}."
+    )
+
+
+def stopped_watching(execution_id: str) -> str:
+    """What a front end says after it stopped watching a run (Ctrl-C, Stop, a timeout)."""
+    return f"Stopped watching execution {execution_id}. {resume_hint(execution_id)}"
 
 
 class LaminaError(Exception):
@@ -124,11 +141,40 @@ class ValidationError(APIError):
     """400: the inputs or the webhook URL were rejected; ``details`` names every problem."""
 
 
-class InputValidationError(ValidationError):
-    """Inputs that the client rejected before sending anything (no request was made)."""
+@dataclass(frozen=True)
+class Problem:
+    """One problem with the inputs: the parameter it concerns (None: the inputs as a whole,
+    e.g. their size) and what is wrong, without the name. ``text`` is how it is shown."""
 
-    def __init__(self, message: str, details: Sequence[str], *, hint: str | None = None) -> None:
-        super().__init__(message, details=details, hint=hint)
+    param: str | None
+    message: str
+
+    @property
+    def text(self) -> str:
+        """The problem as one line: ``"Style": invalid option ...`` (names quoted as JSON)."""
+        if self.param is None:
+            return self.message
+        return f"{json.dumps(self.param, ensure_ascii=False)}: {self.message}"
+
+
+class InputValidationError(ValidationError):
+    """Inputs that the client rejected before sending anything (no request was made).
+
+    ``problems`` holds each problem with the parameter it concerns; ``details`` their texts.
+    """
+
+    def __init__(
+        self, message: str, problems: Sequence[Problem | str], *, hint: str | None = None
+    ) -> None:
+        self.problems = tuple(p if isinstance(p, Problem) else Problem(None, p) for p in problems)
+        super().__init__(message, details=[p.text for p in self.problems], hint=hint)
+
+    def by_param(self) -> dict[str | None, str]:
+        """The first problem of each parameter (key None: problems of the inputs as a whole)."""
+        found: dict[str | None, str] = {}
+        for problem in self.problems:
+            found.setdefault(problem.param, problem.message)
+        return found
 
 
 class AuthenticationError(APIError):
@@ -221,7 +267,7 @@ class WaitTimeout(LaminaError):
         super().__init__(
             f"Gave up waiting for execution {execution_id} after {timeout:g} s "
             f"(last status: {last.status if last else 'unknown'}).",
-            hint=f"The run goes on at the service; reattach with %lamina resume {execution_id}.",
+            hint=resume_hint(execution_id),
         )
 
 

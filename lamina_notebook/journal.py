@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import sqlite3
+import statistics
 import threading
 import time
 import uuid
@@ -482,6 +483,11 @@ class Journal:
             (app_id, max(0, int(limit))),
         )
         return [float(r[0]) for r in rows if r[0] is not None and r[0] >= 0]
+
+    def typical_duration(self, app_id: str, limit: int = 20) -> float | None:
+        """Median of :meth:`durations` (seconds), the basis of every ETA; None without data."""
+        durations = self.durations(app_id, limit)
+        return statistics.median(durations) if durations else None
 
     def __len__(self) -> int:
         return int(self._read("SELECT count(*) FROM executions")[0][0])

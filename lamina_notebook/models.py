@@ -18,11 +18,15 @@ __all__ = [
     "TERMINAL_STATUSES",
     "App",
     "Execution",
+    "Media",
     "Output",
     "Parameter",
     "Progress",
     "parse_timestamp",
 ]
+
+#: An image ready to embed, as ``(bytes, mime)``: downscaled already (for a video, its poster).
+Media = tuple[bytes, str]
 
 #: Execution statuses after which nothing changes any more.
 TERMINAL_STATUSES = frozenset({"completed", "failed", "cancelled"})

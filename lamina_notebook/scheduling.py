@@ -20,6 +20,7 @@ from .errors import (
     RateLimitError,
     ServerError,
     TransportError,
+    resume_hint,
 )
 from .models import Execution
 
@@ -337,7 +338,7 @@ class Poller:
         self._closed = True
         error = reason or LaminaError(
             "The client was closed while waiting.",
-            hint="The run goes on; %lamina resume EXECUTION_ID.",
+            hint=resume_hint(),
         )
         for entry in list(self._entries.values()):
             self._finish(entry, error)

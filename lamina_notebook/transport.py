@@ -237,7 +237,7 @@ def check_webhook_url(url: str) -> None:
     if parts is None or parts.scheme not in ("http", "https") or not parts.hostname:
         raise InputValidationError(
             "The webhook URL is not an http(s) URL; nothing was sent.",
-            details=[f"webhook: {str(url)[:200]!r} must start with http:// or https://"],
+            [f"webhook: {str(url)[:200]!r} must start with http:// or https://"],
             hint="Pass a reachable https://... address, or no webhook (polling works alone).",
         )
 

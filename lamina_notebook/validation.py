@@ -8,14 +8,14 @@ from __future__ import annotations
 
 import difflib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from .errors import InputValidationError
+from .errors import InputValidationError, Problem
 from .models import App, Parameter
 
-__all__ = ["MAX_BODY_BYTES", "quote", "validate_inputs"]
+__all__ = ["MAX_BODY_BYTES", "ValidInputs", "quote", "validate_inputs"]
 
 #: Request bodies above this are refused before sending. The contract names no limit; this is
 #: the smallest common gateway cap (4.5 MB on serverless hosts, 1 MB by default in Next.js API
@@ -27,7 +27,6 @@ def quote(text: str) -> str:
     """``text`` in double quotes for a message, readable as typed ("Höhe's Mode", not
     "H\\u00f6he's Mode"); quotes, backslashes and control characters stay escaped.
 
-    The widget finds a message's parameter by this same quoting, so both must use it.
     """
     return json.dumps(text, ensure_ascii=False)
 
@@ -60,47 +59,78 @@ def _is_http_url(value: str) -> bool:
     return parts.scheme in ("http", "https") and bool(parts.hostname)
 
 
-def _check_value(param: Parameter, value: str) -> str | None:
+def _check_value(param: Parameter, value: str) -> Problem | None:
     """The problem with one provided string value, or None when it is fine."""
-    name = quote(param.name)
     if param.type == "options" and param.options and value not in param.options:
         valid = ", ".join(param.options)
         guess = _suggest(value, list(param.options))
         extra = f' (did you mean "{guess}"?)' if guess else ""
-        return f"{name}: invalid option {_show(value)}{extra}. Must be one of: {valid}"
+        return Problem(param.name, f"invalid option {_show(value)}{extra}. Must be one of: {valid}")
     if param.type == "url" and not _is_http_url(value):
-        return (
-            f"{name}: {_show(value)} is not an http(s) URL; give a publicly reachable "
-            "https://... address"
+        return Problem(
+            param.name,
+            f"{_show(value)} is not an http(s) URL; give a publicly reachable https://... address",
         )
     if param.needs_value and not value.strip():
-        return f"{name}: is empty and has no default; give a value"
+        return Problem(param.name, "is empty and has no default; give a value")
     return None
 
 
-def _check_unknown(app: App, name: Any) -> str:
+def _check_unknown(app: App, name: Any) -> Problem:
     names = [p.name for p in app.parameters or ()]
     if not isinstance(name, str):
-        return f"{_show(name)}: input names must be strings (parameter names of {app.name})"
+        return Problem(
+            None, f"{_show(name)}: input names must be strings (parameter names of {app.name})"
+        )
     guess = _suggest(name, names)
     hint = f'did you mean "{guess}"? ' if guess else ""
-    return (
-        f"{quote(name)}: unknown input; {hint}{app.name} takes: {', '.join(names) or 'no inputs'}"
+    return Problem(
+        name, f"unknown input; {hint}{app.name} takes: {', '.join(names) or 'no inputs'}"
     )
 
 
-def _check_type(param: Parameter, value: Any) -> str:
+def _check_type(param: Parameter, value: Any) -> Problem:
     example = quote(str(value)) if isinstance(value, (int, float)) else "a string"
-    return (
-        f"{quote(param.name)}: must be a string, got {type(value).__name__} "
-        f"{_show(value)}; pass {example}"
+    return Problem(
+        param.name, f"must be a string, got {type(value).__name__} {_show(value)}; pass {example}"
     )
+
+
+class ValidInputs(Mapping[str, str]):
+    """Inputs that passed :func:`validate_inputs` for one app: read-only, tagged with the app.
+
+    The client sends these without checking them again (validation happens once, on the
+    way to the POST); a plain dict is validated by :meth:`LaminaClient.run` itself.
+    """
+
+    __slots__ = ("_values", "app_id")
+
+    def __init__(self, app_id: str, values: Mapping[str, str]) -> None:
+        self.app_id = app_id
+        self._values = dict(values)
+
+    def __getitem__(self, key: str) -> str:
+        return self._values[key]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def __repr__(self) -> str:
+        return f"ValidInputs({self._values!r})"
+
+    def __eq__(self, other: object) -> bool:
+        return dict(self._values) == other if isinstance(other, Mapping) else NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 def validate_inputs(
     app: App, inputs: Mapping[str, Any] | None, *, max_body_bytes: int | None = MAX_BODY_BYTES
-) -> dict[str, str]:
-    """Check ``inputs`` against ``app.parameters`` and return the dict to send.
+) -> ValidInputs:
+    """Check ``inputs`` against ``app.parameters`` and return what to send.
 
     Rules (from the contract): names are parameter names, exact and case-sensitive; option
     values are one of the labels; ``url`` values are http(s); values are strings; a parameter
@@ -110,7 +140,7 @@ def validate_inputs(
     Raises
     ------
     InputValidationError
-        Listing every problem; nothing has been sent.
+        Listing every problem (``problems``, each with its parameter); nothing was sent.
     """
     if app.parameters is None:
         raise ValueError("validate_inputs needs an App with parameters (use get_app, not list)")
@@ -120,10 +150,10 @@ def validate_inputs(
         raise InputValidationError(
             f"Inputs for {app.name} must be a dict of parameter name to value, "
             f"got {type(inputs).__name__}.",
-            details=[],
+            [],
             hint=f"%lamina info {app.name} shows the parameters.",
         )
-    problems: list[str] = []
+    problems: list[Problem] = []
     clean: dict[str, str] = {}
     for name, value in inputs.items():
         param = app.parameter(name) if isinstance(name, str) else None
@@ -144,21 +174,24 @@ def validate_inputs(
         size = len(json.dumps({"inputs": clean}).encode("utf-8"))
         if size > max_body_bytes:
             problems.append(
-                f"the inputs are {size:,} bytes; the limit is {max_body_bytes:,} "
-                "(put long text or media behind a URL)"
+                Problem(
+                    None,
+                    f"the inputs are {size:,} bytes; the limit is {max_body_bytes:,} "
+                    "(put long text or media behind a URL)",
+                )
             )
     if problems:
         raise InputValidationError(
             f"{len(problems)} problem(s) with the inputs for {app.name}; nothing was sent.",
-            details=problems,
+            problems,
             hint=f"Fix them and run again; %lamina info {app.name} shows "
             "every parameter, its options and defaults.",
         )
-    return clean
+    return ValidInputs(app.app_id, clean)
 
 
-def _missing(param: Parameter) -> str:
+def _missing(param: Parameter) -> Problem:
     what = {"options": f"one of: {', '.join(param.options)}", "url": "an http(s) URL"}.get(
         param.type, "a text value"
     )
-    return f"{quote(param.name)}: missing; it has no default, give {what}"
+    return Problem(param.name, f"missing; it has no default, give {what}")

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import render
-from ..errors import ConfigurationError, TransportError
+from ..errors import ConfigurationError, TransportError, stopped_watching
 from ..session.results import has_kernel, launch, resume
 from . import parse as command
 from .progress import wait_and_show
@@ -135,7 +135,7 @@ class Commands:
         )
         if interrupted or not cmd.wait:
             if interrupted:
-                _say_resumable(handle.execution_id)
+                print(stopped_watching(handle.execution_id))
             self.magics.store(cmd.output_var, handle)
             return handle
         value = wait_and_show(handle)
@@ -200,13 +200,6 @@ class Commands:
         from .doctor import doctor_bundle
 
         self.magics.show(doctor_bundle(self.session))
-
-
-def _say_resumable(execution_id: str) -> None:
-    print(
-        f"Stopped watching execution {execution_id}; the run goes on at the service.\n"
-        f"Reattach with: %lamina resume {execution_id}"
-    )
 
 
 def _manifest_files(manifest: Path) -> list[str]:

@@ -12,16 +12,15 @@ import uuid
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
+from ..errors import stopped_watching
 from ..session.results import has_kernel
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..session.media import Media
+    from ..models import Media
     from ..session.results import Result, RunHandle
     from ..session.session import Session
 
 __all__ = ["Progress", "history_thumbnails", "wait_and_show"]
-
-THUMB_PX = 96
 
 
 class Progress:
@@ -87,10 +86,7 @@ def wait_and_show(handle: RunHandle) -> Result | RunHandle:
         result = handle.result(on_tick=progress.tick)
     except KeyboardInterrupt:
         handle.stop()
-        print(
-            f"Stopped watching execution {handle.execution_id}; the run goes on at the "
-            f"service.\nReattach with: %lamina resume {handle.execution_id}"
-        )
+        print(stopped_watching(handle.execution_id))
         return handle
     finally:
         progress.finish()
@@ -99,7 +95,7 @@ def wait_and_show(handle: RunHandle) -> Result | RunHandle:
 
 def history_thumbnails(session: Session, entries: Sequence[Any]) -> dict[str, Media]:
     """Small thumbnails of each completed entry's first image/video (best effort, cached)."""
-    from ..session.media import fetch_media
+    from ..session.media import HISTORY_THUMB_PX, fetch_media
 
     client = session.client
     targets = []
@@ -120,7 +116,7 @@ def history_thumbnails(session: Session, entries: Sequence[Any]) -> dict[str, Me
         import asyncio
 
         found = await asyncio.gather(
-            *(fetch_media(client, e, THUMB_PX, outputs=[o]) for e, o in targets),
+            *(fetch_media(client, e, HISTORY_THUMB_PX, outputs=[o]) for e, o in targets),
             return_exceptions=True,
         )
         thumbs: dict[str, Media] = {}

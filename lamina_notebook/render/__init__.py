@@ -12,11 +12,10 @@ import base64
 from collections.abc import Mapping
 from typing import Any
 
-from ..models import Execution, Output
+from ..models import Execution, Media, Output
 from .html import MAX_EMBED_BYTES, esc, fmt_duration, plain, quote_arg, safe_url, shorten
 from .outputs import (
     MAX_TEXT_CHARS,
-    Media,
     bar_html,
     header_html,
     message_html,

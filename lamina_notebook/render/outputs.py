@@ -6,7 +6,7 @@ string is escaped here and every URL goes through ``safe_url``.
 
 from __future__ import annotations
 
-from ..models import Execution, Output
+from ..models import Execution, Media, Output
 from .html import MAX_EMBED_BYTES, data_uri, esc, link, safe_url, shorten
 from .styles import status_class
 
@@ -24,10 +24,6 @@ __all__ = [
 #: badge separate them there); where a sanitizer dropped the <style> it keeps the words apart.
 SEP = '<span class="lamina-sep"> · </span>'
 
-
-#: ``(bytes, mime)`` of an image already downscaled by ``files.thumbnail``; for a video
-#: output it is the poster frame.
-Media = tuple[bytes, str]
 
 #: Text outputs longer than this are cut in the display (the Execution keeps all of it).
 MAX_TEXT_CHARS = 20_000

@@ -9,7 +9,12 @@ keeps (plain lengths, ``display``, ``overflow-x``, ``white-space``; no ``var()``
 
 from __future__ import annotations
 
-__all__ = ["CSS", "STYLE_TAG", "status_class"]
+__all__ = ["CSS", "ERROR_STYLE", "MUTED_STYLE", "STYLE_TAG", "status_class"]
+
+#: Inline styles for widget HTML, whose views are not under the stylesheet's classes: muted
+#: (secondary) text and error text, in the theme's colours.
+MUTED_STYLE = "color:var(--jp-ui-font-color2,#666)"
+ERROR_STYLE = "color:var(--jp-error-color1,#c62828)"
 
 CSS = """
 .lamina-card{font-family:var(--jp-ui-font-family,system-ui,sans-serif);font-size:13px;

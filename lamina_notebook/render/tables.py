@@ -9,7 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..models import App, Execution, Parameter
+from ..models import App, Execution, Media, Parameter
 from .html import (
     data_uri,
     esc,
@@ -20,7 +20,7 @@ from .html import (
     quote_arg,
     shorten,
 )
-from .outputs import SEP, Media, message_html, output_html
+from .outputs import SEP, message_html, output_html
 from .styles import STYLE_TAG, status_class
 
 __all__ = [

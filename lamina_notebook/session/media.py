@@ -23,14 +23,26 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import LaminaClient
-    from ..models import Execution, Output
+    from ..models import Execution, Media, Output
 
-__all__ = ["Media", "MediaCache", "fetch_media", "in_image_thread", "poster_frame"]
+__all__ = [
+    "GALLERY_THUMB_PX",
+    "HISTORY_THUMB_PX",
+    "PREVIEW_THUMB_PX",
+    "MediaCache",
+    "fetch_media",
+    "in_image_thread",
+    "poster_frame",
+]
 
 T = TypeVar("T")
 
-#: (bytes, mime) of an image ready to embed, as render expects it.
-Media = tuple[bytes, str]
+#: Longest side, in pixels, of a thumbnail in the widget's gallery (a tile is this wide).
+GALLERY_THUMB_PX = 320
+#: Longest side of the thumbnail in a row of ``%lamina history``.
+HISTORY_THUMB_PX = 96
+#: Longest side of the preview under a ``url`` input of the widget.
+PREVIEW_THUMB_PX = 160
 
 # Big enough for a short sandbox/preview video; larger downloads are not worth a poster.
 MAX_IMAGE_BYTES = 40 * 1024 * 1024

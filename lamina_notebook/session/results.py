@@ -17,7 +17,9 @@ from collections.abc import Callable, Generator, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .media import Media, fetch_media
+from ..errors import stopped_watching
+from ..models import Media
+from .media import fetch_media
 from .runtime import wait_future
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -154,18 +156,17 @@ class RunHandle:
         self._display_id: str | None = None
         self._live = False
         self._lock = threading.Lock()
-        self._eta: tuple[float | None] | None = None  # computed on first use (a journal read)
+        self._client: Any = None  # the client watching (set by watch(), in the caller's thread)
 
     @property
     def eta(self) -> float | None:
-        """Typical duration of this app's runs (journal median), for the ETA; None if unknown.
+        """Seconds until the run is expected to end (from the journal); None if unknown.
 
-        Read lazily: the constructor does no I/O, so a Ctrl-C right after a run was created
-        cannot land in a journal read between the POST and the watch (see :func:`launch`).
+        Computed when asked (a journal read), never in the constructor, so a Ctrl-C right
+        after a run was created cannot land in I/O between the POST and the watch.
         """
-        if self._eta is None:
-            self._eta = (_typical_duration(self.session, self.execution.app_id),)
-        return self._eta[0]
+        client = self._client if self._client is not None else self.session.client
+        return client.eta(self.execution, time.monotonic() - self.started)
 
     # -- state ----------------------------------------------------------------------------
     @property
@@ -201,7 +202,8 @@ class RunHandle:
             if self.done() or (self._future is not None and not self._future.done()):
                 return self
             self._stopped = False
-            self._future = self.session.runtime.submit(self._watch(self.session.client))
+            self._client = self.session.client
+            self._future = self.session.runtime.submit(self._watch(self._client))
         return self
 
     async def _watch(self, client: Any) -> Result:
@@ -297,14 +299,11 @@ class RunHandle:
                 render.execution_metadata(self.execution, inputs=self.inputs),
             )
         elapsed = time.monotonic() - self.started
-        eta = None if self.eta is None else self.eta - elapsed
+        eta = self.eta
         text = render.progress_text(self.execution, elapsed, eta)
         html = render.progress_html(self.execution, elapsed, eta)
         if self.stopped:
-            note = (
-                f"Stopped watching; the run goes on. Reattach with "
-                f"%lamina resume {self.execution_id}"
-            )
+            note = stopped_watching(self.execution_id)
             text += "\n" + render.plain(note)
             html += f'<div class="lamina-muted">{render.esc(note)}</div>'
         return (
@@ -409,16 +408,4 @@ def _journal_entry(client: Any, execution_id: str) -> Any:
         return None
     with contextlib.suppress(Exception):
         return journal.get(execution_id)
-    return None
-
-
-def _typical_duration(session: Session, app_id: str | None) -> float | None:
-    """Median of this app's past run durations from the journal (for an ETA), if any."""
-    journal = getattr(session.client, "journal", None) if app_id else None
-    if journal is None:
-        return None
-    with contextlib.suppress(Exception):
-        durations = sorted(journal.durations(app_id))
-        if durations:
-            return durations[len(durations) // 2]
     return None

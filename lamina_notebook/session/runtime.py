@@ -74,10 +74,6 @@ class Runtime:
         """Schedule ``coro`` on the runtime loop; returns at once with a thread-safe future."""
         return asyncio.run_coroutine_threadsafe(coro, self.loop)
 
-    def call_soon(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Run a plain callable in the loop thread (for objects that must be touched there)."""
-        self.loop.call_soon_threadsafe(fn, *args)
-
     def run_sync(
         self,
         coro: Coroutine[Any, Any, T],

@@ -24,7 +24,7 @@ from ..render import error_html
 from ..render.html import esc, shorten
 from ..render.styles import STYLE_TAG
 from .controls import ControlPanel
-from .gallery import ProgressRow, RunCard, changed_inputs, estimate_eta, walk
+from .gallery import ProgressRow, RunCard, changed_inputs, walk
 from .history import HistoryPanel
 from .preview import UrlPreviews
 from .runs import GalleryMedia, WidgetRun, wait_all
@@ -365,17 +365,7 @@ class LaminaApp(W.VBox):
         """Show a run's latest polled state in its progress row (called via :meth:`_ui`)."""
         if run.row is None or run.handle is None:
             return
-        elapsed = run.row.elapsed()
-        run.row.update(run.handle.execution, estimate_eta(self._durations(), elapsed))
-
-    def _durations(self) -> list[float]:
-        journal = getattr(self.session.client, "journal", None)
-        if journal is None:
-            return []
-        try:
-            return journal.durations(self.app.app_id)
-        except Exception:  # an unreadable journal only costs the ETA
-            return []
+        run.row.update(run.handle.execution, run.handle.eta)
 
     def finish_run(self, run: WidgetRun) -> None:
         """Called via :meth:`_ui` when a run ended: gallery, sweep grid, history, snapshot."""

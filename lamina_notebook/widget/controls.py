@@ -15,6 +15,7 @@ import ipywidgets as W
 from ..errors import InputValidationError
 from ..models import App, Parameter
 from ..render.html import esc, shorten
+from ..render.styles import ERROR_STYLE, MUTED_STYLE
 from ..validation import quote, validate_inputs
 
 __all__ = ["ControlPanel", "ParamControl", "is_short_text", "make_control"]
@@ -33,8 +34,6 @@ _LONG_NAME = re.compile(
 SHORT_DEFAULT_CHARS = 40
 #: Options with at most this many labels become ToggleButtons, more a Dropdown.
 TOGGLE_MAX_LABELS = 4
-_ERROR_STYLE = "color:var(--jp-error-color1,#c62828)"
-_MUTED_STYLE = "color:var(--jp-ui-font-color2,#666)"
 
 
 def is_short_text(param: Parameter) -> bool:
@@ -55,18 +54,18 @@ def is_short_text(param: Parameter) -> bool:
 
 def _label_html(param: Parameter) -> str:
     required = (
-        f' <span style="{_ERROR_STYLE}" title="required: no default">* required</span>'
+        f' <span style="{ERROR_STYLE}" title="required: no default">* required</span>'
         if param.needs_value
         else ""
     )
-    kind = f' <span style="{_MUTED_STYLE}">({esc(param.type)})</span>'
+    kind = f' <span style="{MUTED_STYLE}">({esc(param.type)})</span>'
     return f"<b>{esc(param.name)}</b>{kind}{required}"
 
 
 def _help_html(param: Parameter) -> str:
     if not param.description:
         return ""
-    return f'<span style="{_MUTED_STYLE}">{esc(shorten(param.description, 400))}</span>'
+    return f'<span style="{MUTED_STYLE}">{esc(shorten(param.description, 400))}</span>'
 
 
 class ParamControl:
@@ -162,7 +161,7 @@ class ParamControl:
 
     def show_problem(self, problem: str | None) -> None:
         """Show (or clear) the inline error under the control."""
-        text = "" if not problem else f'<span style="{_ERROR_STYLE}">✗ {esc(problem)}</span>'
+        text = "" if not problem else f'<span style="{ERROR_STYLE}">✗ {esc(problem)}</span>'
         if self.error.value != text:
             self.error.value = text
 
@@ -213,7 +212,7 @@ class ControlPanel:
         self._applying = False
         for control in self.controls:
             control.input.observe(self._changed, names="value")
-        empty = W.HTML(f'<span style="{_MUTED_STYLE}">This app takes no inputs.</span>')
+        empty = W.HTML(f'<span style="{MUTED_STYLE}">This app takes no inputs.</span>')
         self.box = W.VBox([c.row for c in self.controls] or [empty])
 
     def control(self, name: str) -> ParamControl | None:
@@ -264,20 +263,8 @@ class ControlPanel:
         try:
             validate_inputs(self.app, values)
         except InputValidationError as exc:
-            return self._by_param(exc.details)
+            return {name or "": text for name, text in exc.by_param().items()}
         return {}
-
-    def _by_param(self, details: tuple[str, ...]) -> dict[str, str]:
-        found: dict[str, str] = {}
-        for detail in details:
-            for name in self._by_name:
-                prefix = quote(name) + ":"
-                if detail.startswith(prefix):
-                    found.setdefault(name, detail[len(prefix) :].strip())
-                    break
-            else:
-                found.setdefault("", detail)
-        return found
 
     def show_problems(self, problems: Mapping[str, str]) -> None:
         for c in self.controls:
@@ -290,7 +277,3 @@ class ControlPanel:
         problems = self.problems(values)
         self.show_problems(problems)
         self._on_change(values, problems)
-
-    def set_disabled(self, disabled: bool) -> None:
-        for c in self.controls:
-            c.input.disabled = disabled

@@ -6,35 +6,29 @@ stays behind a safe link. Every service string goes through ``esc``/``safe_url``
 
 from __future__ import annotations
 
-import statistics
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import ipywidgets as W
 
-from ..models import Execution, Output
+from ..models import Execution, Media, Output
 from ..render.html import esc, fmt_duration, link, shorten
 from ..render.outputs import output_html
-from ..render.styles import STYLE_TAG
+from ..render.styles import ERROR_STYLE, MUTED_STYLE, STYLE_TAG
+from ..session.media import GALLERY_THUMB_PX
 
 __all__ = [
     "MAX_COMM_BYTES",
-    "THUMB_PX",
     "VIDEO_WIDGET_MAX_BYTES",
-    "Media",
     "ProgressRow",
     "RunCard",
     "changed_inputs",
-    "estimate_eta",
     "media_values",
     "output_tile",
     "walk",
 ]
 
-Media = tuple[bytes, str]
-#: Longest side of gallery thumbnails, in pixels.
-THUMB_PX = 320
 #: No single media value sent over the comm may exceed this (thumbnails are far below it).
 MAX_COMM_BYTES = 300 * 1024
 #: Videos up to this size play from kernel-fetched bytes; bigger ones stream from their URL.
@@ -47,15 +41,6 @@ _BAR_STYLE = {
     "failed": "danger",
     "cancelled": "danger",
 }
-_MUTED = "color:var(--jp-ui-font-color2,#666)"
-_ERROR = "color:var(--jp-error-color1,#c62828)"
-
-
-def estimate_eta(durations: Sequence[float], elapsed: float) -> float | None:
-    """Seconds left from the median of earlier runs' durations; None without history."""
-    if not durations:
-        return None
-    return max(0.0, statistics.median(durations) - elapsed)
 
 
 def changed_inputs(inputs: Mapping[str, str], previous: Mapping[str, str] | None) -> dict[str, str]:
@@ -187,7 +172,7 @@ class ProgressRow:
 
 def _caption(output: Output, diff: Mapping[str, str]) -> W.HTML:
     changed = _inputs_line(diff)
-    extra = f'<br><span style="{_MUTED}">{esc(changed)}</span>' if changed else ""
+    extra = f'<br><span style="{MUTED_STYLE}">{esc(changed)}</span>' if changed else ""
     # The widget's 28 px line height is for one-line controls; wrapped captions need less.
     return W.HTML(
         f'<div style="line-height:1.4;margin:4px 0">'
@@ -208,7 +193,7 @@ def output_tile(
     ``thumb`` is a downscaled image (a video's poster frame for videos); ``video`` holds a
     small video's bytes (at most ``VIDEO_WIDGET_MAX_BYTES``), else the player streams the URL.
     A ``fluid`` tile fills its container (a grid cell of a sweep) and scales its media down
-    to fit; otherwise it is ``THUMB_PX`` wide, for the wrapping row of a run card.
+    to fit; otherwise it is ``GALLERY_THUMB_PX`` wide, for the wrapping row of a run card.
     """
     parts: list[W.Widget] = [_caption(output, diff)]
     kind = output.kind if output.is_completed else "none"
@@ -234,7 +219,7 @@ def output_tile(
     size = (
         W.Layout(width="100%", min_width="0", max_width="100%")
         if fluid
-        else W.Layout(width=f"{THUMB_PX + 20}px", max_width="100%", margin="0 8px 8px 0")
+        else W.Layout(width=f"{GALLERY_THUMB_PX + 20}px", max_width="100%", margin="0 8px 8px 0")
     )
     tile = W.VBox(parts, layout=size)
     tile.add_class("lamina-tile")
@@ -245,9 +230,9 @@ def _media_layout(fluid: bool) -> W.Layout:
     # object-fit keeps the aspect ratio when the cell is narrower than the thumbnail.
     if fluid:
         return W.Layout(
-            width="100%", max_width=f"{THUMB_PX}px", height="auto", object_fit="contain"
+            width="100%", max_width=f"{GALLERY_THUMB_PX}px", height="auto", object_fit="contain"
         )
-    return W.Layout(max_width=f"{THUMB_PX}px")
+    return W.Layout(max_width=f"{GALLERY_THUMB_PX}px")
 
 
 def _fmt(mime: str) -> str:
@@ -281,14 +266,14 @@ class RunCard:
     ) -> None:
         """Show the final outputs; ``source`` says where the run came from (e.g. history)."""
         when = f" · {source}" if source else ""
-        status_style = _ERROR if execution.is_failed else _MUTED
+        status_style = ERROR_STYLE if execution.is_failed else MUTED_STYLE
         reason = ""
         if execution.is_failed:
             reason = f" · {shorten(execution.error_message or 'no reason given', 200)}"
         self.head.value = (
             f"<b>{esc(execution.app_name or '')}</b> · "
             f'<span style="{status_style}">{esc(execution.status)}{esc(reason)}</span> · '
-            f'<code style="{_MUTED}">{esc(execution.execution_id)}</code>{esc(when)}'
+            f'<code style="{MUTED_STYLE}">{esc(execution.execution_id)}</code>{esc(when)}'
         )
         self.tiles.children = [
             output_tile(o, thumbs.get(o.id), videos.get(o.id), diff) for o in execution.outputs

@@ -9,21 +9,21 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from ..models import Media
 from ..render.html import shorten
-from .gallery import MAX_COMM_BYTES, Media
+from ..session.media import PREVIEW_THUMB_PX
+from .gallery import MAX_COMM_BYTES
 
 if TYPE_CHECKING:  # pragma: no cover
     from .app import LaminaApp
     from .controls import ParamControl
 
-__all__ = ["PREVIEW_DEBOUNCE", "PREVIEW_MAX_BYTES", "PREVIEW_PX", "UrlPreviews"]
+__all__ = ["PREVIEW_DEBOUNCE", "PREVIEW_MAX_BYTES", "UrlPreviews"]
 
 #: Seconds after the last edit before the kernel fetches the URL.
 PREVIEW_DEBOUNCE = 0.4
 #: Downloads bigger than this are refused (the mark then says why).
 PREVIEW_MAX_BYTES = 10 * 1024 * 1024
-#: Longest side of the preview thumbnail.
-PREVIEW_PX = 160
 
 
 class UrlPreviews:
@@ -73,7 +73,7 @@ class UrlPreviews:
         if self._gen.get(control.param.name) != gen:
             return  # the user typed on; a newer check is on its way
         try:
-            thumb, kind = await fetch_preview(client, url, PREVIEW_PX, PREVIEW_MAX_BYTES)
+            thumb, kind = await fetch_preview(client, url, PREVIEW_THUMB_PX, PREVIEW_MAX_BYTES)
         except asyncio.CancelledError:
             raise
         except Exception as exc:

@@ -14,10 +14,11 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+from ..models import Media
 from ..render.html import safe_url
-from ..session.media import MediaCache, fetch_media, in_image_thread
+from ..session.media import GALLERY_THUMB_PX, MediaCache, fetch_media, in_image_thread
 from ..session.results import Result, RunHandle
-from .gallery import MAX_COMM_BYTES, THUMB_PX, VIDEO_WIDGET_MAX_BYTES, Media
+from .gallery import MAX_COMM_BYTES, VIDEO_WIDGET_MAX_BYTES
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Execution
@@ -237,7 +238,7 @@ class GalleryMedia:
         self, client: Any, execution: Execution
     ) -> tuple[dict[str, Media], dict[str, bytes]]:
         """Thumbnails of an execution from the journal (History): fetched at gallery size."""
-        media = await fetch_media(client, execution, THUMB_PX, cache=self.cache)
+        media = await fetch_media(client, execution, GALLERY_THUMB_PX, cache=self.cache)
         thumbs = {k: v for k, v in media.items() if len(v[0]) <= MAX_COMM_BYTES}
         return thumbs, await self.videos(client, execution)
 
@@ -285,7 +286,7 @@ def small_thumbnail(data: bytes) -> Media | None:
     """A gallery thumbnail under ``MAX_COMM_BYTES`` (halving the size if needed), or None."""
     from ..files import thumbnail
 
-    px = THUMB_PX
+    px = GALLERY_THUMB_PX
     while px >= 40:
         try:
             thumb = thumbnail(data, px)

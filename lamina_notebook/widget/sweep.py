@@ -15,7 +15,8 @@ import ipywidgets as W
 
 from ..render import GridCell, comparison_grid_html, comparison_grid_text
 from ..render.html import esc, shorten
-from .gallery import THUMB_PX, output_tile
+from ..session.media import GALLERY_THUMB_PX
+from .gallery import output_tile
 from .snapshot import grid_cells
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -29,7 +30,7 @@ __all__ = ["Sweep", "SweepPanel", "sweep_values"]
 #: Narrowest grid column: a thumbnail still shows its subject, the labels still fit.
 _MIN_COLUMN_PX = 200
 #: Widest the grid grows (four thumbnail-sized columns); wider screens leave space instead.
-_MAX_GRID_PX = 4 * (THUMB_PX + 20)
+_MAX_GRID_PX = 4 * (GALLERY_THUMB_PX + 20)
 
 
 def sweep_values(app: App, param: str, values: list[str] | None) -> list[str]:
