@@ -47,7 +47,7 @@ from .transport import (
     resolve_by_name,
     started_execution,
 )
-from .validation import MAX_BODY_BYTES, ValidInputs, validate_inputs
+from .validation import MAX_BODY_BYTES, InputValue, ValidInputs, validate_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
     from .journal import Journal, JournalEntry
@@ -317,7 +317,7 @@ class LaminaClient:
         if not task.cancelled() and task.exception() is not None:
             log.debug("run start failed: %s", task.exception())
 
-    async def _start(self, app: App, inputs: dict[str, str], hook: str | None) -> Execution:
+    async def _start(self, app: App, inputs: dict[str, InputValue], hook: str | None) -> Execution:
         path = f"/apps/{quote(app.app_id, safe='')}/executions"
         params = {"webhook": hook} if hook else None
         try:

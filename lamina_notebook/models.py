@@ -7,6 +7,7 @@ execution or output is done is decided by ``status``, never by ``type``.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -102,13 +103,31 @@ class Parameter:
 
     @property
     def has_default(self) -> bool:
-        """True when the service fills the value in if it is omitted."""
-        return self.default is not None and self.default != ""
+        """True when the app saved a default (even ``""``, ``[]``, ``0`` or ``false``): the
+        service then fills it in when the input is omitted."""
+        return self.default is not None
 
     @property
     def needs_value(self) -> bool:
-        """True when a run without this input is rejected (required and no default)."""
-        return self.required and not self.has_default
+        """True when a run without this input is rejected: the parameter has no default.
+
+        ``required`` is set inconsistently by app authors and the service ignores it; the
+        saved default decides (as the service's resolver and Lamina's CLI do).
+        """
+        return self.default is None
+
+    @property
+    def default_value(self) -> Any:
+        """The default as the service sent it (a string, a list, a number...); None if none."""
+        return self.raw.get("default", self.default)
+
+    @property
+    def aliases(self) -> tuple[str, ...]:
+        """What an input may be keyed by, in the service's order: ``key``, then ``id``, then
+        ``name`` (exact, case-sensitive); duplicates removed."""
+        ident = self.raw.get("id") if self.raw else self.id
+        found = [a for a in (self.key, None if ident is None else str(ident), self.name) if a]
+        return tuple(dict.fromkeys(found))
 
     @classmethod
     def from_json(cls, payload: Any) -> Parameter:
@@ -132,13 +151,20 @@ class Parameter:
             type=str(d.get("type") or "text"),
             required=_flag(d.get("required"), True),
             options=labels,
-            default=None if default is None else str(default),
+            default=_default_text(default),
             description=_str_or_none(d.get("description")),
             key=_str_or_none(d.get("key")),
             accept=tuple(str(a) for a in accept) if isinstance(accept, (list, tuple)) else (),
             multiple=_flag(d.get("multiple"), False),
             raw=dict(d),
         )
+
+
+def _default_text(value: Any) -> str | None:
+    """A saved default as text for display and controls (``[]``/``false`` as JSON)."""
+    if value is None or isinstance(value, str):
+        return value
+    return json.dumps(value, ensure_ascii=False)
 
 
 @dataclass(frozen=True)
@@ -173,10 +199,14 @@ class App:
         )
 
     def parameter(self, name: str) -> Parameter | None:
-        """The parameter called ``name`` exactly (case-sensitive, as the service keys inputs)."""
-        for p in self.parameters or ():
-            if p.name == name:
-                return p
+        """The parameter an input keyed ``name`` is for, resolved as the service does: by
+        ``key``, then ``id``, then ``name``, each exact and case-sensitive."""
+        params = self.parameters or ()
+        for attr in ("key", "id", "name"):
+            for p in params:
+                ident = (p.raw.get("id") if p.raw else p.id) if attr == "id" else getattr(p, attr)
+                if ident is not None and str(ident) == name:
+                    return p
         return None
 
 

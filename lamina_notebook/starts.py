@@ -57,7 +57,7 @@ def journal_started(
     execution: Execution,
     *,
     app: App,
-    inputs: Mapping[str, str],
+    inputs: Mapping[str, Any],
     base_url: str,
     webhook: str | None,
 ) -> None:
@@ -91,7 +91,7 @@ def journal_lost_start(
     exc: LaminaError,
     *,
     app: App,
-    inputs: Mapping[str, str],
+    inputs: Mapping[str, Any],
     base_url: str,
     webhook: str | None,
 ) -> str | None:

@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 from .errors import InputValidationError, Problem
 from .models import App, Parameter
 
-__all__ = ["MAX_BODY_BYTES", "ValidInputs", "quote", "validate_inputs"]
+__all__ = ["MAX_BODY_BYTES", "InputValue", "ValidInputs", "quote", "validate_inputs"]
 
 #: Request bodies above this are refused before sending. The contract names no limit; this is
 #: the smallest common gateway cap (4.5 MB on serverless hosts, 1 MB by default in Next.js API
@@ -40,15 +40,30 @@ def _show(value: Any, limit: int = 60) -> str:
 
 
 def _suggest(word: str, choices: list[str]) -> str | None:
-    """The closest choice: a case-insensitive exact match first, else difflib's best."""
+    """The closest choice: a case/space-insensitive match first, else difflib's best."""
+    folded = " ".join(word.split()).lower()
     for choice in choices:
-        if choice.lower() == word.lower():
+        if " ".join(choice.split()).lower() == folded:
             return choice
     close = difflib.get_close_matches(word, choices, n=1, cutoff=0.6)
     if not close:
         lowered = {c.lower(): c for c in choices}
         close = [lowered[m] for m in difflib.get_close_matches(word.lower(), list(lowered), n=1)]
     return close[0] if close else None
+
+
+def _did_you_mean(word: str, choices: list[str]) -> str:
+    """``' (did you mean "X"?)'``, saying so when only spaces differ (``"Standard "``)."""
+    guess = _suggest(word, choices)
+    if guess is None:
+        return ""
+    note = ""
+    if guess != word and guess.split() == word.split():
+        if guess != guess.strip():
+            note = ", with its space at the " + ("end" if guess.endswith(" ") else "start")
+        else:
+            note = ", spaced exactly like that"
+    return f" (did you mean {quote(guess)}{note}?)"
 
 
 def _is_http_url(value: str) -> bool:
@@ -62,14 +77,14 @@ def _is_http_url(value: str) -> bool:
 def _check_value(param: Parameter, value: str) -> Problem | None:
     """The problem with one provided string value, or None when it is fine."""
     if param.type == "options" and param.options and value not in param.options:
-        valid = ", ".join(param.options)
-        guess = _suggest(value, list(param.options))
-        extra = f' (did you mean "{guess}"?)' if guess else ""
+        valid = ", ".join(quote(o) if o != o.strip() else o for o in param.options)
+        extra = _did_you_mean(value, list(param.options))
         return Problem(param.name, f"invalid option {_show(value)}{extra}. Must be one of: {valid}")
     if param.type == "url" and not _is_http_url(value):
         return Problem(
             param.name,
-            f"{_show(value)} is not an http(s) URL; give a publicly reachable https://... address",
+            f"{_show(value)} is not an http(s) URL; give a publicly reachable https://... "
+            "address (or upload a local file: %lamina upload PATH)",
         )
     if param.needs_value and not value.strip():
         return Problem(param.name, "is empty and has no default; give a value")
@@ -78,25 +93,51 @@ def _check_value(param: Parameter, value: str) -> Problem | None:
 
 def _check_unknown(app: App, name: Any) -> Problem:
     names = [p.name for p in app.parameters or ()]
+    keys = [p.key for p in app.parameters or () if p.key]
     if not isinstance(name, str):
         return Problem(
             None, f"{_show(name)}: input names must be strings (parameter names of {app.name})"
         )
-    guess = _suggest(name, names)
-    hint = f'did you mean "{guess}"? ' if guess else ""
-    return Problem(
-        name, f"unknown input; {hint}{app.name} takes: {', '.join(names) or 'no inputs'}"
-    )
+    hint = _did_you_mean(name, names + keys).strip(" ()")
+    hint = f"{hint} " if hint else ""
+    takes = ", ".join(quote(n) if n != " ".join(n.split()) else n for n in names)
+    return Problem(name, f"unknown input; {hint}{app.name} takes: {takes or 'no inputs'}")
 
 
 def _check_type(param: Parameter, value: Any) -> Problem:
+    if isinstance(value, (list, tuple)):
+        return Problem(
+            param.name,
+            f"takes one value, got a list of {len(value)}; pass one "
+            + ("label" if param.type == "options" else "string"),
+        )
     example = quote(str(value)) if isinstance(value, (int, float)) else "a string"
     return Problem(
         param.name, f"must be a string, got {type(value).__name__} {_show(value)}; pass {example}"
     )
 
 
-class ValidInputs(Mapping[str, str]):
+def _check_items(param: Parameter, value: Any) -> tuple[list[str], list[Problem]]:
+    """The values of a ``multiple`` parameter (one string or a list of strings), checked."""
+    items = [value] if isinstance(value, str) else list(value)
+    problems: list[Problem] = []
+    for i, item in enumerate(items, 1):
+        if not isinstance(item, str):
+            problems.append(
+                Problem(param.name, f"item {i} must be a string, got {type(item).__name__}")
+            )
+        elif (problem := _check_value(param, item)) is not None:
+            problems.append(Problem(param.name, f"item {i}: {problem.message}"))
+    if not items and param.needs_value:
+        problems.append(Problem(param.name, "is an empty list and has no default; give a value"))
+    return items, problems
+
+
+#: A value the service takes: a string, or a list of strings for a ``multiple`` parameter.
+InputValue = str | list[str]
+
+
+class ValidInputs(Mapping[str, InputValue]):
     """Inputs that passed :func:`validate_inputs` for one app: read-only, tagged with the app.
 
     The client sends these without checking them again (validation happens once, on the
@@ -105,12 +146,13 @@ class ValidInputs(Mapping[str, str]):
 
     __slots__ = ("_values", "app_id")
 
-    def __init__(self, app_id: str, values: Mapping[str, str]) -> None:
+    def __init__(self, app_id: str, values: Mapping[str, InputValue]) -> None:
         self.app_id = app_id
-        self._values = dict(values)
+        self._values = {k: list(v) if isinstance(v, list) else v for k, v in values.items()}
 
-    def __getitem__(self, key: str) -> str:
-        return self._values[key]
+    def __getitem__(self, key: str) -> InputValue:
+        value = self._values[key]
+        return list(value) if isinstance(value, list) else value  # no way to mutate ours
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._values)
@@ -132,10 +174,13 @@ def validate_inputs(
 ) -> ValidInputs:
     """Check ``inputs`` against ``app.parameters`` and return what to send.
 
-    Rules (from the contract): names are parameter names, exact and case-sensitive; option
-    values are one of the labels; ``url`` values are http(s); values are strings; a parameter
-    without a default must be given. ``None`` (and ``""`` for a parameter with a default)
-    means "not given", so the service applies the default.
+    Resolved as the service does (``lamina-api-v1.md``): an input's key names a parameter by
+    its ``key``, then ``id``, then ``name`` (exact, case-sensitive) and is sent under the
+    parameter's name; option values are one of the labels exactly; ``url`` values are
+    http(s); text values are strings; a ``multiple`` parameter takes a list (one string is a
+    list of one). A parameter without a saved default must be given (``required`` is not
+    what decides). ``None`` (and ``""`` or ``[]`` where there is a default) means "not
+    given", so the service applies the default.
 
     Raises
     ------
@@ -154,21 +199,41 @@ def validate_inputs(
             hint=f"%lamina info {app.name} shows the parameters.",
         )
     problems: list[Problem] = []
-    clean: dict[str, str] = {}
+    clean: dict[str, InputValue] = {}
+    given: dict[str, str] = {}  # parameter name -> the key it was given under
     for name, value in inputs.items():
         param = app.parameter(name) if isinstance(name, str) else None
         if param is None:
             problems.append(_check_unknown(app, name))
-        elif value is None or (value == "" and param.has_default):
             continue
+        if value is None:  # not given: the service applies the default
+            continue
+        if param.name in given:
+            problems.append(
+                Problem(
+                    param.name,
+                    f"given twice (as {quote(given[param.name])} and {quote(name)}); give it once",
+                )
+            )
+            continue
+        given[param.name] = name
+        if value == "" and param.has_default:
+            continue
+        if param.multiple and isinstance(value, (str, list, tuple)):
+            if not value and param.has_default:
+                continue
+            items, found = _check_items(param, value)
+            problems += found
+            if not found:
+                clean[param.name] = items
         elif not isinstance(value, str):
             problems.append(_check_type(param, value))
         elif (problem := _check_value(param, value)) is not None:
             problems.append(problem)
         else:
-            clean[name] = value
+            clean[param.name] = value
     for param in app.parameters:
-        if param.needs_value and inputs.get(param.name) is None:
+        if param.needs_value and param.name not in clean and param.name not in given:
             problems.append(_missing(param))
     if not problems and max_body_bytes is not None:
         size = len(json.dumps({"inputs": clean}).encode("utf-8"))

@@ -116,13 +116,20 @@ def example_run_line(app: App) -> str:
     return " ".join(parts)
 
 
+def _default_shown(p: Parameter) -> str:
+    """The saved default as a reader should see it: an empty default shows as ``""``."""
+    if p.default is None:
+        return ""
+    return p.default if p.default.strip() else f'"{p.default}"'
+
+
 def _param_cells(p: Parameter) -> tuple[str, str, str, str, str]:
     name = f"<strong>{esc(p.name)}</strong>"
     if p.needs_value:
         name += ' <span class="lamina-badge lamina-s-queued">required</span>'
     kind = esc(p.type) + (f" ({esc(', '.join(p.accept))})" if p.accept else "")
     options = ", ".join(f'<code class="lamina-code">{esc(o)}</code>' for o in p.options)
-    default = f'<code class="lamina-code">{esc(p.default)}</code>' if p.has_default else ""
+    default = f'<code class="lamina-code">{esc(_default_shown(p))}</code>' if p.has_default else ""
     return name, kind, options, default, esc(p.description or "")
 
 
@@ -159,7 +166,7 @@ def app_info_text(app: App) -> str:
                 p.name + (" *" if p.needs_value else ""),
                 p.type,
                 shorten(", ".join(p.options), 50),
-                p.default or "",
+                _default_shown(p),
                 shorten(p.description or "", 50),
             )
             for p in app.parameters

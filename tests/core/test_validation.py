@@ -108,11 +108,16 @@ def test_url_values_must_be_http_or_https(url: str) -> None:
     assert detail.startswith('"Upload":') and "not an http(s) URL" in detail
 
 
-@pytest.mark.parametrize("value", [3, 1.5, True, ["a"], {"a": 1}])
+@pytest.mark.parametrize("value", [3, 1.5, True, {"a": 1}])
 def test_non_string_values_are_rejected(value: Any) -> None:
     (detail,) = problems({**GOOD, "Caption": value})
     assert '"Caption": must be a string' in detail
     assert type(value).__name__ in detail
+
+
+def test_a_list_for_a_single_value_parameter_says_it_takes_one() -> None:
+    (detail,) = problems({**GOOD, "Caption": ["a", "b"]})
+    assert detail == '"Caption": takes one value, got a list of 2; pass one string'
 
 
 def test_number_gets_a_quoted_suggestion() -> None:
@@ -163,3 +168,118 @@ def test_non_string_names_are_reported() -> None:
 def test_app_from_the_list_endpoint_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="get_app"):
         validate_inputs(App(app_id="a", name="A"), {})
+
+
+# -- inputs resolved as the service resolves them (lamina-api-v1.md) -----------------------------
+
+AWKWARD = App.from_json(
+    {
+        "appId": "8d3c3a36-0000-4000-8000-000000000002",
+        "name": "Mood Board",
+        "parameters": [
+            {
+                "id": "q1",
+                "key": "your_photo_image_url",
+                "name": "Your Photo",
+                "type": "url",
+                "required": True,
+                "default": None,
+            },
+            {"id": "q2", "name": "References", "type": "url", "multiple": True, "default": None},
+            {"name": "Notes", "type": "text", "required": True, "default": ""},
+            {"id": "q4", "name": "Caption", "type": "text", "required": False},
+            {"id": "q5", "name": "Model  Ethnicity", "type": "text", "default": "any"},
+            {
+                "id": "q6",
+                "name": "Quality",
+                "type": "options",
+                "options": ["Standard ", "High"],
+                "default": "High",
+            },
+            {
+                "id": "q7",
+                "name": "Tags",
+                "type": "options",
+                "options": ["a", "b"],
+                "multiple": True,
+                "default": [],
+            },
+        ],
+    }
+)
+PHOTO = "https://example.com/me.jpg"
+REFS = ["https://example.com/1.jpg", "https://example.com/2.jpg"]
+MINIMAL = {"Your Photo": PHOTO, "References": REFS, "Caption": "hi"}
+
+
+def awkward_problems(inputs: Any) -> dict[str | None, str]:
+    with pytest.raises(InputValidationError) as info:
+        validate_inputs(AWKWARD, inputs)
+    return info.value.by_param()
+
+
+def test_a_default_of_empty_string_means_the_input_may_be_left_out() -> None:
+    sent = validate_inputs(AWKWARD, MINIMAL)
+    assert "Notes" not in sent  # the service fills in ""
+    assert validate_inputs(AWKWARD, {**MINIMAL, "Notes": ""}) == sent  # "" = not given
+
+
+def test_required_false_without_default_must_still_be_given() -> None:
+    found = awkward_problems({"Your Photo": PHOTO, "References": REFS})
+    assert found == {"Caption": "missing; it has no default, give a text value"}
+
+
+def test_a_parameter_is_found_by_key_then_id_then_name_and_sent_under_its_name() -> None:
+    rest = {k: v for k, v in MINIMAL.items() if k != "Your Photo"}
+    for alias in ("your_photo_image_url", "q1", "Your Photo"):
+        sent = validate_inputs(AWKWARD, {**rest, alias: PHOTO})
+        assert dict(sent) == {**rest, "Your Photo": PHOTO}, alias
+    assert AWKWARD.parameter("your_photo_image_url") is AWKWARD.parameter("Your Photo")
+    assert AWKWARD.parameter("your photo") is None  # exact and case-sensitive
+
+
+def test_the_same_parameter_given_twice_is_refused() -> None:
+    found = awkward_problems({**MINIMAL, "your_photo_image_url": PHOTO})
+    assert "given twice" in found["Your Photo"] and "your_photo_image_url" in found["Your Photo"]
+
+
+def test_multiple_takes_a_list_and_one_string_becomes_a_list_of_one() -> None:
+    assert validate_inputs(AWKWARD, MINIMAL)["References"] == REFS
+    one = validate_inputs(AWKWARD, {**MINIMAL, "References": REFS[0]})
+    assert one["References"] == [REFS[0]]
+    found = awkward_problems({**MINIMAL, "References": [REFS[0], "ftp://x/y.jpg", 3]})
+    assert found["References"].startswith('item 2: "ftp://x/y.jpg" is not an http(s) URL')
+    assert awkward_problems({**MINIMAL, "References": []})["References"].startswith("is an empty")
+
+
+def test_an_empty_list_for_a_multiple_parameter_with_a_default_is_not_given() -> None:
+    assert "Tags" not in validate_inputs(AWKWARD, {**MINIMAL, "Tags": []})
+    assert validate_inputs(AWKWARD, {**MINIMAL, "Tags": ["a", "b"]})["Tags"] == ["a", "b"]
+    assert "item 1" in awkward_problems({**MINIMAL, "Tags": ["c"]})["Tags"]
+
+
+def test_option_labels_must_match_exactly_even_their_trailing_space() -> None:
+    assert validate_inputs(AWKWARD, {**MINIMAL, "Quality": "Standard "})["Quality"] == "Standard "
+    message = awkward_problems({**MINIMAL, "Quality": "Standard"})["Quality"]
+    assert 'did you mean "Standard ", with its space at the end?' in message
+    assert 'Must be one of: "Standard ", High' in message
+
+
+def test_a_name_with_a_double_space_must_be_typed_with_both() -> None:
+    sent = validate_inputs(AWKWARD, {**MINIMAL, "Model  Ethnicity": "x"})
+    assert sent["Model  Ethnicity"] == "x"
+    message = awkward_problems({**MINIMAL, "Model Ethnicity": "x"})["Model Ethnicity"]
+    assert 'did you mean "Model  Ethnicity", spaced exactly like that?' in message
+
+
+def test_a_parameter_without_id_is_found_by_name() -> None:
+    assert validate_inputs(AWKWARD, {**MINIMAL, "Notes": "n"})["Notes"] == "n"
+
+
+def test_valid_inputs_are_read_only_and_remember_their_app() -> None:
+    sent = validate_inputs(AWKWARD, MINIMAL)
+    assert sent.app_id == AWKWARD.app_id
+    sent["References"].append("x")  # a copy: what was validated cannot change
+    assert sent["References"] == REFS
+    with pytest.raises(TypeError):
+        sent["Caption"] = "changed"  # type: ignore[index]
