@@ -54,6 +54,7 @@ __all__ = [
     "ValidationError",
     "WaitTimeout",
     "WebhookVerificationError",
+    "detail_lines",
     "error_from_response",
     "resume_hint",
     "stopped_watching",
@@ -314,6 +315,52 @@ def _parse_retry_after(value: Any) -> float | None:
     return max(0.0, seconds)
 
 
+def detail_lines(details: Any) -> list[str]:
+    """The ``details`` of an error answer as readable lines.
+
+    The service sends a list of strings, or (as Lamina's CLI documents) an object
+    ``{"code", "message", "details": {"errors": [{"field", "error", "message", "allowed",
+    "got"}]}}``; each field error becomes ``field: message`` (with the allowed values when
+    the message does not name them). Anything else is shown as compact JSON, never lost.
+    """
+    if details is None or details == [] or details == {}:
+        return []
+    if isinstance(details, str):
+        return [details]
+    if isinstance(details, list):
+        return [line for item in details for line in detail_lines(item)]
+    if not isinstance(details, Mapping):
+        return [json.dumps(details, ensure_ascii=False)]
+    inner = details.get("details")
+    errors = inner.get("errors") if isinstance(inner, Mapping) else details.get("errors")
+    if isinstance(errors, list) and errors:
+        return [_field_error(e) for e in errors]
+    if "field" in details and ("message" in details or "error" in details):
+        return [_field_error(details)]
+    message = details.get("message")
+    if isinstance(message, str) and message:
+        return [message]
+    return [json.dumps(details, ensure_ascii=False)]
+
+
+def _field_error(error: Any) -> str:
+    """``field: message (allowed: a, b)`` for one entry of ``details.errors``."""
+    if not isinstance(error, Mapping):
+        return error if isinstance(error, str) else json.dumps(error, ensure_ascii=False)
+    field = error.get("field") or error.get("param") or error.get("path")
+    message = error.get("message") or error.get("error") or "invalid"
+    line = f"{field}: {message}" if field else str(message)
+    allowed = error.get("allowed")
+    if isinstance(allowed, list) and allowed:
+        shown = ", ".join(str(a) for a in allowed)
+        if shown not in line:
+            line += f" (allowed: {shown})"
+    got = error.get("got")
+    if got is not None and "got" not in line:
+        line += f"; got {json.dumps(got, ensure_ascii=False)[:80]}"
+    return line
+
+
 def error_from_response(
     status_code: int, body: bytes | str, headers: Mapping[str, str] | None = None
 ) -> APIError:
@@ -336,10 +383,7 @@ def error_from_response(
     if not isinstance(message, str) or not message:
         snippet = " ".join(text.split())[:200] if text else ""
         message = f"HTTP {status_code} from the Lamina API" + (f": {snippet}" if snippet else "")
-    details = envelope.get("details") or []
-    if not isinstance(details, list):
-        details = [details]
-    details = [d if isinstance(d, str) else json.dumps(d) for d in details]
+    details = detail_lines(envelope.get("details"))
     cls = _BY_STATUS.get(status_code, ServerError if status_code >= 500 else APIError)
     kw: dict[str, Any] = {
         "status_code": status_code,

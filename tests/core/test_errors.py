@@ -141,3 +141,33 @@ def test_a_non_finite_retry_after_is_ignored() -> None:
     for value in ("inf", "Infinity", "nan", "-inf"):
         err = error_from_response(429, b"", {"Retry-After": value})
         assert isinstance(err, RateLimitError) and err.retry_after is None, value
+
+
+def test_nested_validation_details_become_field_lines() -> None:
+    """The CLI-documented object form of ``details`` reads as "field: message" lines."""
+    nested = {
+        "code": "VALIDATION_ERROR",
+        "message": "Invalid inputs",
+        "details": {
+            "errors": [
+                {
+                    "field": "Style",
+                    "error": "invalid_option",
+                    "message": "must be one of the options",
+                    "allowed": ["Ghibli", "Watercolor"],
+                    "got": "Mars",
+                },
+                {"field": "Upload", "error": "missing_no_default", "message": "has no default"},
+            ]
+        },
+    }
+    err = error_from_response(400, body(error="Invalid inputs", details=nested))
+    assert err.details == (
+        'Style: must be one of the options (allowed: Ghibli, Watercolor); got "Mars"',
+        "Upload: has no default",
+    )
+    assert "{" not in str(err)  # no raw JSON in what the user reads
+    flat = error_from_response(400, body(error="x", details={"errors": [{"field": "A"}]}))
+    assert flat.details == ("A: invalid",)
+    mixed = error_from_response(400, body(error="x", details=["plain", {"message": "m"}]))
+    assert mixed.details == ("plain", "m")
