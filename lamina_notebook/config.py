@@ -23,6 +23,7 @@ from .errors import ConfigurationError
 __all__ = [
     "DEFAULT_BASE_URL",
     "Credentials",
+    "check_key",
     "config_path",
     "load_config_credentials",
     "normalize_base_url",
@@ -82,7 +83,8 @@ def normalize_base_url(url: str, api_prefix: str = "/api") -> str:
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
-def _check_key(key: str, source: str) -> str:
+def check_key(key: str, source: str) -> str:
+    """``key`` stripped; a ConfigurationError naming ``source`` (never the key) if unusable."""
     key = key.strip()
     if not key:
         raise ConfigurationError(
@@ -158,13 +160,13 @@ def resolve_credentials(
     source: str | None = None
     file_base: str | None = None
     if api_key is not None:
-        key, source = _check_key(api_key, "the api_key argument"), SOURCE_ARGUMENT
+        key, source = check_key(api_key, "the api_key argument"), SOURCE_ARGUMENT
     elif env.get("LAMINA_API_KEY", "").strip():
-        key, source = _check_key(env["LAMINA_API_KEY"], "LAMINA_API_KEY"), SOURCE_ENV
+        key, source = check_key(env["LAMINA_API_KEY"], "LAMINA_API_KEY"), SOURCE_ENV
     else:
         saved = load_config_credentials()
         if saved is not None:
-            key, source = _check_key(saved[0], str(config_path())), SOURCE_FILE
+            key, source = check_key(saved[0], str(config_path())), SOURCE_FILE
             file_base = saved[1]
     chosen = base_url or env.get("LAMINA_BASE_URL", "").strip() or file_base or DEFAULT_BASE_URL
     return Credentials(key, normalize_base_url(chosen, api_prefix), source)
@@ -178,7 +180,7 @@ def save_credentials(
     The directory is made (or tightened to) 0700 and the file written atomically with 0600;
     other top-level fields of an existing file are kept. Returns the path.
     """
-    key = _check_key(api_key, "the key to save")
+    key = check_key(api_key, "the key to save")
     base = normalize_base_url(base_url) if base_url else DEFAULT_BASE_URL
     path = path or config_path()
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)

@@ -1,8 +1,10 @@
 """``%lamina`` / ``%%lamina``: the IPython front end.
 
-:mod:`.magic` holds ``LaminaMagics`` (traits, the line magic, extension loading), :mod:`.parse`
-turns a line into a Command, :mod:`.completion` offers Tab completions, :mod:`.help` holds the
-usage texts, :mod:`.commands` runs each subcommand, :mod:`.progress` draws blocking waits and
+:mod:`.magic` holds ``LaminaMagics`` (traits, the line magic, extension loading) and is the only
+module that knows it; :mod:`.parse` turns a line into a Command; :mod:`.commands` holds one
+handler per subcommand, called with ``(command, session, shell)``; :mod:`.display` shows a
+bundle or an error and stores ``-o VAR``; :mod:`.progress` draws the blocking wait;
+:mod:`.completion` offers Tab completions; :mod:`.help` holds the usage texts and
 :mod:`.doctor` checks the environment. Names are imported on first use, so the parser can be
 imported without IPython.
 """

@@ -1,7 +1,8 @@
-"""``%lamina`` / ``%%lamina``: the IPython magics, their traitlets settings and tab completion.
+"""``%lamina`` / ``%%lamina``: the IPython magic, its traitlets settings, loading and unloading.
 
-Thin by design: a line is parsed by :mod:`command` into a Command, the subcommand (in
-``_magic_commands``) calls the core through the session, and :mod:`render` draws the result.
+Thin by design: :mod:`.parse` turns the line into a Command, :func:`.commands.dispatch` hands it
+to the subcommand's handler with the session and the shell, and a LaminaError becomes one
+message with the fix (:func:`.display.show_error`). Tab completion lives in :mod:`.completion`.
 """
 
 from __future__ import annotations
@@ -9,8 +10,7 @@ from __future__ import annotations
 import contextlib
 import os
 import sys
-from collections.abc import Iterator, Mapping, Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from IPython.core.magic import (
     Magics,
@@ -26,17 +26,15 @@ from traitlets.config import Configurable
 from ..errors import LaminaError
 from ..session.session import Session, get_session, reset_session
 
-if TYPE_CHECKING:  # pragma: no cover
-    from .commands import Commands
-
-# The parser (command), the renderer (render) and the subcommands (_magic_commands, which pull
-# in the client, httpx and the results code) are imported on the first %lamina call, not at
-# %load_ext: loading the extension must cost little more than importing ipywidgets.
+# The parser, the renderer and the subcommands (which pull in the client, httpx and the results
+# code) are imported on the first %lamina call, not at %load_ext: loading the extension must
+# cost little more than importing ipywidgets. The completion module is imported at load (the
+# matcher is registered then) and keeps its own heavy imports for the first Tab.
 
 __all__ = ["LaminaMagics", "load_ipython_extension", "unload_ipython_extension"]
 
 # trait name -> Settings field, for the traits that are plain settings.
-_SETTINGS = {
+_TRAIT_TO_SETTING = {
     "base_url": "base_url",
     "api_prefix": "api_prefix",
     "poll_interval": "poll_interval",
@@ -111,17 +109,7 @@ class LaminaMagics(Magics, Configurable):
         # Set before Configurable.__init__: loading config fires the observers below.
         self.session = session or get_session()
         super().__init__(shell=shell, **kwargs)
-        self._commands: Commands | None = None
         self._push_settings()
-
-    @property
-    def commands(self) -> Commands:
-        """The subcommands, built (and their heavy modules imported) on first use."""
-        if self._commands is None:
-            from .commands import Commands
-
-            self._commands = Commands(self)
-        return self._commands
 
     # -- traits -> session ----------------------------------------------------------------
     @validate("poll_interval")
@@ -136,7 +124,7 @@ class LaminaMagics(Magics, Configurable):
     def _positive_rate(self, proposal: Any) -> int:
         return max(1, int(proposal["value"]))
 
-    @observe(*_SETTINGS)
+    @observe(*_TRAIT_TO_SETTING)
     def _setting_changed(self, change: Any) -> None:
         if "session" in self.__dict__:
             self._push_settings()
@@ -159,7 +147,7 @@ class LaminaMagics(Magics, Configurable):
                 config["LaminaMagics"].pop("api_key", None)
 
     def _push_settings(self) -> None:
-        values = {field: getattr(self, trait) for trait, field in _SETTINGS.items()}
+        values = {field: getattr(self, trait) for trait, field in _TRAIT_TO_SETTING.items()}
         values["timeout"] = values["timeout"] or None
         values["base_url"] = values["base_url"] or None
         values["journal_path"] = values["journal_path"] or None
@@ -173,10 +161,15 @@ class LaminaMagics(Magics, Configurable):
     @line_cell_magic
     def lamina(self, line: str, cell: str | None = None, local_ns: Any = None) -> Any:
         """Run Lamina AI apps. ``%lamina help`` lists subcommands; ``%lamina SUB --help``."""
-        from . import parse as command
+        from .commands import dispatch
+        from .display import show_error
+        from .parse import parse
 
+        shell = self.shell
+        if shell is None:  # pragma: no cover - IPython gives every registered magic its shell
+            raise RuntimeError("%lamina runs inside IPython")
         self.scrub_config()
-        namespace = {**self.shell.user_ns, **(local_ns or {})}
+        namespace = {**shell.user_ns, **(local_ns or {})}
         formatter = DollarFormatter()
 
         def expand(token: str) -> str:
@@ -188,79 +181,12 @@ class LaminaMagics(Magics, Configurable):
                 return token
 
         try:
-            cmd = command.parse(line, cell, expand=expand)
-            return self.commands.dispatch(cmd)
+            return dispatch(parse(line, cell, expand=expand), self.session, shell)
         except LaminaError as exc:
             if not self.short_errors:
                 raise
-            self.show_error(exc)
+            show_error(exc)
             return None
-
-    def show_error(self, exc: BaseException) -> None:
-        """One readable message with the fix; no traceback."""
-        from .. import render
-
-        self.show({"text/plain": render.error_text(exc), "text/html": render.error_html(exc)})
-
-    def show(self, data: dict[str, Any], metadata: dict[str, Any] | None = None) -> None:
-        """Display a ready mimebundle (both HTML and text: the front end picks)."""
-        from IPython.display import display
-
-        display(data, metadata=metadata, raw=True)
-
-    def store(self, var: str | None, value: Any) -> None:
-        """``-o VAR``: put ``value`` into the user's namespace."""
-        if var:
-            self.shell.user_ns[var] = value
-
-
-class _ParamsByApp(Mapping[str, Sequence[Any]]):
-    """App name/id -> parameters, from the session cache; a miss starts a background fetch."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-
-    def __getitem__(self, key: str) -> Sequence[Any]:
-        app = self.session.cached_app(key)
-        if app is None or app.parameters is None:
-            raise KeyError(key)
-        return app.parameters
-
-    def __iter__(self) -> Iterator[str]:
-        return iter([a.name for a in self.session.cached_apps()])
-
-    def __len__(self) -> int:
-        return len(self.session.cached_apps())
-
-
-def _completer(magics: LaminaMagics) -> Any:
-    """An IPython (matcher API v2) completer for ``%lamina`` lines, from the cached app list.
-
-    Never waits for the network: the app list and parameters are fetched in the background
-    on first use, so the first Tab may offer only subcommands.
-    """
-    from IPython.core.completer import SimpleCompletion, completion_matcher
-
-    @completion_matcher(identifier="lamina", priority=100, api_version=2)
-    def lamina_matcher(context: Any) -> dict[str, Any]:
-        from . import parse as command
-
-        text = context.text_until_cursor.lstrip()
-        if not text.startswith(("%lamina ", "%%lamina ")):
-            return {"completions": [], "suppress": False}
-        session = magics.session
-        with contextlib.suppress(Exception):  # no key yet, or offline: complete what we can
-            session.refresh_apps()
-        names = [a.name for a in session.cached_apps()]
-        words = command.complete(text, names, _ParamsByApp(session))
-        return {
-            "completions": [SimpleCompletion(w, type="lamina") for w in words],
-            "suppress": bool(words),
-            "ordered": True,
-            "matched_fragment": command.current_token(text),
-        }
-
-    return lamina_matcher
 
 
 def _key_line(magics: LaminaMagics) -> str | None:
@@ -288,9 +214,11 @@ def _cell_chooses_backend(shell: Any) -> bool:
 
 def load_ipython_extension(ipython: Any) -> None:
     """Register ``%lamina`` and its completer; say how to log in when there is no key."""
+    from .completion import ipython_matcher
+
     magics = LaminaMagics(shell=ipython)
     ipython.register_magics(magics)
-    matcher = _completer(magics)
+    matcher = ipython_matcher(magics.session)
     completer = getattr(ipython, "Completer", None)
     if completer is not None:
         completer.custom_matchers.append(matcher)

@@ -5,8 +5,8 @@ Lines are split with :mod:`shlex` (POSIX): ``"Aspect Ratio=16:9"`` and
 ``shell.var_expand``) is applied to each token *after* splitting, so ``Prompt={p}`` stays one
 value even when ``p`` holds spaces or quotes; that is why the magic is decorated with
 ``@no_var_expand`` (IPython would otherwise expand before we split). The cell body of
-``%%lamina run`` is taken literally. Also the pure tab-completion helper :func:`complete`;
-help texts live in ``_command_help``.
+``%%lamina run`` is taken literally. The option tables (:data:`OPTIONS`) are public because
+Tab completion (:mod:`.completion`) reads the same grammar; help texts live in :mod:`.help`.
 """
 
 from __future__ import annotations
@@ -14,26 +14,15 @@ from __future__ import annotations
 import difflib
 import keyword
 import shlex
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from ..errors import LaminaError
-from ..models import Parameter
 from ..render.html import quote_arg
-from .help import HELP, SUBCOMMANDS, USAGE, usage
+from .help import SUBCOMMANDS, USAGE, usage
 
-__all__ = [
-    "HELP",
-    "SUBCOMMANDS",
-    "USAGE",
-    "Command",
-    "CommandError",
-    "complete",
-    "current_token",
-    "parse",
-    "usage",
-]
+__all__ = ["HELP_FLAGS", "OPTIONS", "Command", "CommandError", "Option", "is_assignment", "parse"]
 
 
 class CommandError(LaminaError):
@@ -76,27 +65,43 @@ class Command:
     help: bool = False
 
 
-# Options per subcommand: flag -> (field, kind). kinds: flag/int/float/str/ident/nowait.
-_OUT = {"-o": ("output_var", "ident"), "--output": ("output_var", "ident")}
-_OPTIONS: dict[str, dict[str, tuple[str, str]]] = {
-    "login": {"--save": ("save", "flag")},
+class Option(NamedTuple):
+    """How one option fills a :class:`Command` field.
+
+    ``kind``: ``flag`` (sets True), ``nowait`` (sets ``wait`` False), or the type of the value
+    that follows: ``int``/``float`` (positive), ``str`` (non-empty), ``ident`` (a variable name).
+    """
+
+    field: str
+    kind: str
+
+    @property
+    def takes_value(self) -> bool:
+        """True when the option is followed by a value (``--limit 5``), False for a switch."""
+        return self.kind not in ("flag", "nowait")
+
+
+_OUT = {"-o": Option("output_var", "ident"), "--output": Option("output_var", "ident")}
+#: Options per subcommand: flag -> Option. Every subcommand of ``help.USAGE`` has an entry.
+OPTIONS: dict[str, dict[str, Option]] = {
+    "login": {"--save": Option("save", "flag")},
     "sandbox": {
-        "--stop": ("stop", "flag"),
-        "--if-no-key": ("if_no_key", "flag"),
-        "--time-scale": ("time_scale", "float"),
+        "--stop": Option("stop", "flag"),
+        "--if-no-key": Option("if_no_key", "flag"),
+        "--time-scale": Option("time_scale", "float"),
     },
-    "apps": {"--limit": ("limit", "int"), **_OUT},
+    "apps": {"--limit": Option("limit", "int"), **_OUT},
     "info": {},
     "run": {
-        "--webhook": ("webhook", "str"),
-        "--no-wait": ("wait", "nowait"),
-        "--timeout": ("timeout", "float"),
-        "--param": ("cell_param", "str"),
+        "--webhook": Option("webhook", "str"),
+        "--no-wait": Option("wait", "nowait"),
+        "--timeout": Option("timeout", "float"),
+        "--param": Option("cell_param", "str"),
         **_OUT,
     },
     "status": {},
     "resume": {**_OUT},
-    "history": {"--app": ("app", "str"), "--limit": ("limit", "int"), **_OUT},
+    "history": {"--app": Option("app", "str"), "--limit": Option("limit", "int"), **_OUT},
     "save": {},
     "doctor": {},
     "widget": {**_OUT},
@@ -117,7 +122,8 @@ _POSITIONALS: dict[str, tuple[tuple[str, bool], ...]] = {
     "widget": (("app", True),),
     "help": (("topic", False),),
 }
-_HELP_FLAGS = ("--help", "-h", "-?")
+#: Any of these after the subcommand asks for its help instead of running it.
+HELP_FLAGS = ("--help", "-h", "-?")
 _WHAT = {
     "app": "an app name or id (%lamina apps lists them)",
     "execution_id": "an execution id (%lamina history lists them)",
@@ -139,7 +145,7 @@ def parse(
         return Command("help")
     sub = _subcommand(tokens[0])
     rest = tokens[1:]
-    if any(t in _HELP_FLAGS for t in rest):
+    if any(t in HELP_FLAGS for t in rest):
         return Command(sub, help=True)
     if sub == "help" and cell is None and rest and rest[0] not in SUBCOMMANDS:
         raise CommandError(f"No help topic {rest[0]!r}.", "help")
@@ -174,9 +180,9 @@ def _split(line: str) -> list[str]:
 
 
 def _subcommand(word: str) -> str:
-    if word in _HELP_FLAGS:
+    if word in HELP_FLAGS:
         return "help"
-    if word in _OPTIONS:
+    if word in OPTIONS:
         return word
     close = difflib.get_close_matches(word, SUBCOMMANDS, n=1)
     guess = f" Did you mean {close[0]!r}?" if close else ""
@@ -195,13 +201,13 @@ def _expand(expand: Callable[[str], str], token: str) -> str:
 
 def _scan(sub: str, tokens: list[str]) -> tuple[dict[str, Any], list[str]]:
     """Pull options out of ``tokens``; return (fields, positional tokens in order)."""
-    specs = _OPTIONS[sub]
+    specs = OPTIONS[sub]
     fields: dict[str, Any] = {}
     positionals: list[str] = []
     it = iter(tokens)
     only_positional = False
     for tok in it:
-        if only_positional or not tok.startswith("-") or tok == "-" or _is_assignment(tok):
+        if only_positional or not tok.startswith("-") or tok == "-" or is_assignment(tok):
             positionals.append(tok)
             continue
         if tok == "--":
@@ -210,26 +216,27 @@ def _scan(sub: str, tokens: list[str]) -> tuple[dict[str, Any], list[str]]:
         flag, has_eq, inline = tok.partition("=")
         if flag not in specs:
             raise CommandError(_unknown_option(sub, flag), sub)
-        name, kind = specs[flag]
-        if kind in ("flag", "nowait"):
+        option = specs[flag]
+        if not option.takes_value:
             if has_eq:
                 raise CommandError(f"{flag} takes no value.", sub)
-            fields[name] = kind == "flag"
+            fields[option.field] = option.kind == "flag"
             continue
         raw = inline if has_eq else next(it, None)
         if raw is None:
             raise CommandError(f"{flag} needs a value.", sub)
-        fields[name] = _convert(sub, flag, kind, raw)
+        fields[option.field] = _convert(sub, flag, option.kind, raw)
     return fields, positionals
 
 
-def _is_assignment(tok: str) -> bool:
-    """``-x=1`` style tokens that are not a known option are Name=value inputs (run only)."""
+def is_assignment(tok: str) -> bool:
+    """True for a ``Name=value`` input, including ``-x=1`` (a dash-led token that is not an
+    option with an inline value); ``run`` takes these after the app."""
     return "=" in tok and not tok.startswith("--") and tok.split("=", 1)[0] not in ("-o",)
 
 
 def _unknown_option(sub: str, flag: str) -> str:
-    known = sorted(_OPTIONS[sub]) + list(_HELP_FLAGS[:1])
+    known = sorted(OPTIONS[sub]) + list(HELP_FLAGS[:1])
     close = difflib.get_close_matches(flag, known, n=1)
     guess = f" Did you mean {close[0]}?" if close else ""
     listed = ", ".join(known)
@@ -336,147 +343,3 @@ def _bare_token_message(tok: str, previous: str | None) -> str:
         f"Expected Name=value, got {tok!r}. Give inputs as Name=value; quote names or "
         'values with spaces: "Aspect Ratio=16:9".'
     )
-
-
-# --------------------------------------------------------------------------- completion
-
-_PREFIXES = ("%lamina", "%%lamina", "lamina")
-_APP_SUBS = ("run", "info", "widget")
-
-
-def _scan_partial(line: str) -> tuple[list[str], str, int]:
-    """Split an unfinished line like shlex (POSIX) would.
-
-    Returns (finished tokens, the unquoted text of the token being typed, where that token
-    starts in ``line``). An open quote is fine: its text so far is the current token.
-    """
-    done: list[str] = []
-    cur: list[str] = []
-    start, in_token, quote, i = len(line), False, "", 0
-    while i < len(line):
-        ch = line[i]
-        if not in_token and not ch.isspace():
-            in_token, start, cur = True, i, []
-        if quote:
-            if ch == quote:
-                quote = ""
-            elif ch == "\\" and quote == '"' and i + 1 < len(line) and line[i + 1] in '"\\':
-                i += 1
-                cur.append(line[i])
-            else:
-                cur.append(ch)
-        elif ch in "'\"":
-            quote = ch
-        elif ch == "\\" and i + 1 < len(line):
-            i += 1
-            cur.append(line[i])
-        elif ch.isspace():
-            if in_token:
-                done.append("".join(cur))
-                in_token, start = False, len(line)
-        else:
-            cur.append(ch)
-        i += 1
-    if not in_token:
-        return done, "", len(line)
-    return done, "".join(cur), start
-
-
-def current_token(line_before_cursor: str) -> str:
-    """The raw text of the token being typed (with its opening quote): what a completion of
-    :func:`complete` replaces."""
-    _, _, start = _scan_partial(line_before_cursor)
-    return line_before_cursor[start:]
-
-
-def complete(
-    line_before_cursor: str,
-    apps: Iterable[str],
-    app_params: Mapping[str, Sequence[Parameter]],
-) -> list[str]:
-    """Completions for the token being typed, each a whole replacement token.
-
-    Subcommands first; app names after ``run``/``info``/``widget``/``--app`` (quoted when
-    needed); after the app of ``run``, parameter names not given yet as ``Name=`` (or
-    ``"Aspect Ratio=`` with the quote left open for the value) and, after ``Name=``, the
-    parameter's option labels. ``app_params`` maps an app name (or id) to its parameters.
-    """
-    words, partial, _ = _scan_partial(line_before_cursor)
-    if words and words[0] in _PREFIXES:
-        words = words[1:]
-    if not words:
-        return _starting(SUBCOMMANDS, partial)
-    sub = words[0]
-    if sub not in _OPTIONS:
-        return []
-    if sub == "help":
-        return _starting(SUBCOMMANDS, partial) if len(words) == 1 else []
-    positionals, pending_option = _positionals_of(sub, words[1:])
-    params = _params_for(app_params, positionals[0]) if positionals else ()
-    if pending_option == "--app":
-        return [quote_arg(a) for a in _starting(apps, partial)]
-    if pending_option == "--param":
-        return [quote_arg(p.name) for p in params if _starts(p.name, partial)]
-    if pending_option:
-        return []
-    if partial.startswith("-"):
-        return _starting([*_OPTIONS[sub], "--help"], partial)
-    if sub in _APP_SUBS and not positionals:
-        return [quote_arg(a) for a in _starting(apps, partial)]
-    if sub == "run":
-        given = {w.partition("=")[0].strip() for w in positionals[1:]}
-        return _complete_input(params, given, partial)
-    return []
-
-
-def _positionals_of(sub: str, words: list[str]) -> tuple[list[str], str | None]:
-    """(positional words, the option still waiting for its value or None)."""
-    specs = _OPTIONS[sub]
-    positionals: list[str] = []
-    waiting: str | None = None
-    for w in words:
-        if waiting:
-            waiting = None
-        elif w in specs and specs[w][1] not in ("flag", "nowait"):
-            waiting = w
-        elif not w.startswith("-") or _is_assignment(w):
-            positionals.append(w)
-    return positionals, waiting
-
-
-def _complete_input(params: Sequence[Parameter], given: set[str], partial: str) -> list[str]:
-    name, eq, value = partial.partition("=")
-    if eq:
-        param = next((p for p in params if p.name == name.strip()), None)
-        labels = param.options if param else ()
-        return [quote_arg(f"{name}={o}") for o in labels if _starts(o, value)]
-    names = [p.name for p in params if p.name not in given and _starts(p.name, partial)]
-    return [_open_assignment(n) for n in names]
-
-
-def _open_assignment(name: str) -> str:
-    """``Name=``, or ``"Aspect Ratio=`` with the quote left open for the value to follow."""
-    quoted = quote_arg(name + "=")
-    if quoted.startswith('"') and quoted.endswith('"'):
-        return quoted[:-1]
-    return quoted
-
-
-def _params_for(app_params: Mapping[str, Sequence[Parameter]], app: str) -> Sequence[Parameter]:
-    # .get, not [] or .items(): a lazy mapping may lack parameters for apps it lists.
-    exact = app_params.get(app)
-    if exact is not None:
-        return exact
-    folded = app.casefold()
-    for key in list(app_params):
-        if key.casefold() == folded:
-            return app_params.get(key) or ()
-    return ()
-
-
-def _starts(text: str, prefix: str) -> bool:
-    return text.casefold().startswith(prefix.casefold())
-
-
-def _starting(candidates: Iterable[str], prefix: str) -> list[str]:
-    return list(dict.fromkeys(c for c in candidates if _starts(c, prefix)))

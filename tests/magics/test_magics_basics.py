@@ -18,7 +18,7 @@ from magics_support import loaded_shell, magic, texts
 
 from lamina_notebook.errors import AppNotFoundError, InputValidationError
 from lamina_notebook.magics import LaminaMagics
-from lamina_notebook.magics import parse as command
+from lamina_notebook.magics import help as command_help
 from lamina_notebook.session import get_session, reset_session
 
 
@@ -61,9 +61,9 @@ def test_loading_with_a_key_says_nothing(sandbox_env: Any) -> None:
 def test_overview_and_every_subcommand_help(shell: InteractiveShell) -> None:
     _, cap = magic(shell, "")
     assert "Subcommands:" in cap.stdout and "run" in cap.stdout
-    for sub in command.SUBCOMMANDS:
+    for sub in command_help.SUBCOMMANDS:
         _, cap = magic(shell, f"{sub} --help")
-        assert command.USAGE[sub] in cap.stdout, sub
+        assert command_help.USAGE[sub] in cap.stdout, sub
     with capture_output() as cap:
         shell.run_cell("%lamina?")
     assert "Run Lamina AI apps" in cap.stdout

@@ -1,25 +1,14 @@
-"""The ``%lamina`` line parser and completer, table-driven; variable expansion via a real shell."""
+"""The ``%lamina`` line parser, table-driven; variable expansion via a real shell."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
 import pytest
 
 from lamina_notebook.errors import LaminaError
-from lamina_notebook.magics.parse import (
-    HELP,
-    SUBCOMMANDS,
-    USAGE,
-    Command,
-    CommandError,
-    complete,
-    current_token,
-    parse,
-    usage,
-)
-from lamina_notebook.models import Parameter
+from lamina_notebook.magics.help import HELP, SUBCOMMANDS, USAGE, usage
+from lamina_notebook.magics.parse import Command, CommandError, parse
 
 # (line, cell, expected fields of the Command)
 OK: list[tuple[str, str | None, dict[str, Any]]] = [
@@ -225,137 +214,3 @@ def test_help_texts_cover_every_subcommand() -> None:
         assert full.startswith(USAGE[sub]) and len(full.splitlines()) >= 3
     assert "%%lamina run APP --param NAME" in usage("run")
     assert usage(None) == HELP and usage("nope") == HELP
-
-
-# --------------------------------------------------------------------------- completion
-
-APPS = ["Photo Stylizer", "Portrait Studio", "Story Writer", 'Quote "Me"']
-PARAMS = {
-    "Photo Stylizer": [
-        Parameter(id="1", name="Image", type="url"),
-        Parameter(id="2", name="Style", type="options", options=("Disney / Pixar", "Anime")),
-        Parameter(id="3", name="Aspect Ratio", type="options", options=("16:9", "1:1", "9:16")),
-        Parameter(id="4", name="Prompt", type="text"),
-    ],
-}
-
-COMPLETIONS: list[tuple[str, list[str]]] = [
-    ("%lamina ", list(SUBCOMMANDS)),
-    ("%lamina r", ["run", "resume"]),
-    ("%lamina s", ["sandbox", "status", "save"]),
-    ("%%lamina ru", ["run"]),
-    ("%lamina help h", ["history", "help"]),
-    ("%lamina run ", ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"', "'Quote \"Me\"'"]),
-    ("%lamina run p", ['"Photo Stylizer"', '"Portrait Studio"']),
-    ('%lamina info "Pho', ['"Photo Stylizer"']),
-    ("%lamina widget sto", ['"Story Writer"']),
-    ('%lamina run "Photo Stylizer" ', ["Image=", "Style=", '"Aspect Ratio=', "Prompt="]),
-    ('%lamina run "photo stylizer" s', ["Style="]),
-    ('%lamina run "Photo Stylizer" Style=Anime ', ["Image=", '"Aspect Ratio=', "Prompt="]),
-    ('%lamina run "Photo Stylizer" "Aspect', ['"Aspect Ratio=']),
-    (
-        '%lamina run "Photo Stylizer" "Aspect Ratio=',
-        ['"Aspect Ratio=16:9"', '"Aspect Ratio=1:1"', '"Aspect Ratio=9:16"'],
-    ),
-    ('%lamina run "Photo Stylizer" "Aspect Ratio=1', ['"Aspect Ratio=16:9"', '"Aspect Ratio=1:1"']),
-    ('%lamina run "Photo Stylizer" Style=d', ['"Style=Disney / Pixar"']),
-    ('%lamina run "Photo Stylizer" Prompt=', []),
-    ('%lamina run "Photo Stylizer" --no', ["--no-wait"]),
-    ('%lamina run "Photo Stylizer" --webhook ', []),
-    ('%lamina run "Photo Stylizer" -o ', []),
-    ('%lamina run "Photo Stylizer" --no-wait ', ["Image=", "Style=", '"Aspect Ratio=', "Prompt="]),
-    ('%%lamina run "Photo Stylizer" --param ', ["Image", "Style", '"Aspect Ratio"', "Prompt"]),
-    ("%lamina run Unknown ", []),
-    (
-        "%lamina history --app ",
-        ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"', "'Quote \"Me\"'"],
-    ),
-    ("%lamina history --l", ["--limit"]),
-    ("%lamina status ", []),
-    ("%lamina fly ", []),
-]
-
-
-@pytest.mark.parametrize(("line", "expected"), COMPLETIONS, ids=[c[0] for c in COMPLETIONS])
-def test_complete(line: str, expected: list[str]) -> None:
-    assert complete(line, APPS, PARAMS) == expected
-
-
-def test_complete_with_a_lazy_mapping_missing_some_parameters() -> None:
-    """Apps listed without loaded parameters complete to nothing instead of failing."""
-
-    class Lazy(Mapping[str, Sequence[Parameter]]):
-        def __iter__(self) -> Iterator[str]:
-            return iter(["Story Writer", "Photo Stylizer"])
-
-        def __len__(self) -> int:
-            return 2
-
-        def __getitem__(self, key: str) -> Sequence[Parameter]:
-            if key != "Photo Stylizer":
-                raise KeyError(key)
-            return PARAMS[key]
-
-    lazy = Lazy()
-    assert complete("%lamina run 'photo stylizer' Pr", APPS, lazy) == ["Prompt="]
-    assert complete("%lamina run 'story writer' ", APPS, lazy) == []
-
-
-@pytest.mark.parametrize(
-    ("line", "token"),
-    [
-        ("%lamina run ", ""),
-        ("%lamina ru", "ru"),
-        ('%lamina run "Photo Sty', '"Photo Sty'),
-        ('%lamina run "Photo Stylizer" "Aspect Ratio=1', '"Aspect Ratio=1'),
-        ("%lamina run X Style=An", "Style=An"),
-    ],
-)
-def test_current_token_is_what_a_completion_replaces(line: str, token: str) -> None:
-    assert current_token(line) == token
-
-
-def test_completions_parse_back() -> None:
-    """A completed line is a valid command: the quoting the completer emits is shlex's."""
-    line = '%lamina run "Photo Stylizer" "Aspect Ratio=1'
-    choice = complete(line, APPS, PARAMS)[0]
-    finished = line[: len(line) - len(current_token(line))] + choice
-    cmd = parse(finished.removeprefix("%lamina "))
-    assert cmd.inputs == {"Aspect Ratio": "16:9"}
-    quoted = complete("%lamina info Quo", APPS, PARAMS)[0]
-    assert parse(f"info {quoted}").app == 'Quote "Me"'
-
-
-def test_complete_through_a_real_ipython_completer() -> None:
-    """The recipe the magics use: a context matcher whose fragment is ``current_token``."""
-    from IPython.core.completer import SimpleCompletion, context_matcher, provisionalcompleter
-    from IPython.core.interactiveshell import InteractiveShell
-
-    @context_matcher()  # type: ignore[misc]
-    def lamina_matcher(context: Any) -> dict[str, Any]:
-        line = context.text_until_cursor
-        if not line.lstrip().startswith(("%lamina", "%%lamina")):
-            return {"completions": [], "suppress": False}
-        found = complete(line, APPS, PARAMS)
-        return {
-            "completions": [SimpleCompletion(text=c, type="lamina") for c in found],
-            "suppress": bool(found),
-            "matched_fragment": current_token(line),
-        }
-
-    shell = InteractiveShell.instance()
-    shell.Completer.custom_matchers.append(lamina_matcher)
-    try:
-        text = '%lamina run "Photo Stylizer" "Aspect Ratio=1'
-        with provisionalcompleter():
-            found = list(shell.Completer.completions(text, len(text)))
-        assert [(c.start, c.end, c.text) for c in found] == [
-            (29, 44, '"Aspect Ratio=16:9"'),
-            (29, 44, '"Aspect Ratio=1:1"'),
-        ]
-        text = "%lamina run Pho"
-        with provisionalcompleter():
-            found = list(shell.Completer.completions(text, len(text)))
-        assert [(c.start, c.text) for c in found] == [(12, '"Photo Stylizer"')]
-    finally:
-        shell.Completer.custom_matchers.remove(lamina_matcher)
