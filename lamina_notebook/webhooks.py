@@ -1,7 +1,8 @@
 """Webhook deliveries from Lamina: ``verify_webhook`` checks one, ``WebhookReceiver`` serves them.
 
 The receiver is a stdlib HTTP server in a daemon thread; it verifies each delivery (Ed25519
-signature, timestamp window, request id), drops duplicates and hands executions to subscribers.
+signature, timestamp window, request id), drops duplicates and hands executions to subscribers
+before it answers 200 (see :meth:`WebhookReceiver.subscribe`).
 """
 
 from __future__ import annotations
@@ -272,9 +273,9 @@ class _Handler(BaseHTTPRequestHandler):
         if body is None:
             return
         status, text, execution = receiver._handle(body, dict(self.headers.items()))
-        self._answer(status, text)
-        if execution is not None:
+        if execution is not None:  # hand over first: a 200 means the subscribers have it
             receiver._notify(execution)
+        self._answer(status, text)
 
     def _read_body(self, limit: int) -> bytes | None:
         length = self.headers.get("Content-Length")
@@ -442,8 +443,15 @@ class WebhookReceiver:
     def subscribe(self, callback: Callable[[Execution], None]) -> Callable[[], None]:
         """Call ``callback(execution)`` once per accepted delivery; returns an unsubscribe function.
 
-        Callbacks run on the receiver's thread after the answer was sent; hand work to your own
-        loop (``loop.call_soon_threadsafe``) rather than blocking there.
+        Callbacks run on the receiver's thread *before* the delivery is answered, so a 200 means
+        every subscriber has been handed the execution: a delivery the sender saw acknowledged
+        is never lost to a crash between the answer and the hand-off, and whoever sees the 200
+        sees the subscribers' effects. Keep callbacks short (hand work to your own loop with
+        ``loop.call_soon_threadsafe``): they delay the answer, and past the service's 15 s
+        delivery timeout it sends again; that retry is answered "duplicate ignored" without a
+        second call. A callback that raises is logged and counted in ``stats.callback_errors``;
+        the delivery is still answered 200 (a resend would not fix a local bug, and the other
+        subscribers already have it).
         """
         with self._lock:
             self._subscribers.append(callback)

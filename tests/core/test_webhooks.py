@@ -285,6 +285,59 @@ def test_subscriber_errors_do_not_break_the_receiver(
     assert receiver.stats.callback_errors == 2
 
 
+def test_a_200_means_every_subscriber_has_the_delivery(
+    receiver: WebhookReceiver, key: Ed25519PrivateKey
+) -> None:
+    """The answer waits for the hand-off, so the sender's 200 acknowledges a delivery that the
+    subscribers hold (nothing is lost between the answer and the hand-off)."""
+    finished: list[str] = []
+
+    def slow(execution: Execution) -> None:
+        time.sleep(0.3)
+        finished.append(execution.execution_id)
+
+    receiver.subscribe(slow)
+    body = body_for("slow")
+    answer = post(receiver, body, signed(key, body, ts=int(time.time()), request_id="slow"))
+    assert answer.status_code == 200 and answer.text == "ok"
+    assert finished == ["slow"]
+
+
+def test_a_retry_during_a_slow_hand_off_is_a_duplicate_not_a_second_call(
+    receiver: WebhookReceiver, key: Ed25519PrivateKey
+) -> None:
+    """A subscriber slower than the sender's timeout gets a resend; it is answered at once as a
+    duplicate while the first delivery still waits for its hand-off."""
+    entered, release = threading.Event(), threading.Event()
+    calls: list[str] = []
+    answers: list[httpx.Response] = []
+
+    def slow(execution: Execution) -> None:
+        calls.append(execution.execution_id)
+        entered.set()
+        release.wait(10)
+
+    receiver.subscribe(slow)
+    body = body_for("held")
+    now = int(time.time())
+    first = threading.Thread(
+        target=lambda: answers.append(
+            post(receiver, body, signed(key, body, ts=now, request_id="held"))
+        )
+    )
+    first.start()
+    try:
+        assert entered.wait(10), "the subscriber was never called"
+        retry = post(receiver, body, signed(key, body, ts=now + 5, request_id="held"))
+        assert retry.status_code == 200 and "duplicate" in retry.text
+        assert answers == []  # the first delivery is answered only after its hand-off
+    finally:
+        release.set()
+        first.join(10)
+    assert [a.status_code for a in answers] == [200] and answers[0].text == "ok"
+    assert calls == ["held"]
+
+
 def test_dedupe_memory_is_bounded(key: Ed25519PrivateKey) -> None:
     with WebhookReceiver([jwk(key)], remember=2) as receiver:
         now = int(time.time())
