@@ -14,7 +14,7 @@ import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
-from ._harness import DEFAULT_JSON, Figure, format_report, machine, write_json
+from ._harness import DEFAULT_JSON, Figure, format_report, load_average, machine, write_json
 
 #: Figure number -> module, in the issue's order.
 FIGURES = {
@@ -50,6 +50,7 @@ def parser() -> argparse.ArgumentParser:
 
 def _run_one(key: str, quick: bool) -> Figure:
     module = importlib.import_module(f"{__package__}.{FIGURES[key]}")
+    load = load_average()
     start = time.perf_counter()
     try:
         figure: Figure = module.run(quick=quick)
@@ -64,6 +65,7 @@ def _run_one(key: str, quick: bool) -> Figure:
             notes=traceback.format_exc().splitlines()[-6:],
         )
     figure.seconds = time.perf_counter() - start
+    figure.load = {"start": load, "end": load_average()}
     print(
         f"figure {key} ({FIGURES[key]}) done in {figure.seconds:.0f} s", file=sys.stderr, flush=True
     )

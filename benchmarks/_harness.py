@@ -41,6 +41,8 @@ class Figure:
     notes: list[str] = field(default_factory=list)
     data: dict[str, Any] = field(default_factory=dict)
     seconds: float = 0.0
+    #: 1/5/15-minute load averages when the figure started and ended (None: not available).
+    load: dict[str, list[float] | None] = field(default_factory=dict)
 
 
 def percentile(values: Sequence[float], q: float) -> float:
@@ -65,8 +67,24 @@ def ms(seconds: float) -> str:
     return "n/a" if math.isnan(seconds) else f"{seconds * 1000:.1f} ms"
 
 
+def load_average() -> list[float] | None:
+    """The 1, 5 and 15 minute load averages (runnable processes), None where unsupported.
+
+    The machines here are shared: a load above the CPU count means other work competed for
+    the cores while a figure ran.
+    """
+    try:
+        return [round(x, 2) for x in os.getloadavg()]
+    except (AttributeError, OSError):
+        return None
+
+
+def _loads(values: list[float] | None) -> str:
+    return "n/a" if values is None else "/".join(f"{v:.2f}" for v in values)
+
+
 def machine() -> dict[str, Any]:
-    """What the numbers were measured on: cores, CPU model, OS and Python."""
+    """What the numbers were measured on: cores, CPU model, OS, Python and the load at start."""
     model = platform.processor() or ""
     with contextlib.suppress(OSError):
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -79,6 +97,7 @@ def machine() -> dict[str, Any]:
         "python": platform.python_version(),
         "implementation": sys.implementation.name,
         "os": f"{platform.system()} {platform.release()}",
+        "load_average_at_start": load_average(),
     }
 
 
@@ -109,7 +128,8 @@ def format_report(figures: Sequence[Figure], info: dict[str, Any], quick: bool) 
     """The whole report: machine line, then each figure's title, table, target and notes."""
     head = (
         f"Machine: {info['cpus']} CPUs, {info['cpu_model']}, {info['os']}, "
-        f"Python {info['python']}"
+        f"Python {info['python']}, load average (1/5/15 min) "
+        f"{_loads(info.get('load_average_at_start'))} at start"
         + ("  [--quick: tiny sizes, numbers not meaningful]" if quick else "")
     )
     parts = [head]
@@ -118,6 +138,11 @@ def format_report(figures: Sequence[Figure], info: dict[str, Any], quick: bool) 
         parts.append(format_table(fig.columns, fig.rows))
         parts.append(f"Target: {fig.target} -> {verdict(fig.met)}")
         parts.extend(f"  - {note}" for note in fig.notes)
+        if fig.load:
+            parts.append(
+                f"  - load average {_loads(fig.load.get('start'))} at start, "
+                f"{_loads(fig.load.get('end'))} at end, on {info['cpus']} CPUs"
+            )
     return "\n".join(parts)
 
 

@@ -1,50 +1,55 @@
 """Figure 2: completion detection delay (server-side completion -> the client knows it).
 
-Polling at the default 3 s interval (and the Lamina SDK's fixed 5 s, for reference) vs. the
-webhook receiver. Each run uses its own app with a duration spread over one poll interval, so
-completions fall at every phase of the poll schedule. Delay = the moment ``wait``'s
-``on_update`` sees the terminal state minus ``Sandbox.completed_at``.
+Four clients watch the same runs on fresh sandboxes: ours polling at its default 3 s (without and
+with journal history), ours with the webhook receiver, and the baseline, Lamina's official SDK
+``runs.wait`` (fixed 5 s, reimplemented step for step in ``benchmarks.sdk``). Each run is its own
+app whose creation-to-completion time is drawn uniformly at random (seeded) from a range 15 s
+wide, a whole number of both pollers' intervals, so completions land at every phase of either
+poll schedule and favour neither. Delay = the moment the client sees the terminal state minus
+``Sandbox.completed_at``.
 """
 
 from __future__ import annotations
 
 import asyncio
+import random
 import tempfile
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
+import httpx
+
+from . import sdk
 from ._harness import Figure, median, ms, percentile
 
 DEFAULT_INTERVAL = 3.0  # LaminaClient's default poll interval (service seconds)
-SDK_INTERVAL = 5.0  # Lamina's SDK wait
-#: Runs in flight at once: 2 runs (a POST and ~4 polls per 10 s each, ~55 requests/min) stay
-#: well inside the client's 90/min budget, so the budget never delays a poll (3 would come
-#: close to it and measure the rate limit, which figure 1 does).
-CONCURRENT = 2
-#: Distinct durations (one app each) spread over one interval; runs cycle through them.
-APPS = 16
+#: Runs in flight at once: 3 runs polled every 3 s plus their POSTs (~70 requests/min) stay
+#: inside the client's 90/min budget, so the budget never delays a poll (figure 1 measures
+#: the rate limit).
+CONCURRENT = 3
+RUNS = 30
+#: Creation-to-completion times (service seconds) are drawn from U(ENDS); 15 s = 5 x 3 s = 3 x 5 s.
+ENDS = (15.5, 30.5)
+SEED = 11
+#: The sandbox queues a run for min(2, max(0.5, 0.15 x duration)) before running it
+#: (sandbox/state.py): 2 s for every duration here (>= 13.5 s).
+QUEUE = 2.0
 
 
-#: The sandbox queues a run for ``min(2, max(0.5, 0.15 * duration))`` before running it for
-#: ``duration`` (sandbox/state.py), so a run ends QUEUE_FACTOR x its app's duration after
-#: creation while that share stays inside the clamp (durations 3.3 s .. 13.3 s).
-QUEUE_FACTOR = 1.15
+def completion_times(n: int, seed: int = SEED) -> list[float]:
+    """``n`` seeded uniform draws from ``ENDS``: no poller's grid in them."""
+    rng = random.Random(seed)
+    return [rng.uniform(*ENDS) for _ in range(n)]
 
 
-def _apps(n: int) -> list[dict[str, Any]]:
-    """``n`` text apps whose runs END at evenly spread phases of one poll interval.
-
-    Completion (queue + run) times are 7 s + (i + 0.5)/n intervals: midpoints of n equal
-    slices, so a perfect poller's median delay is exactly half the interval. (Spreading the
-    durations alone, as this did before, spread the completions over 1.15 intervals and put
-    more of them early in the poll cycle: the median alone was then 0.59x, not 0.5x.)
-    """
-    ends = [7.0 + DEFAULT_INTERVAL * (i + 0.5) / n for i in range(n)]
+def _apps(ends: list[float]) -> list[dict[str, Any]]:
+    """One text app per run, ending ``ends[i]`` after its creation."""
     return [
         {
             "name": f"Bench Detect {i}",
-            "duration": end / QUEUE_FACTOR,
+            "duration": end - QUEUE,
             "parameters": [{"name": "Prompt", "type": "text"}],
             "outputs": [{"label": "Text", "type": "text", "text": "done"}],
         }
@@ -52,22 +57,41 @@ def _apps(n: int) -> list[dict[str, Any]]:
     ]
 
 
-async def _delays(
-    n: int, scale: float, interval: float | None, webhooks: bool, history: bool = False
+def _sandbox(ends: list[float], scale: float) -> Any:
+    from lamina_notebook.sandbox import Sandbox
+
+    return Sandbox(time_scale=scale, rate_window=60.0 * scale, extra_apps=_apps(ends), seed=3)
+
+
+async def _limited(n: int, one: Callable[[int], Awaitable[float]]) -> list[float]:
+    slots = asyncio.Semaphore(CONCURRENT)
+
+    async def limited(i: int) -> float:
+        async with slots:
+            return await one(i)
+
+    return list(await asyncio.gather(*(limited(i) for i in range(n))))
+
+
+def _delay(sb: Any, execution_id: str, known: list[float]) -> float:
+    done = sb.completed_at(execution_id)
+    if done is None or not known:
+        raise RuntimeError(f"no completion recorded for execution {execution_id}")
+    return known[0] - done
+
+
+async def _ours(
+    ends: list[float], scale: float, webhooks: bool, history: bool = False
 ) -> list[float]:
-    """Detection delays (wall seconds) of ``n`` runs on a fresh sandbox.
+    """Detection delays (wall seconds) of LaminaClient on a fresh sandbox, one run per app.
 
     ``history``: the journal already holds one run of each app, so the client polls first at
-    the expected completion; without it (no journal) polling is a plain fixed interval.
+    the expected completion; without it (no journal) polling is a plain 3 s interval.
     """
     from lamina_notebook.client import LaminaClient
-    from lamina_notebook.sandbox import Sandbox
     from lamina_notebook.webhooks import WebhookReceiver
 
-    with (
-        Sandbox(time_scale=scale, rate_window=60.0 * scale, extra_apps=_apps(APPS), seed=3) as sb,
-        tempfile.TemporaryDirectory() as tmp,
-    ):
+    with _sandbox(ends, scale) as sb, tempfile.TemporaryDirectory() as tmp:
         client = LaminaClient(
             sb.api_key,
             sb.base_url,
@@ -81,83 +105,107 @@ async def _delays(
             if receiver is not None:
                 receiver.start()
                 client.use_webhooks(receiver)
-            apps = [
-                await client.get_app(a.app_id)
-                for a in await client.list_apps(search="Bench Detect")
-            ]
+            apps = [await client.get_app(sb.app_id(f"Bench Detect {i}")) for i in range(len(ends))]
             if receiver is not None:  # first delivery pays one-time imports: not measured
                 await client.wait(await client.run(apps[0], {"Prompt": "warm-up"}))
             if history:  # one finished run per app in the journal: not measured
                 started = [await client.run(a, {"Prompt": "history"}) for a in apps]
                 await asyncio.gather(*(client.wait(e) for e in started))
-                await asyncio.sleep(60.0 * scale)  # start in a fresh rate window
-            every = None if interval is None else interval * scale
+            await asyncio.sleep(60.0 * scale)  # start in a fresh rate window
 
             async def one(i: int) -> float:
                 known: list[float] = []
-                execution = await client.run(apps[i % len(apps)], {"Prompt": f"run {i}"})
+                execution = await client.run(apps[i], {"Prompt": f"run {i}"})
 
                 def seen(state: Any) -> None:
                     if state.is_terminal and not known:
                         known.append(time.time())
 
-                await client.wait(execution, interval=every, on_update=seen)
-                done = sb.completed_at(execution.execution_id)
-                if done is None:
-                    raise RuntimeError(f"the sandbox lost execution {execution.execution_id}")
-                return known[0] - done
+                await client.wait(execution, on_update=seen)
+                return _delay(sb, execution.execution_id, known)
 
-            slots = asyncio.Semaphore(CONCURRENT)
-
-            async def limited(i: int) -> float:
-                async with slots:
-                    return await one(i)
-
-            return list(await asyncio.gather(*(limited(i) for i in range(n))))
+            return await _limited(len(ends), one)
         finally:
             await client.aclose()
             if receiver is not None:
                 receiver.stop()
 
 
+async def _sdk(ends: list[float], scale: float) -> list[float]:
+    """Detection delays (wall seconds) of the SDK's ``runs.run`` then ``runs.wait``."""
+    with _sandbox(ends, scale) as sb:
+        async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
+            lamina = sdk.LaminaSdk(http, sb.base_url, sb.api_key)
+            await lamina.detect_edition()
+            app_ids = [sb.app_id(f"Bench Detect {i}") for i in range(len(ends))]
+            await asyncio.sleep(60.0 * scale)  # start in a fresh rate window
+
+            async def one(i: int) -> float:
+                known: list[float] = []
+                run_id = lamina.run_id(await lamina.runs_run(app_ids[i], {"Prompt": f"run {i}"}))
+
+                def on_poll(data: dict[str, Any]) -> None:
+                    if data["status"] in sdk.TERMINAL and not known:
+                        known.append(time.time())
+
+                await lamina.runs_wait(
+                    run_id,
+                    interval=sdk.INTERVAL * scale,
+                    timeout=sdk.TIMEOUT * scale,
+                    on_poll=on_poll,
+                )
+                return _delay(sb, run_id, known)
+
+            return await _limited(len(ends), one)
+
+
 def run(quick: bool = False) -> Figure:
     # Milder compression than figure 1: loopback latency and scheduling noise on a busy
     # 2-core machine (tens of ms) must stay small next to the compressed 3 s interval.
-    n, scale = (6, 0.02) if quick else (APPS, 0.2)
-    arms = [
+    n, scale = (6, 0.02) if quick else (RUNS, 0.2)
+    ends = completion_times(n)
+    arms: list[tuple[str, float | None, list[float]]] = [
+        (
+            "baseline: Lamina SDK runs.wait (fixed 5 s)",
+            sdk.INTERVAL,
+            asyncio.run(_sdk(ends, scale)),
+        ),
         (
             "ours, polling (3 s), no history",
             DEFAULT_INTERVAL,
-            asyncio.run(_delays(n, scale, None, webhooks=False)),
+            asyncio.run(_ours(ends, scale, webhooks=False)),
         ),
         (
             "ours, polling (3 s), journal history",
             DEFAULT_INTERVAL,
-            asyncio.run(_delays(n, scale, None, webhooks=False, history=True)),
+            asyncio.run(_ours(ends, scale, webhooks=False, history=True)),
         ),
-        (
-            "fixed 5 s polling (Lamina SDK wait)",
-            SDK_INTERVAL,
-            asyncio.run(_delays(n, scale, SDK_INTERVAL, webhooks=False)),
-        ),
-        ("ours, webhook receiver", None, asyncio.run(_delays(n, scale, None, webhooks=True))),
+        ("ours, webhook receiver", None, asyncio.run(_ours(ends, scale, webhooks=True))),
     ]
+    # Service seconds for every row: polling delays scale with the compressed clock, the
+    # webhook's is real loopback time and does not.
+    service = {
+        name: [d if every is None else d / scale for d in delays] for name, every, delays in arms
+    }
+    baseline = service[arms[0][0]]
     rows = []
-    for name, every, delays in arms:
+    for name, every, _ in arms:
+        delays = service[name]
+        med, p95 = median(delays), percentile(delays, 95)
+        vs_sdk = f"{med / median(baseline):.2f}x / {p95 / percentile(baseline, 95):.2f}x"
         if every is None:
-            med, p95, rel = ms(median(delays)), ms(percentile(delays, 95)), "-"
-        else:  # polling delays scale with the clock: show them in service seconds
-            med = f"{median(delays) / scale:.2f} s"
-            p95 = f"{percentile(delays, 95) / scale:.2f} s"
-            rel = f"{median(delays) / (every * scale):.2f}x"
-        rows.append([name, len(delays), med, p95, rel])
-    polled, pushed = arms[0][2], arms[3][2]
+            rows.append([name, len(delays), ms(med), ms(p95), "-", vs_sdk])
+        else:
+            rows.append(
+                [name, len(delays), f"{med:.2f} s", f"{p95:.2f} s", f"{med / every:.2f}x", vs_sdk]
+            )
+    polled, pushed = arms[1][2], arms[3][2]
     poll_ratio = median(polled) / (DEFAULT_INTERVAL * scale)
     met = median(pushed) <= 0.050 and poll_ratio <= 0.6
     return Figure(
         key="2",
         title="Completion detection delay (server completion -> client knows)",
-        columns=["client", "runs", "median", "p95", "median / interval"],
+        columns=["client", "runs", "median", "p95", "median / interval", "vs SDK (median / p95)"],
         rows=rows,
         target="webhook median <= 50 ms; polling median <= 0.6x the interval (no history)",
         met=met,
@@ -165,16 +213,20 @@ def run(quick: bool = False) -> Figure:
             f"polling rows in service seconds (clock compressed {1 / scale:.0f}x); the "
             "webhook row is real loopback time (sandbox signs and POSTs, receiver verifies, "
             "client's loop is told)",
-            "completion times (queue + run) spread evenly over one poll interval, so they "
-            f"hit every phase of the poll schedule; {CONCURRENT} runs in flight at a time "
-            "under the 100/min limit (so the budget never stretches the interval)",
+            "baseline = uselamina/sdk runs.run then runs.wait (src/polling.ts): first poll at "
+            "once, then 5 s after each answer, terminal = completed|failed, no 429 handling",
+            f"the same {n} runs in every row: creation-to-completion times uniform in "
+            f"[{ENDS[0]}, {ENDS[1]}] s (seed {SEED}), 15 s = 5 x 3 s = 3 x 5 s wide, so every "
+            f"phase of either poll schedule is equally likely; {CONCURRENT} runs in flight at "
+            "a time, under the 100/min limit (so no budget stretches an interval)",
             "journal history: the first poll goes at the app's median past duration; the "
             "sandbox's durations are exact, so this row is a best case",
         ],
         data={
             "runs": n,
             "scale": scale,
+            "completion_times": ends,
             "poll_median_over_interval": poll_ratio,
-            **{name: delays for name, _, delays in arms},
+            "delays_service_seconds": service,
         },
     )

@@ -1,26 +1,36 @@
-"""The benchmarks still run: ``python -m benchmarks --quick`` at tiny sizes, in a subprocess.
+"""The benchmarks still run, and their yardsticks are right.
 
-No timing assertions (benchmarks are not tests): only that every figure ran, produced rows and
-was written to the JSON record, and that no figure crashed.
+``python -m benchmarks --quick`` runs every figure at tiny sizes in a subprocess: no timing
+assertions (benchmarks are not tests), only that every figure ran, produced rows and was written
+to the JSON record. The other tests check what the figures divide by or compare against: figure
+1's lower bound under a rolling window, figure 2's reimplementation of the SDK's ``runs.wait``
+(against a real sandbox), and figure 4's photograph.
 """
 
 from __future__ import annotations
 
+import asyncio
+import io
 import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
 
+from benchmarks import sdk
 from benchmarks.__main__ import FIGURES
-
-pytestmark = [pytest.mark.slow, pytest.mark.kernel]
+from benchmarks.sweep import clairvoyant_makespan, lower_bound
+from benchmarks.weight import CROP, photo_crops
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
+@pytest.mark.slow
+@pytest.mark.kernel
 def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     out = tmp_path / "bench.json"
     proc = subprocess.run(
@@ -38,11 +48,21 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     for figure in doc["figures"]:
         assert not figure["title"].endswith("FAILED"), figure
         assert figure["rows"] and all(len(r) == len(figure["columns"]) for r in figure["rows"])
+        assert set(figure["load"]) == {"start", "end"}
     for key in FIGURES:
         assert f"## {key}. " in proc.stdout
-    assert "Machine:" in proc.stdout
+    assert "Machine:" in proc.stdout and "load average" in proc.stdout
+    # Figure 2's baseline is the SDK reimplementation, watching the same runs as ours.
+    detection = next(f for f in doc["figures"] if f["key"] == "2")
+    assert detection["rows"][0][0].startswith("baseline: Lamina SDK runs.wait")
+    delays = detection["data"]["delays_service_seconds"]
+    assert len(delays) == 4 and all(len(d) == detection["data"]["runs"] for d in delays.values())
+    # Figure 3 reports how loaded the machine was.
+    responsiveness = next(f for f in doc["figures"] if f["key"] == "3")
+    assert responsiveness["data"]["cpus"] and "load_before" in responsiveness["data"]
 
 
+@pytest.mark.slow
 def test_unknown_figure_names_the_choices() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "benchmarks", "--only", "9"],
@@ -53,3 +73,106 @@ def test_unknown_figure_names_the_choices() -> None:
     )
     assert proc.returncode == 2
     assert "choose from 1, 2, 3, 4, 5, 6" in proc.stderr
+
+
+# -- figure 1: the lower bound under a rolling window ------------------------------------------
+
+
+def test_a_rolling_window_lets_the_whole_sweep_go_in_one_burst() -> None:
+    # 48 POSTs and 48 GETs are 96 <= 100 requests: one window holds them all, so the sweep's
+    # floor is one run's server time, not 96 / 100 per minute = 57.6 s.
+    assert lower_bound(48, 22.0, 2) == 22.0
+    assert lower_bound(48, 22.0, 1) == 22.0
+    # One request past a window waits for the next one.
+    assert lower_bound(101, 22.0, 1) == 60.0 + 22.0
+    assert lower_bound(150, 22.0, 2) == 120.0  # 300 requests: the third window's first slot
+    # With LaminaClient's own 90 per window, the 91st of 96 requests waits a window.
+    assert lower_bound(48, 22.0, 2, limit=90) == 60.0
+
+
+@pytest.mark.parametrize("requests_per_run", [1, 2])
+@pytest.mark.parametrize("runs", [1, 48, 90, 91, 100, 101, 150, 250])
+@pytest.mark.parametrize("server_time", [0.5, 22.0, 59.0, 75.0, 200.0])
+def test_the_bound_is_exact(runs: int, server_time: float, requests_per_run: int) -> None:
+    """A client that knew the server time meets the bound: it is the true minimum."""
+    bound = lower_bound(runs, server_time, requests_per_run)
+    assert clairvoyant_makespan(runs, server_time, requests_per_run) == pytest.approx(bound)
+
+
+# -- figure 2: the SDK's runs.wait against a real sandbox --------------------------------------
+
+
+@pytest.fixture
+def slow_sandbox() -> Any:
+    """A sandbox whose runs last about a second, so a poll right after creation sees them open."""
+    from lamina_notebook.sandbox import Sandbox
+
+    with Sandbox(time_scale=0.2, rate_limit=0) as sb:
+        yield sb
+
+
+def _sdk_run(sb: Any, body: Any) -> Any:
+    async def go() -> Any:
+        async with httpx.AsyncClient(timeout=30, trust_env=False) as http:
+            lamina = sdk.LaminaSdk(http, sb.base_url, sb.api_key)
+            edition = await lamina.detect_edition()
+            started = await lamina.runs_run(sb.app_id("Text to Image"), {"Prompt": "a fox"})
+            return edition, await body(lamina, lamina.run_id(started))
+
+    return asyncio.run(go())
+
+
+def test_sdk_wait_polls_at_once_and_returns_at_the_first_terminal_status(
+    slow_sandbox: Any,
+) -> None:
+    seen: list[str] = []
+
+    async def wait(lamina: sdk.LaminaSdk, run_id: str) -> dict[str, Any]:
+        return await lamina.runs_wait(
+            run_id, interval=0.1, on_poll=lambda data: seen.append(data["status"])
+        )
+
+    edition, final = _sdk_run(slow_sandbox, wait)
+    assert edition in (sdk.V1, sdk.API)
+    assert final["data"]["status"] == "completed" == seen[-1]
+    assert seen[0] in ("queued", "running")  # the first poll went out before the run ended
+    assert all(s not in sdk.TERMINAL for s in seen[:-1])
+
+
+def test_sdk_wait_throws_a_429_instead_of_retrying(slow_sandbox: Any) -> None:
+    async def wait(lamina: sdk.LaminaSdk, run_id: str) -> int:
+        slow_sandbox.configure(force_429=1)
+        before = slow_sandbox.stats.requests
+        with pytest.raises(sdk.SdkError) as caught:
+            await lamina.runs_wait(run_id, interval=0.05)
+        assert slow_sandbox.stats.requests - before == 1  # no second try
+        return caught.value.status
+
+    assert _sdk_run(slow_sandbox, wait)[1] == 429
+
+
+def test_sdk_wait_times_out_after_a_poll_not_before(slow_sandbox: Any) -> None:
+    polls: list[str] = []
+
+    async def wait(lamina: sdk.LaminaSdk, run_id: str) -> str:
+        with pytest.raises(TimeoutError) as caught:
+            await lamina.runs_wait(run_id, timeout=0.0, on_poll=lambda d: polls.append(d["status"]))
+        return str(caught.value)
+
+    message = _sdk_run(slow_sandbox, wait)[1]
+    assert len(polls) == 1 and "Timed out waiting for execution" in message
+
+
+# -- figure 4: the photograph ------------------------------------------------------------------
+
+
+def test_the_photograph_crops_are_square_pngs_of_a_real_picture() -> None:
+    from PIL import Image, ImageStat
+
+    crops = photo_crops()
+    assert len(crops) == 3 and len(set(crops)) == 3
+    for data in crops:
+        with Image.open(io.BytesIO(data)) as img:
+            assert img.format == "PNG" and img.size == (CROP, CROP)
+            # A photograph, not a flat synthetic picture: wide spread of tones in every channel.
+            assert min(ImageStat.Stat(img.convert("RGB")).stddev) > 20
