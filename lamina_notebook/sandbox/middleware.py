@@ -1,8 +1,12 @@
 """Everything around the routes: request ids, stats, auth, rate limit, faults, error envelopes.
 
-Faults are injected here so routes stay honest: ``error_rate``/``force_429``/``latency`` act
-*before* handling; ``drop_rate``/``garbage_rate``/``truncate_rate`` act *after* the handler ran
-(a dropped POST has created its execution: the case a client must never retry blindly).
+Both editions (``/api`` and ``/v1``) pass through the same auth and the same rate limit, which
+counts authenticated requests per client IP (as the service does: two kernels on one machine
+share it). Faults are injected here so routes stay honest: ``redirect_status``/``error_rate``/
+``force_429``/``latency`` act *before* handling; ``drop_rate``/``garbage_rate``/``truncate_rate``
+act *after* the handler ran (a dropped POST has created its execution: the case a client must
+never retry blindly). Asset uploads and downloads (``/uploads``, ``/assets``) are storage, not
+the API: no key, no rate limit, no faults.
 """
 
 from __future__ import annotations
@@ -11,18 +15,29 @@ import asyncio
 import json
 import logging
 import random
+import re
 import uuid
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from .app import ApiError, Context
+from .context import ApiError, Context, edition_of
 from .state import RateLimiter, reset_header
 
 log = logging.getLogger("lamina_notebook.sandbox")
 GARBAGE = (
     b"<!DOCTYPE html><html><body><h1>Bad Gateway</h1><p>sandbox garbage_rate</p></body></html>"
 )
+PLAIN_429 = b"Too many requests from this IP, please try again in a minute"
+RUN_POST = re.compile(r"^/(api/apps/[^/]+/executions|v1/apps/[^/]+/runs)$")
+SERVICE = "https://app.uselamina.ai"
+REDIRECT_REASONS = {
+    301: "Moved Permanently",
+    302: "Found",
+    303: "See Other",
+    307: "Temporary Redirect",
+    308: "Permanent Redirect",
+}
 
 
 class DroppedConnection(Exception):
@@ -42,6 +57,19 @@ def _header(scope: Scope, name: bytes) -> str | None:
         if key.lower() == name:
             return str(value.decode("latin-1"))
     return None
+
+
+class Redirect(Exception):
+    """An answer of the ``redirect_status`` knob: a 3xx with a Location, creating nothing."""
+
+    def __init__(self, status: int, location: str) -> None:
+        super().__init__(location)
+        self.status, self.location = status, location
+
+
+def client_ip(scope: Scope) -> str:
+    client = scope.get("client")
+    return str(client[0]) if client else "unknown"
 
 
 def api_key(scope: Scope) -> str | None:
@@ -67,15 +95,23 @@ class SandboxMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if self.ctx.loop is None:
+            self.ctx.loop = asyncio.get_running_loop()
         request_id = "req_" + uuid.uuid4().hex[:20]
         scope.setdefault("state", {})["request_id"] = request_id
-        is_api = scope["path"].startswith("/api")
+        edition = edition_of(scope["path"])
+        is_api = edition is not None
         self.ctx.stats.add("requests")
+        if edition is not None:
+            self.ctx.stats.count("requests_by_edition", edition)
         extra: dict[str, str] = {"X-Request-Id": request_id}
         try:
             early = await self._before(scope, extra) if is_api else None
         except ApiError as err:
             early = err
+        except Redirect as hop:
+            await self._send_redirect(hop, extra, send)
+            return
         if early is not None:
             await self._send_error(early, request_id, extra, send)
             return
@@ -87,6 +123,13 @@ class SandboxMiddleware:
         if s.latency > 0:
             stats.count("faults", "latency")
             await asyncio.sleep(self.rng.uniform(0, s.latency))
+        if s.redirect_status and scope["method"] == "POST" and RUN_POST.match(scope["path"]):
+            stats.count("faults", "redirect")
+            query = scope.get("query_string", b"").decode("latin-1")
+            location = s.redirect_location or SERVICE + scope["path"] + (
+                f"?{query}" if query else ""
+            )
+            raise Redirect(s.redirect_status, location)
         if s.error_rate and self.rng.random() < s.error_rate:
             status = self.rng.choice((500, 503))
             stats.count("faults", f"error_{status}")
@@ -138,7 +181,7 @@ class SandboxMiddleware:
         s = self.ctx.settings
         if not s.rate_limit:
             return None
-        allowed, remaining, reset = self.limiter.hit(key, s.rate_limit, s.rate_window)
+        allowed, remaining, reset = self.limiter.hit(client_ip(scope), s.rate_limit, s.rate_window)
         extra.update(
             {
                 "RateLimit-Limit": str(s.rate_limit),
@@ -217,12 +260,29 @@ class SandboxMiddleware:
                 return kind
         return None
 
+    async def _send_redirect(self, hop: Redirect, extra: dict[str, str], send: Send) -> None:
+        """An Express-style redirect: plain text saying where, and the ``Location`` header."""
+        reason = REDIRECT_REASONS.get(hop.status, "Redirect")
+        body = f"{reason}. Redirecting to {hop.location}".encode()
+        headers = [
+            (b"content-type", b"text/plain; charset=utf-8"),
+            (b"content-length", str(len(body)).encode()),
+            (b"location", hop.location.encode("latin-1", "replace")),
+        ]
+        headers += [(k.lower().encode(), v.encode()) for k, v in extra.items()]
+        self.ctx.stats.count("by_status", hop.status)
+        await send(_start(hop.status, headers))
+        await send({"type": "http.response.body", "body": body})
+
     async def _send_error(
         self, err: ApiError, request_id: str, extra: dict[str, str], send: Send
     ) -> None:
         body = _json(err.body(request_id))
+        content_type = b"application/json"
+        if err.status == 429 and self.ctx.settings.rate_limit_body == "text":
+            body, content_type = PLAIN_429, b"text/plain; charset=utf-8"
         headers = [
-            (b"content-type", b"application/json"),
+            (b"content-type", content_type),
             (b"content-length", str(len(body)).encode()),
         ]
         headers += [(k.lower().encode(), v.encode()) for k, v in {**extra, **err.headers}.items()]
@@ -236,7 +296,8 @@ def _rate_limited(reset: float, limit: int, remaining: int) -> ApiError:
     return ApiError(
         429,
         "RATE_LIMITED",
-        f"Rate limit of {limit} requests per window reached. Retry after {seconds} s.",
+        f"Rate limit of {limit} requests per window reached (counted per IP address). "
+        f"Retry after {seconds} s.",
         retryable=True,
         headers={
             "Retry-After": seconds,

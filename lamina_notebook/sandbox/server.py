@@ -1,11 +1,13 @@
 """``Sandbox``: the whole imitation service, served by uvicorn in a background thread.
 
 ``with Sandbox(time_scale=0.05) as sb:`` binds 127.0.0.1 on a free port, waits until /healthz
-answers, and on exit stops the server and removes its generated files.
+answers, and on exit stops the server and removes its generated files. Both editions of the API
+are served from one state: ``sb.base_url + "/api"`` and ``sb.base_url + "/v1"``.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 import shutil
@@ -21,14 +23,19 @@ from typing import Any
 
 import uvicorn
 
-from .app import Context, build_routes_app
+from .app import build_routes_app, fetch_sources
+from .assets import AssetStore
 from .catalog import build_catalog
+from .context import Context
+from .inputs import resolve_inputs
 from .middleware import QuietDrops, SandboxMiddleware
+from .runs import Account, Runner
 from .state import ExecutionStore
 from .stats import Settings, Stats
 from .webhooks import Deliverer, Signer
 
 DEFAULT_KEY = "lma_sandbox"
+DEFAULT_CREDITS = 1_000_000
 LOOPBACK = ("127.0.0.1", "localhost", "::1")
 
 
@@ -59,6 +66,13 @@ class Sandbox:
         signing_key_path: str | os.PathLike[str] | None = None,
         max_body_bytes: int = 1_000_000,
         allow_remote_urls: bool = False,
+        credit_balance: int = DEFAULT_CREDITS,
+        validation_details: str = "list",
+        rate_limit_body: str = "json",
+        redirect_status: int = 0,
+        redirect_location: str = "",
+        max_upload_bytes: int = 25_000_000,
+        upload_ttl: float = 3600.0,
     ) -> None:
         if not api_key:
             raise ValueError("api_key must be a non-empty string, e.g. 'lma_sandbox'")
@@ -76,11 +90,18 @@ class Sandbox:
             output_ttl=output_ttl,
             max_body_bytes=max_body_bytes,
             allow_remote_urls=allow_remote_urls,
+            validation_details=validation_details,
+            rate_limit_body=rate_limit_body,
+            redirect_status=redirect_status,
+            redirect_location=redirect_location,
+            max_upload_bytes=max_upload_bytes,
+            upload_ttl=upload_ttl,
         )
         self.settings.validate()
         self.host, self._port = host, port
         self._api_key = api_key
         self.stats = Stats()
+        self._account = Account(_credits(credit_balance))
         self._signer = Signer(signing_key_path)
         self._apps = build_catalog(extra_apps, durations)
         self._seed = seed
@@ -164,6 +185,49 @@ class Sandbox:
         self.stats.reset()
 
     @property
+    def balance(self) -> int:
+        """The workspace's credits now (runs spend them step by step; see docs)."""
+        if self._ctx is not None:
+            self._ctx.runner.settle_all()
+        return self._account.balance
+
+    def set_balance(self, credits: int) -> None:
+        """Make the workspace's current balance ``credits`` (e.g. 0 to see 402s)."""
+        self._account.set_balance(_credits(credits))
+
+    def outputs_produced(self, run_id: str) -> int:
+        """Outputs ``run_id`` has produced so far (a cancelled run stops producing)."""
+        if self._ctx is not None:
+            rec = self._ctx.store.get(run_id)
+            if rec is not None:
+                self._ctx.runner.settle(rec)
+        return int(self.stats.outputs_produced[run_id])
+
+    def start_run(
+        self, app: str, inputs: Mapping[str, Any] | None = None, *, source: str = "web"
+    ) -> str:
+        """Start a run as if from elsewhere (``source`` "web", "cli", ...) and return its id:
+        it shows in ``GET /v1/runs`` with that source and spends credits like any run."""
+        if self._ctx is None or self._ctx.loop is None:
+            raise RuntimeError("the sandbox is not running; call start() or use `with Sandbox()`")
+        found = next((a for a in self._apps if a.name == app), None)
+        if found is None:
+            self.app_id(app)  # raises KeyError naming the apps
+        assert found is not None
+        clean, problems = resolve_inputs(found, dict(inputs or {}))
+        if problems:
+            raise ValueError("; ".join(p.text for p in problems))
+        ctx = self._ctx
+
+        async def create() -> str:
+            sources = await fetch_sources(ctx, found, clean, None)
+            return ctx.runner.create(
+                found, clean, sources, None, self.base_url, edition="v1", source=source
+            ).id
+
+        return asyncio.run_coroutine_threadsafe(create(), ctx.loop).result(timeout=30)
+
+    @property
     def pending_deliveries(self) -> int:
         return self._ctx.deliverer.pending if self._ctx else 0
 
@@ -225,13 +289,18 @@ class Sandbox:
     def _context(self) -> Context:
         assert self._files is not None
         store = ExecutionStore(self.settings, self.stats, self._seed)
+        runner = Runner(store, self._account, self.stats)
+        (self._files / "assets").mkdir()
         return Context(
             settings=self.settings,
             stats=self.stats,
             apps=self._apps,
             store=store,
             signer=self._signer,
-            deliverer=Deliverer(self._signer, self.settings, self.stats),
+            deliverer=Deliverer(self._signer, self.settings, self.stats, runner),
+            runner=runner,
+            account=self._account,
+            assets=AssetStore(self._files / "assets"),
             files_dir=self._files,
             keys=self._keys,
             port=self._port,
@@ -287,6 +356,12 @@ class Sandbox:
     def __repr__(self) -> str:
         state = f"{self.base_url}" if self._server is not None else "stopped"
         return f"<Sandbox {state} apps={len(self._apps)}>"
+
+
+def _credits(value: int) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError(f"credit_balance is a whole number of credits >= 0, got {value!r}")
+    return value
 
 
 def _check_key(key: str) -> None:

@@ -1,7 +1,9 @@
-"""Executions and their lifecycle, input validation and the per-key rate limit.
+"""Executions and their lifecycle, and the per-IP rate limit.
 
 The lifecycle is computed from the clock when an execution is read (creation time plus the
-app's durations times ``time_scale``), so thousands of concurrent runs cost no tasks.
+app's durations times ``time_scale``), so thousands of concurrent runs cost no tasks. A cancel
+fixes the run's end at the moment it arrived: outputs not produced by then end ``cancelled``.
+Input resolution lives in ``inputs.py``; billing and the produced-output counts in ``runs.py``.
 """
 
 from __future__ import annotations
@@ -10,14 +12,16 @@ import math
 import random
 import threading
 import uuid
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any
 
 from .catalog import AppDef, OutputDef
-from .media import MIN_UPSCALE_PX, output_meta, render_text
+from .compose import output_meta, render_text
+from .media import MIN_UPSCALE_PX
 from .stats import Settings, Stats, now
+
+TERMINAL = ("completed", "failed", "cancelled")
 
 FAIL_RATE_MESSAGE = "Generation failed: the GPU worker crashed (sandbox fail_rate). Run it again."
 
@@ -49,22 +53,48 @@ class ExecutionRecord:
 
     id: str
     app: AppDef
-    inputs: dict[str, str]
+    inputs: dict[str, Any]
     sources: dict[str, Source]
     created: float
     queue: float
     run: float
     webhook: str | None
     base_url: str
+    edition: str = "api"  # the edition that created it: names the id field of its webhook body
+    source: str = "api"  # where it was started: "api" (a key), "web" (the web app), ...
+    selected: tuple[int, ...] | None = None  # the /v1 "outputs" subset (None = every output)
     plans: list[OutputPlan] = field(default_factory=list)
     error_message: str | None = None
     fail_at: float | None = None
+    cancel_at: float | None = None  # seconds after creation at which a cancel arrived
+    cost: int = 0  # credits reserved at creation (the expected cost)
+    charged: int = 0  # credits spent so far
+    settled: set[str] = field(default_factory=set)  # billing events already applied
 
     @property
     def terminal_offset(self) -> float:
+        if self.cancel_at is not None:
+            return self.cancel_at
         if self.fail_at is not None:
             return self.fail_at
         return max(p.finish for p in self.plans)
+
+    def produced(self, plan: OutputPlan) -> bool:
+        """Whether ``plan``'s output is (or will be) produced: it finishes before a failure or a
+        cancel, and has no error of its own."""
+        if plan.error is not None:
+            return False
+        if self.fail_at is not None and plan.finish >= self.fail_at:
+            return False
+        return self.cancel_at is None or plan.finish <= self.cancel_at
+
+    def status_at(self, at: float | None = None) -> str:
+        elapsed = (now() if at is None else at) - self.created
+        if elapsed < self.terminal_offset:
+            return "queued" if elapsed < self.queue else "running"
+        if self.cancel_at is not None:
+            return "cancelled"
+        return "failed" if self.error_message else "completed"
 
     @property
     def completed_at(self) -> float:
@@ -79,59 +109,9 @@ def iso(epoch: float | None) -> str | None:
     return stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
 
 
-def validate_inputs(app: AppDef, inputs: Any) -> tuple[dict[str, str], list[str]]:
-    """Inputs with defaults filled in, and every problem found (empty when valid)."""
-    if not isinstance(inputs, Mapping):
-        return {}, ['"inputs" must be an object keyed by parameter name, e.g. {"inputs": {...}}']
-    problems: list[str] = []
-    known = [p.name for p in app.params]
-    for name in inputs:
-        if app.param(str(name)) is None:
-            close = [k for k in known if k.lower() == str(name).lower()]
-            hint = f' (names are case-sensitive: did you mean "{close[0]}"?)' if close else ""
-            problems.append(
-                f'"{name}": unknown parameter{hint}. Known parameters: ' + ", ".join(known)
-            )
-    clean: dict[str, str] = {}
-    for p in app.params:
-        value = inputs.get(p.name)
-        if value is None:
-            if p.default is None:
-                problems.append(f'"{p.name}": missing; this parameter has no default')
-            else:
-                clean[p.name] = p.default
-            continue
-        problem = _check_value(p.name, p.type, p.options, value)
-        if problem:
-            problems.append(problem)
-        else:
-            clean[p.name] = value
-    return clean, problems
-
-
-def _check_value(name: str, kind: str, options: Any, value: Any) -> str | None:
-    if not isinstance(value, str):
-        return f'"{name}": must be a string, got {type(value).__name__} {value!r}'[:300]
-    if kind == "options" and options is not None and value not in options:
-        return f'"{name}": invalid option "{value}". Must be one of: ' + ", ".join(options)
-    if kind == "url" and not value.lower().startswith(("http://", "https://")):
-        return f'"{name}": must be an http(s) URL, got "{value[:200]}"'
-    if kind == "text" and not value.strip():
-        return f'"{name}": must not be empty'
-    return None
-
-
-def check_webhook(url: str | None) -> str | None:
-    """The problem with a webhook URL, or None when it is acceptable (or absent)."""
-    if url is None:
-        return None
-    if not url.lower().startswith(("http://", "https://")) or len(url) < 9:
-        return f'webhook: must be an http or https URL, got "{url[:200]}"'
-    return None
-
-
 class RateLimiter:
-    """A fixed window per key: ``limit`` requests per ``window`` seconds."""
+    """A fixed window per client (the service counts per IP): ``limit`` requests per
+    ``window`` seconds."""
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -176,6 +156,11 @@ class ExecutionStore:
         sources: dict[str, Source],
         webhook: str | None,
         base_url: str,
+        *,
+        edition: str = "api",
+        source: str = "api",
+        selected: tuple[int, ...] | None = None,
+        cost: int = 0,
     ) -> ExecutionRecord:
         """Plan a new run's schedule and outcome; counted in stats before it is returned."""
         scale = self.settings.time_scale
@@ -191,6 +176,10 @@ class ExecutionStore:
                 run=app.duration * scale,
                 webhook=webhook,
                 base_url=base_url,
+                edition=edition,
+                source=source,
+                selected=selected,
+                cost=cost,
             )
             self._plan(rec, unlucky)
             self._records[rec.id] = rec
@@ -199,9 +188,11 @@ class ExecutionStore:
         return rec
 
     def _plan(self, rec: ExecutionRecord, unlucky: bool) -> None:
-        n = len(rec.app.outputs)
-        for i, out in enumerate(rec.app.outputs):
-            finish = rec.queue + rec.run * (i + 1) / n
+        chosen = range(len(rec.app.outputs)) if rec.selected is None else rec.selected
+        n = len(chosen)
+        for k, i in enumerate(chosen):
+            out = rec.app.outputs[i]
+            finish = rec.queue + rec.run * (k + 1) / n
             rec.plans.append(OutputPlan(out, i, finish, _output_error(rec, out, i)))
         message = _execution_error(rec) or (FAIL_RATE_MESSAGE if unlucky else None)
         if message:
@@ -211,6 +202,12 @@ class ExecutionStore:
     def get(self, execution_id: str) -> ExecutionRecord | None:
         with self._lock:
             return self._records.get(execution_id)
+
+    def records(self) -> list[ExecutionRecord]:
+        """Every run, newest first."""
+        with self._lock:
+            found = list(self._records.values())
+        return sorted(found, key=lambda r: r.created, reverse=True)
 
     def __len__(self) -> int:
         with self._lock:
@@ -250,31 +247,38 @@ def _output_error(rec: ExecutionRecord, out: OutputDef, index: int) -> str | Non
     return None
 
 
-def view(rec: ExecutionRecord, *, at: float | None = None) -> dict[str, Any]:
-    """The polling JSON's ``data`` for ``rec`` at time ``at`` (default: now)."""
-    elapsed = (now() if at is None else at) - rec.created
+def run_id_field(edition: str) -> str:
+    """The id field of a run in ``edition``: ``executionId`` (/api) or ``runId`` (/v1)."""
+    return "runId" if edition == "v1" else "executionId"
+
+
+def view(rec: ExecutionRecord, *, at: float | None = None, edition: str = "api") -> dict[str, Any]:
+    """The polling JSON's ``data`` for ``rec`` at time ``at`` (default: now), in ``edition``."""
+    t = now() if at is None else at
+    elapsed = t - rec.created
     terminal = rec.terminal_offset
     done = elapsed >= terminal
+    status = rec.status_at(t)
     outputs = [_output_view(rec, plan, elapsed, done) for plan in rec.plans]
-    if not done:
-        status = "queued" if elapsed < rec.queue else "running"
-    else:
-        status = "failed" if rec.error_message else "completed"
     completed = sum(o["status"] == "completed" for o in outputs)
     failed = sum(o["status"] == "error" for o in outputs)
+    if status == "cancelled":
+        percent = 100.0 * (completed + failed) / max(1, len(outputs))
+    else:
+        percent = 100.0 * min(1.0, max(0.0, elapsed / terminal))
     return {
-        "executionId": rec.id,
+        run_id_field(edition): rec.id,
         "workflowId": rec.app.workflow_id,
         "workflowName": rec.app.name,
         "status": status,
         "webhookUrl": rec.webhook,
         "outputs": outputs,
-        "errorMessage": rec.error_message if done else None,
+        "errorMessage": rec.error_message if done and status == "failed" else None,
         "progress": {
             "totalOutputs": len(outputs),
             "completedOutputs": completed,
             "failedOutputs": failed,
-            "percentComplete": round(100.0 * min(1.0, max(0.0, elapsed / terminal)), 1),
+            "percentComplete": round(percent, 1),
         },
         "createdAt": iso(rec.created),
         "startedAt": iso(rec.created + rec.queue) if elapsed >= rec.queue else None,
@@ -293,7 +297,10 @@ def _output_view(
         "status": "pending",
         "error": None,
     }
-    finished = elapsed >= plan.finish and (rec.fail_at is None or plan.finish < rec.fail_at)
+    cut = rec.cancel_at is not None and plan.finish > rec.cancel_at
+    finished = (
+        elapsed >= plan.finish and (rec.fail_at is None or plan.finish < rec.fail_at) and not cut
+    )
     if finished and plan.error is None:
         meta = output_meta(rec.app, rec.inputs, plan.index, rec.sources)
         value = (
@@ -303,6 +310,8 @@ def _output_view(
         )
         meta.pop("ext", None)
         data.update(type=plan.out.type, value=value, status="completed", **meta)
-    elif finished or (done and rec.error_message):
+    elif finished or (done and rec.error_message and rec.cancel_at is None):
         data.update(status="error", error=plan.error or rec.error_message)
+    elif done and rec.cancel_at is not None:
+        data.update(status="cancelled")
     return data

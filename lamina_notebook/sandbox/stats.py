@@ -29,6 +29,12 @@ class Settings:
     output_ttl: float | None = None
     max_body_bytes: int = 1_000_000
     allow_remote_urls: bool = False
+    validation_details: str = "list"  # "list" (strings) | "nested" ({code, message, details})
+    rate_limit_body: str = "json"  # "json" (the envelope) | "text" (the older plain-text 429)
+    redirect_status: int = 0  # 301/302/303/307/308: run POSTs answer it, creating nothing
+    redirect_location: str = ""  # Location of those answers ("" = the same path on the service)
+    max_upload_bytes: int = 25_000_000  # larger asset PUTs get 413
+    upload_ttl: float = 3600.0  # seconds an upload URL stays valid (wall clock, not scaled)
 
     def validate(self) -> None:
         """Reject nonsense early with a message that names the fix."""
@@ -38,11 +44,22 @@ class Settings:
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"{name} is a fraction between 0 and 1 (got {value})")
-        for name in ("rate_limit", "latency", "force_429", "max_body_bytes"):
+        for name in ("rate_limit", "latency", "force_429", "max_body_bytes", "max_upload_bytes"):
             if getattr(self, name) < 0:
                 raise ValueError(f"{name} must be >= 0 (got {getattr(self, name)})")
         if self.rate_window <= 0:
             raise ValueError(f"rate_window must be > 0 seconds (got {self.rate_window})")
+        if self.upload_ttl <= 0:
+            raise ValueError(f"upload_ttl must be > 0 seconds (got {self.upload_ttl})")
+        choices = {"validation_details": ("list", "nested"), "rate_limit_body": ("json", "text")}
+        for name, allowed in choices.items():
+            if getattr(self, name) not in allowed:
+                raise ValueError(f"{name} is one of {allowed} (got {getattr(self, name)!r})")
+        if self.redirect_status not in (0, 301, 302, 303, 307, 308):
+            raise ValueError(
+                f"redirect_status is 0 (off) or one of 301, 302, 303, 307, 308 "
+                f"(got {self.redirect_status})"
+            )
 
     @classmethod
     def names(cls) -> set[str]:
@@ -74,6 +91,18 @@ class _Counts:
     url_fetches_refused: int = 0
     webhooks_refused: int = 0
     rate_limited: int = 0
+    requests_by_edition: Counter[str] = field(default_factory=Counter)
+    outputs_produced: Counter[str] = field(default_factory=Counter)
+    cancel_requests: int = 0
+    cancellations: int = 0
+    upload_urls: int = 0
+    uploads: int = 0
+    uploads_refused: int = 0
+    estimates: int = 0
+    waits: int = 0
+    wait_timeouts: int = 0
+    run_lists: int = 0
+    credits_spent: int = 0
 
 
 class Stats:
@@ -91,10 +120,10 @@ class Stats:
         with self._lock:
             setattr(self._c, name, getattr(self._c, name) + amount)
 
-    def count(self, name: str, key: Any) -> None:
+    def count(self, name: str, key: Any, amount: int = 1) -> None:
         """Increment ``key`` in the counter called ``name`` (by_status, faults, ...)."""
         with self._lock:
-            getattr(self._c, name)[key] += 1
+            getattr(self._c, name)[key] += amount
 
     def record_delivery(self, delivery: Delivery) -> None:
         with self._lock:
@@ -128,6 +157,18 @@ class Stats:
             "url_fetches_refused": c.url_fetches_refused,
             "webhooks_refused": c.webhooks_refused,
             "rate_limited": c.rate_limited,
+            "requests_by_edition": dict(c.requests_by_edition),
+            "outputs_produced": sum(c.outputs_produced.values()),
+            "cancel_requests": c.cancel_requests,
+            "cancellations": c.cancellations,
+            "upload_urls": c.upload_urls,
+            "uploads": c.uploads,
+            "uploads_refused": c.uploads_refused,
+            "estimates": c.estimates,
+            "waits": c.waits,
+            "wait_timeouts": c.wait_timeouts,
+            "run_lists": c.run_lists,
+            "credits_spent": c.credits_spent,
         }
 
     def __repr__(self) -> str:

@@ -1,8 +1,10 @@
 """Signed webhook delivery: the Ed25519 key pair, its JWK, and the retrying delivery tasks.
 
 A delivery POSTs the polling JSON signed over ``"{timestamp}.{raw body}"`` (hex), retried after
-5 s, 30 s and 2 min (times ``time_scale``), freshly signed each time. Only loopback receivers are
-contacted unless ``allow_remote_urls`` is set; others are recorded as refused.
+5 s, 30 s and 2 min (times ``time_scale``), freshly signed each time. The body is in the edition
+that created the run (``executionId`` for /api, ``runId`` for /v1); a cancelled run is delivered
+when the cancel lands. Only loopback receivers are contacted unless ``allow_remote_urls`` is set;
+others are recorded as refused.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import os
 import ssl
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from cryptography.hazmat.primitives import serialization
@@ -25,6 +27,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from .fetch import is_loopback_url
 from .state import ExecutionRecord, view
 from .stats import Delivery, Settings, Stats
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .runs import Runner
 
 RETRY_DELAYS = (5.0, 30.0, 120.0)
 TIMEOUT = 15.0
@@ -101,10 +106,11 @@ class Signer:
 class Deliverer:
     """Schedules one task per execution with a webhook, on the server's event loop."""
 
-    def __init__(self, signer: Signer, settings: Settings, stats: Stats) -> None:
+    def __init__(self, signer: Signer, settings: Settings, stats: Stats, runner: Runner) -> None:
         self.signer = signer
         self.settings = settings
         self.stats = stats
+        self.runner = runner
         self._tasks: set[asyncio.Task[None]] = set()
         self._ssl: ssl.SSLContext | None = None
 
@@ -124,7 +130,7 @@ class Deliverer:
 
     async def _deliver(self, rec: ExecutionRecord) -> None:
         url = rec.webhook or ""
-        await asyncio.sleep(max(0.0, rec.completed_at - time.time()))
+        await self.runner.wait_terminal(rec, None)
         if not (self.settings.allow_remote_urls or is_loopback_url(url)):
             self.stats.add("webhooks_refused")
             self.stats.record_delivery(
@@ -139,7 +145,7 @@ class Deliverer:
                 )
             )
             return
-        final = view(rec, at=max(time.time(), rec.completed_at + 0.001))
+        final = view(rec, at=max(time.time(), rec.completed_at + 0.001), edition=rec.edition)
         body = json.dumps({"data": final}).encode()
         for attempt, delay in enumerate((0.0, *RETRY_DELAYS), 1):
             await asyncio.sleep(delay * self.settings.time_scale)
