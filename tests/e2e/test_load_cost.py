@@ -1,4 +1,6 @@
-"""``%load_ext lamina_notebook`` stays cheap: no httpx, client, loop thread or journal at load.
+"""``%load_ext lamina_notebook`` stays cheap: no httpx, client, loop thread or journal at load,
+nor the parser or the renderer (the completion module registered at load imports them on the
+first Tab).
 
 Each check runs in a fresh interpreter, because this test process has long imported httpx.
 """
@@ -20,6 +22,8 @@ sh = InteractiveShell.instance()
 sh.run_line_magic("load_ext", "lamina_notebook")
 loaded = {"modules": sorted(m for m in ("httpx", "lamina_notebook.client",
                                         "lamina_notebook.magics.commands",
+                                        "lamina_notebook.magics.parse",
+                                        "lamina_notebook.render",
                                         "lamina_notebook.journal",
                                         "lamina_notebook.session.results")
                             if m in sys.modules),
