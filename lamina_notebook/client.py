@@ -331,7 +331,7 @@ class LaminaClient:
                     self.journal, exc, app=app, inputs=inputs, base_url=self.base_url, webhook=hook
                 )
             raise
-        self._exec_apps[execution.execution_id] = (app.app_id, app.name)
+        self._remember_app(execution.execution_id, app.app_id, app.name)
         if hook is not None and self._receiver is not None and hook == self._receiver.url:
             self._webhooked.add(execution.execution_id)
         journal_started(
@@ -346,6 +346,12 @@ class LaminaClient:
             self.journal.record_update(execution)
         except Exception as exc:
             log.warning("could not journal execution %s (%s)", execution.execution_id, exc)
+
+    def _remember_app(self, execution_id: str, app_id: str | None, app_name: str | None) -> None:
+        """Tag the execution's states with its app from now on, and a webhook delivery that
+        came before this was known (e.g. while the run's POST reply was on its way)."""
+        self._exec_apps[execution_id] = (app_id, app_name)
+        self._poller.amend_delivered(execution_id, self._tag)
 
     def _tag(self, execution: Execution) -> Execution:
         app_id, app_name = self._exec_apps.get(execution.execution_id, (None, None))
@@ -479,7 +485,7 @@ class LaminaClient:
         refuse_unconfirmed(execution_id, self.journal)
         entry = self.journal.get(execution_id) if self.journal is not None else None
         if entry is not None:
-            self._exec_apps[execution_id] = (entry.app_id, entry.app_name)
+            self._remember_app(execution_id, entry.app_id, entry.app_name)
             if self._receiver is not None and entry.webhook_url == self._receiver.url:
                 self._webhooked.add(execution_id)
         try:

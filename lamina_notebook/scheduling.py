@@ -333,6 +333,20 @@ class Poller:
         elif self._on_change is not None:
             self._on_change(execution)
 
+    def amend_delivered(
+        self, execution_id: str, update: Callable[[Execution], Execution]
+    ) -> Execution | None:
+        """Apply ``update`` to a remembered delivery of ``execution_id``; the amended state.
+
+        A webhook can arrive before its run's POST reply has been read; what only that reply
+        tells (e.g. the app) is added here once it is known, before anyone can watch the run.
+        """
+        early = self._delivered.get(execution_id)
+        if early is None:
+            return None
+        self._delivered[execution_id] = amended = update(early)
+        return amended
+
     async def aclose(self, reason: BaseException | None = None) -> None:
         """Stop polling; subscribers get ``reason`` (the runs go on at the service)."""
         self._closed = True

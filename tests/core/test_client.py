@@ -391,6 +391,63 @@ def test_webhook_delivery_completes_the_wait(sandbox: Any) -> None:
     use(sandbox, body, poll_interval=5.0)
 
 
+class HeldRunReplies(httpx.AsyncBaseTransport):
+    """Real HTTP, but a run POST's reply is handed to the client only after ``hold`` returns:
+    the service has answered (and may have delivered the webhook), the client has not read it.
+    """
+
+    def __init__(self, hold: Callable[[], Awaitable[None]]) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.hold = hold
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        response = await self.inner.handle_async_request(request)
+        if request.method == "POST" and request.url.path.endswith("/executions"):
+            await self.hold()
+        return response
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_a_webhook_that_beats_the_run_reply_still_names_the_app(sandbox: Any) -> None:
+    """The delivery reaches the client before the POST's reply is read: wait() still returns
+    the execution tagged with its app, and the journal row has the app and the final state."""
+    import threading
+
+    from lamina_notebook.webhooks import WebhookReceiver
+
+    handed = threading.Event()  # set by a subscriber called after the client's own
+
+    async def hold_until_the_delivery_is_handed_over() -> None:
+        loop = asyncio.get_running_loop()
+        if not await loop.run_in_executor(None, handed.wait, 20):
+            pytest.fail("the sandbox's webhook delivery never reached the receiver (20 s)")
+        # The client's hand-off (call_soon_threadsafe) was queued before ``handed`` was set,
+        # so it has run on this loop by the time this coroutine resumes.
+
+    async def main() -> None:
+        seam = HeldRunReplies(hold_until_the_delivery_is_handed_over)
+        async with fast_client(sandbox, transport=seam, poll_interval=5.0) as c:
+            receiver = WebhookReceiver(keys=await c.signing_keys()).start()
+            try:
+                c.use_webhooks(receiver)
+                receiver.subscribe(lambda execution: handed.set())
+                run = await c.run("Photo Stylizer", {"Upload": PHOTO})
+                assert handed.is_set() and run.status == "queued"
+                final = await c.wait(run, timeout=30)  # polling is 50 s away: the webhook's
+                assert final.is_completed
+                assert (final.app_id, final.app_name) == (run.app_id, "Photo Stylizer")
+                entry = c.journal.get(run.execution_id) if c.journal else None
+                assert entry is not None and entry.status == "completed"
+                assert entry.app_name == "Photo Stylizer" and entry.inputs == {"Upload": PHOTO}
+            finally:
+                c.use_webhooks(None)
+                receiver.stop()
+
+    asyncio.run(main())
+
+
 # -- downloads ----------------------------------------------------------------------------------
 
 

@@ -226,6 +226,23 @@ def test_a_delivered_terminal_state_ends_the_watch_without_polling() -> None:
     assert polls == []
 
 
+def test_an_early_delivery_is_amended_before_anyone_watches_it() -> None:
+    async def fetch(eid: str) -> Execution:
+        raise AssertionError("a delivered terminal state needs no poll")
+
+    async def main() -> None:
+        poller = Poller(fetch, RateBudget(0))
+        assert poller.amend_delivered("e1", lambda e: e.with_app("a1", "App")) is None
+        poller.deliver(execution("e1", "completed", done=1))  # before its POST reply was read
+        amended = poller.amend_delivered("e1", lambda e: e.with_app("a1", "App"))
+        assert amended is not None and amended.app_name == "App"
+        got = await poller.watch("e1", 60.0).next(timeout=5)
+        assert (got.status, got.app_id, got.app_name) == ("completed", "a1", "App")
+        await poller.aclose()
+
+    asyncio.run(main())
+
+
 def test_transient_errors_back_off_then_surface() -> None:
     calls: list[str] = []
 
