@@ -5,8 +5,8 @@ A handler gets the parsed :class:`~.parse.Command`, the :class:`~..session.sessi
 (client, loop, settings, sandbox) and the IPython shell (only for ``-o VAR``), calls the core,
 and shows or returns the result. It never sees ``LaminaMagics``: the magic parses the line and
 calls :func:`dispatch`, and turns a raised LaminaError into one message (or a traceback, per
-``short_errors``). A new subcommand is a usage line in :mod:`.help`, its options in
-:data:`.parse.OPTIONS` and a handler in :data:`HANDLERS`.
+``short_errors``). A new subcommand is a usage line and help text in :mod:`.help`, its options
+and positionals in :mod:`.parse` and a handler in :data:`HANDLERS`.
 """
 
 from __future__ import annotations

@@ -189,8 +189,9 @@ class LaminaMagics(Magics, Configurable):
             return None
 
 
-def _key_line(magics: LaminaMagics) -> str | None:
-    """What loading says: one line when there is no key; nothing when there is one."""
+def _no_key_hint(magics: LaminaMagics) -> str | None:
+    """What loading says: how to log in when there is no key; None when there is one, or when
+    the loading cell picks a backend itself, or an external sandbox is configured."""
     if os.environ.get("LAMINA_SANDBOX_URL") and magics.session.sandbox is None:
         return None
     if _cell_chooses_backend(magics.shell):
@@ -224,7 +225,7 @@ def load_ipython_extension(ipython: Any) -> None:
         completer.custom_matchers.append(matcher)
     ipython._lamina_extension = (magics, matcher)
     ipython.events.register("post_run_cell", magics.scrub_config)
-    line = _key_line(magics)
+    line = _no_key_hint(magics)
     if line:
         print(line, file=sys.stdout)
 

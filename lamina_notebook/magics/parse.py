@@ -124,7 +124,8 @@ _POSITIONALS: dict[str, tuple[tuple[str, bool], ...]] = {
 }
 #: Any of these after the subcommand asks for its help instead of running it.
 HELP_FLAGS = ("--help", "-h", "-?")
-_WHAT = {
+# What a missing required positional must be, for the error that names the fix.
+_POSITIONAL_NEEDS = {
     "app": "an app name or id (%lamina apps lists them)",
     "execution_id": "an execution id (%lamina history lists them)",
 }
@@ -151,7 +152,7 @@ def parse(
         raise CommandError(f"No help topic {rest[0]!r}.", "help")
     if expand is not None:
         rest = [_expand(expand, t) for t in rest]
-    fields, positionals = _scan(sub, rest)
+    fields, positionals = _take_options(sub, rest)
     if sub == "run":
         _take_run_args(positionals, fields, cell)
     elif cell is not None:
@@ -199,8 +200,8 @@ def _expand(expand: Callable[[str], str], token: str) -> str:
         ) from None
 
 
-def _scan(sub: str, tokens: list[str]) -> tuple[dict[str, Any], list[str]]:
-    """Pull options out of ``tokens``; return (fields, positional tokens in order)."""
+def _take_options(sub: str, tokens: list[str]) -> tuple[dict[str, Any], list[str]]:
+    """Take the options out of ``tokens``: (their Command fields, the other tokens in order)."""
     specs = OPTIONS[sub]
     fields: dict[str, Any] = {}
     positionals: list[str] = []
@@ -285,7 +286,7 @@ def _assign_positionals(sub: str, tokens: list[str], fields: dict[str, Any]) -> 
         value = tokens[i] if i < len(tokens) else ""
         if not value:
             if required:
-                raise CommandError(f"{sub} needs {_WHAT[name]}.", sub)
+                raise CommandError(f"{sub} needs {_POSITIONAL_NEEDS[name]}.", sub)
             continue
         fields[name] = value
 

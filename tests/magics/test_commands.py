@@ -20,15 +20,20 @@ import lamina_notebook.magics
 from lamina_notebook.errors import InputValidationError
 from lamina_notebook.magics.commands import HANDLERS, dispatch
 from lamina_notebook.magics.help import SUBCOMMANDS, USAGE
-from lamina_notebook.magics.parse import OPTIONS, parse
+from lamina_notebook.magics.parse import OPTIONS, CommandError, parse
 from lamina_notebook.session.results import Result
 from lamina_notebook.session.session import Session
 
 MAGICS = Path(lamina_notebook.magics.__file__).parent
 
 
-def test_every_subcommand_has_usage_options_and_a_handler() -> None:
+def test_every_subcommand_has_usage_options_positionals_and_a_handler() -> None:
     assert set(HANDLERS) == set(SUBCOMMANDS) == set(OPTIONS) == set(USAGE)
+    for sub in SUBCOMMANDS:  # the parser knows its positionals: a bare line parses or says why
+        try:
+            assert parse(sub).name == sub
+        except CommandError as exc:
+            assert exc.subcommand == sub and USAGE[sub] in (exc.hint or "")
 
 
 def _imports_the_magic_module(tree: ast.AST) -> bool:
