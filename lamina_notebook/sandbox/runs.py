@@ -132,11 +132,7 @@ class Runner:
             if "end" in rec.settled:
                 return
             end = rec.terminal_offset
-            if (
-                "start" not in rec.settled
-                and elapsed >= rec.queue
-                and (rec.cancel_at is None or rec.queue <= rec.cancel_at)
-            ):
+            if "start" not in rec.settled and rec.started(elapsed):
                 rec.settled.add("start")
                 self._charge(rec, sum(s.credits for s in rec.app.pre_steps))
             for plan in rec.plans:

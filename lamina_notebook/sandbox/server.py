@@ -73,6 +73,7 @@ class Sandbox:
         redirect_location: str = "",
         max_upload_bytes: int = 25_000_000,
         upload_ttl: float = 3600.0,
+        queue_seconds: float | None = None,
     ) -> None:
         if not api_key:
             raise ValueError("api_key must be a non-empty string, e.g. 'lma_sandbox'")
@@ -96,6 +97,7 @@ class Sandbox:
             redirect_location=redirect_location,
             max_upload_bytes=max_upload_bytes,
             upload_ttl=upload_ttl,
+            queue_seconds=queue_seconds,
         )
         self.settings.validate()
         self.host, self._port = host, port

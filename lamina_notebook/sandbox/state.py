@@ -88,6 +88,13 @@ class ExecutionRecord:
             return False
         return self.cancel_at is None or plan.finish <= self.cancel_at
 
+    def started(self, elapsed: float) -> bool:
+        """Whether the run had left the queue ``elapsed`` seconds after creation (a run
+        cancelled while queued never starts)."""
+        if self.cancel_at is not None and self.cancel_at < self.queue:
+            return False
+        return elapsed >= self.queue
+
     def status_at(self, at: float | None = None) -> str:
         elapsed = (now() if at is None else at) - self.created
         if elapsed < self.terminal_offset:
@@ -164,6 +171,9 @@ class ExecutionStore:
     ) -> ExecutionRecord:
         """Plan a new run's schedule and outcome; counted in stats before it is returned."""
         scale = self.settings.time_scale
+        queued = self.settings.queue_seconds
+        if queued is None:
+            queued = min(2.0, max(0.5, 0.15 * app.duration))
         with self._lock:
             unlucky = self._rng.random() < self.settings.fail_rate
             rec = ExecutionRecord(
@@ -172,7 +182,7 @@ class ExecutionStore:
                 inputs=inputs,
                 sources=sources,
                 created=now(),
-                queue=min(2.0, max(0.5, 0.15 * app.duration)) * scale,
+                queue=queued * scale,
                 run=app.duration * scale,
                 webhook=webhook,
                 base_url=base_url,
@@ -281,7 +291,7 @@ def view(rec: ExecutionRecord, *, at: float | None = None, edition: str = "api")
             "percentComplete": round(percent, 1),
         },
         "createdAt": iso(rec.created),
-        "startedAt": iso(rec.created + rec.queue) if elapsed >= rec.queue else None,
+        "startedAt": iso(rec.created + rec.queue) if rec.started(elapsed) else None,
         "completedAt": iso(rec.completed_at) if done else None,
     }
 

@@ -35,6 +35,7 @@ class Settings:
     redirect_location: str = ""  # Location of those answers ("" = the same path on the service)
     max_upload_bytes: int = 25_000_000  # larger asset PUTs get 413
     upload_ttl: float = 3600.0  # seconds an upload URL stays valid (wall clock, not scaled)
+    queue_seconds: float | None = None  # how long new runs stay queued (None = by app duration)
 
     def validate(self) -> None:
         """Reject nonsense early with a message that names the fix."""
@@ -49,6 +50,8 @@ class Settings:
                 raise ValueError(f"{name} must be >= 0 (got {getattr(self, name)})")
         if self.rate_window <= 0:
             raise ValueError(f"rate_window must be > 0 seconds (got {self.rate_window})")
+        if self.queue_seconds is not None and self.queue_seconds < 0:
+            raise ValueError(f"queue_seconds must be >= 0 or None (got {self.queue_seconds})")
         if self.upload_ttl <= 0:
             raise ValueError(f"upload_ttl must be > 0 seconds (got {self.upload_ttl})")
         choices = {"validation_details": ("list", "nested"), "rate_limit_body": ("json", "text")}
