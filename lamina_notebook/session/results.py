@@ -241,12 +241,17 @@ class RunHandle:
         self.refresh_display()
 
     def stop(self) -> None:
-        """Stop watching; the run goes on at the service (resume with ``%lamina resume ID``)."""
+        """Stop watching; the run goes on at the service (resume with ``%lamina resume ID``).
+
+        The handle reads ``stopped`` before its watch is cancelled: whoever awaits the watch
+        (the widget's row, a done callback) sees the cancellation as a stop, never as a
+        shutdown of the loop.
+        """
         with self._lock:
+            self._stopped = not self.done()
             future = self._future
             if future is not None and not future.done():
                 future.cancel()
-            self._stopped = not self.done()
         self.refresh_display()
 
     def result(

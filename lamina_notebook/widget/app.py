@@ -1,49 +1,48 @@
 """``LaminaApp``: an ipywidgets front end for one app (controls, runs, gallery, history, sweeps).
 
 Runs are background work on the session's runtime loop (a thread), so a cell returns at once
-and other cells run while it polls. Every UI change made from that thread goes through
-:meth:`LaminaApp._ui`; every button callback is guarded and reports errors inside the widget.
+and other cells run while it polls. This module only assembles the panels and wires them with
+narrow callbacks; every UI change goes through the :class:`~.ui.UI` port (ordered, thread-safe)
+and every button callback through its click guard.
 """
 
 from __future__ import annotations
 
 import asyncio
-import concurrent.futures
 import contextlib
-import threading
 import uuid
-from collections import deque
 from collections.abc import Callable, Generator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 from traitlets import Dict, TraitError, validate
 
+from ..errors import resume_hint, stopped_watching
 from ..models import App
-from ..render import error_html
 from ..render.html import esc, shorten
 from ..render.styles import STYLE_TAG
 from .controls import ControlPanel
-from .gallery import ProgressRow, RunCard, changed_inputs, walk
+from .gallery import GalleryPanel, changed_inputs, walk
 from .history import HistoryPanel
+from .media import GalleryMedia
+from .parts import Parts, RunParts
 from .preview import UrlPreviews
-from .runs import GalleryMedia, WidgetRun, wait_all
+from .progress import ProgressPanel
+from .runs import WidgetRun, wait_all
 from .snapshot import Snapshot, inputs_html, snapshot_bundle, widget_text
 from .sweep import Sweep, SweepPanel, sweep_values
+from .ui import UI
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Execution
     from ..session.results import Result, RunHandle
     from ..session.session import Session
 
-__all__ = ["LaminaApp"]
+__all__ = ["TAB_TITLES", "LaminaApp"]
 
-#: Progress rows kept on screen; older finished rows are dropped (the gallery keeps results).
-MAX_PROGRESS_ROWS = 8
-#: Run cards kept in the gallery; older runs stay in History.
-MAX_GALLERY_RUNS = 24
-#: Seconds between elapsed/ETA refreshes of in-flight progress rows.
-TICK_SECONDS = 1.0
+#: The tabs under the progress rows, in order.
+TAB_TITLES = ("Gallery", "History", "Sweep")
+_RUN_TOOLTIP = "Start a run with these inputs (in the background)"
 
 
 class LaminaApp(W.VBox):
@@ -59,7 +58,8 @@ class LaminaApp(W.VBox):
     The Python API mirrors the buttons: ``w.value`` (current inputs, settable and
     observable), ``w.run(**overrides)`` returns a ``RunHandle`` (awaitable, ``.result()``
     blocks), ``w.sweep("Style")``, ``w.runs``, ``w.last_result``, ``w.wait()`` and
-    ``w.snapshot()`` (a static copy of the results for saved notebooks).
+    ``w.snapshot()`` (a static copy of the results for saved notebooks). ``w.parts`` is a
+    read-only view of the pieces on screen.
     """
 
     value = Dict(
@@ -75,16 +75,13 @@ class LaminaApp(W.VBox):
             session = get_session()
         self.session = session
         self.app = self._resolve(app)
-        self._ui_lock = threading.RLock()
-        self._pending_ui: deque[tuple[Callable[..., Any], tuple[Any, ...]]] = deque()
+        self._ui = UI(session.runtime)
         self._syncing = False
         self._runs: list[WidgetRun] = []
         self._sweeps: list[Sweep] = []
-        self._ticker: concurrent.futures.Future[None] | None = None
-        self._previews = UrlPreviews(self)
         self._displayed = False
         self._uid = uuid.uuid4().hex[:12]
-        self._media = GalleryMedia(session)
+        self._media = GalleryMedia()
         self._build()
 
     # -- construction ---------------------------------------------------------------------
@@ -105,101 +102,91 @@ class LaminaApp(W.VBox):
         return resolved
 
     def _build(self) -> None:
-        app = self.app
+        app, ui, session = self.app, self._ui, self.session
         self._header = W.HTML(
             f'{STYLE_TAG}<div class="lamina-title">{esc(shorten(app.name, 200))}</div>'
             f'<div class="lamina-muted">{esc(shorten(app.description, 1000))}</div>'
         )
         self._controls = ControlPanel(app, self._on_controls)
         self._run_button = W.Button(
-            description="Run",
-            icon="play",
-            button_style="primary",
-            tooltip="Start a run with these inputs (in the background)",
+            description="Run", icon="play", button_style="primary", tooltip=_RUN_TOOLTIP
         )
         self._stop_button = W.Button(
             description="Stop all",
             icon="stop",
-            tooltip="Stop watching every run of this widget; the runs "
-            "go on at the service and can be resumed",
+            tooltip=f"Stop watching every run of this widget. {resume_hint()}",
         )
         self._problems = W.HTML("")
-        self._status = W.HTML("")
-        self._progress = W.VBox([])
-        self._gallery = W.VBox([W.HTML('<span class="lamina-muted">No runs yet.</span>')])
-        self._history = HistoryPanel(self)
-        self._sweep_panel = SweepPanel(self)
-        tabs = W.Tab(children=[self._gallery, self._history.box, self._sweep_panel.box])
-        for i, title in enumerate(("Gallery", "History", "Sweep")):
+        self._progress = ProgressPanel(session.runtime, ui, self._toggle)
+        self._gallery = GalleryPanel()
+        self._history = HistoryPanel(
+            session, app, ui, self._media, restore_inputs=self._restore_inputs, adopt=self.adopt
+        )
+        self._sweep_panel = SweepPanel(app, ui, self._start_sweep)
+        self._previews = UrlPreviews(session, ui, self._controls.problems)
+        tabs = W.Tab(children=[self._gallery.box, self._history.box, self._sweep_panel.box])
+        for i, title in enumerate(TAB_TITLES):
             tabs.set_title(i, title)
         self._tabs = tabs
-        self._run_button.on_click(self._guarded(self._run_button, self._click_run))
-        self._stop_button.on_click(self._guarded(self._stop_button, self.stop))
+        self._run_button.on_click(
+            ui.guard(
+                self._run_button,
+                self._click_run,
+                keep_disabled=lambda: bool(self._controls.problems()),
+            )
+        )
+        self._stop_button.on_click(ui.guard(self._stop_button, self.stop))
         self.children = [
             self._header,
             self._controls.box,
             W.HBox([self._run_button, self._stop_button]),
             self._problems,
-            self._status,
-            self._progress,
+            ui.status,
+            self._progress.box,
             tabs,
         ]
         self.add_class("lamina-app")
         self.add_class(f"lamina-live-{self._uid}")
-        with self._ui_lock:
+        with ui.held():
             self._set_value_quietly(self._controls.values())
             self._after_inputs(self._controls.problems())
         self._previews.attach(self._controls.controls)
         self._history.refresh()
 
-    # -- the one UI entry point -----------------------------------------------------------
-    def _ui(self, fn: Callable[..., Any], *args: Any) -> None:
-        """Apply a UI change, in order; safe from any thread (errors are shown inside).
+    def _select_tab(self, title: str) -> None:
+        self._tabs.selected_index = TAB_TITLES.index(title)
 
-        Changes are queued and applied under one lock. The loop thread never waits for that
-        lock: if the main thread holds it (maybe while it waits for the loop, e.g. to build
-        the client), the queue is drained again shortly after, from the loop.
-        """
-        self._pending_ui.append((fn, args))
-        self._drain_ui()
+    @property
+    def parts(self) -> Parts:
+        """A read-only view of the widget's pieces (see :mod:`lamina_notebook.widget.parts`)."""
+        return Parts(
+            header=self._header,
+            controls=self._controls.parts,
+            run_button=self._run_button,
+            stop_all_button=self._stop_button,
+            problems=self._problems,
+            status=self._ui.status,
+            progress=self._progress.box,
+            runs=tuple(self._run_parts(run) for run in self._runs),
+            gallery=self._gallery.box,
+            tabs=self._tabs,
+            history=self._history.parts,
+            sweep=self._sweep_panel.parts,
+            sweeps=tuple(self._sweeps),
+        )
 
-    def _drain_ui(self) -> None:
-        in_loop = self.session.runtime.in_loop_thread()
-        if not self._ui_lock.acquire(blocking=not in_loop):
-            asyncio.get_running_loop().call_later(0.02, self._drain_ui)
-            return
-        try:
-            while self._pending_ui:
-                fn, args = self._pending_ui.popleft()
-                try:
-                    fn(*args)
-                except Exception as exc:  # a UI glitch must never kill the run that reported it
-                    self._status.value = error_html(exc)
-        finally:
-            self._ui_lock.release()
-
-    def _guarded(self, button: W.Button, action: Callable[[], Any]) -> Callable[[Any], None]:
-        """A click handler: disable the button, show errors in the widget, re-enable after."""
-
-        def handler(_button: Any) -> None:
-            button.disabled = True
-            try:
-                self._status.value = ""
-                action()
-            except Exception as exc:
-                self._show_error(exc)
-            finally:
-                button.disabled = button is self._run_button and bool(self._controls.problems())
-
-        return handler
-
-    def _show_error(self, exc: BaseException) -> None:
-        with self._ui_lock:
-            self._status.value = error_html(exc)
-
-    def _show_info(self, text: str) -> None:
-        with self._ui_lock:
-            self._status.value = f'<span class="lamina-muted">{esc(text)}</span>'
+    def _run_parts(self, run: WidgetRun) -> RunParts:
+        row, card = self._progress.row(run), self._gallery.card(run)
+        assert row is not None and card is not None  # every run gets both when it is added
+        return RunParts(
+            title=run.title,
+            phase=run.phase,
+            row=row.parts,
+            card=card.parts,
+            handle=run.handle,
+            result=run.result,
+            error=run.error,
+        )
 
     # -- inputs ---------------------------------------------------------------------------
     @validate("value")
@@ -211,7 +198,7 @@ class LaminaApp(W.VBox):
             raise TraitError(
                 f"value must be a dict of parameter name to string, got {type(incoming).__name__}"
             )
-        with self._ui_lock:
+        with self._ui.held():
             try:
                 self._controls.set_values(incoming)
             except ValueError as exc:
@@ -221,7 +208,7 @@ class LaminaApp(W.VBox):
         return values
 
     def _on_controls(self, values: dict[str, str], problems: dict[str, str]) -> None:
-        with self._ui_lock:
+        with self._ui.held():
             self._set_value_quietly(values)
             self._after_inputs(problems)
 
@@ -232,12 +219,18 @@ class LaminaApp(W.VBox):
         finally:
             self._syncing = False
 
+    def _restore_inputs(self, inputs: Mapping[str, str]) -> Mapping[str, str]:
+        """Show the inputs the controls can show (History); return the ones they cannot."""
+        usable, rest = self._controls.showable(inputs)
+        self.value = usable
+        return rest
+
     def _after_inputs(self, problems: Mapping[str, str]) -> None:
         """Enable Run only when the inputs are valid; say what to fix otherwise."""
         self._run_button.disabled = bool(problems)
         if not problems:
             self._problems.value = ""
-            self._run_button.tooltip = "Start a run with these inputs (in the background)"
+            self._run_button.tooltip = _RUN_TOOLTIP
             return
         lines = [f"{name}: {text}" if name else text for name, text in problems.items()]
         self._run_button.tooltip = "Fix the inputs first: " + "; ".join(lines)
@@ -268,39 +261,49 @@ class LaminaApp(W.VBox):
         return run.wait_created()
 
     def _start(self, values: Mapping[str, Any], sweep: Sweep | None) -> WidgetRun:
-        """Validate, add a progress row and a gallery card, and POST on the loop thread."""
+        """Validate (once: the client sends what it validated), add a row and a card, POST."""
         clean = self.session.client.validate_inputs(self.app, values)
-        run = self._new_run(clean, lambda previous: self._run_title(clean, previous, sweep))
-        if sweep is not None:
-            sweep.runs.append(run)
-        run.start(sweep)
-        self._ensure_ticker()
+        run = self._new_run(clean, lambda previous: self._run_title(clean, previous, sweep), sweep)
+        run.start()
+        self._progress.ensure_ticker()
         return run
 
     def adopt(self, execution: Execution, inputs: Mapping[str, str]) -> WidgetRun:
         """Watch an execution this widget did not start (History: a run still in flight)."""
         short = execution.execution_id[:8]
-        run = self._new_run(inputs, lambda _p: f"#{len(self._runs) + 1} {short} (resumed)")
+        run = self._new_run(inputs, lambda _p: f"#{len(self._runs) + 1} {short} (resumed)", None)
         run.adopt(execution)
-        self._ensure_ticker()
+        self._progress.ensure_ticker()
         return run
 
     def _new_run(
-        self, inputs: Mapping[str, str], title: Callable[[Mapping[str, str] | None], str]
+        self,
+        inputs: Mapping[str, Any],
+        title: Callable[[Mapping[str, str] | None], str],
+        sweep: Sweep | None,
     ) -> WidgetRun:
-        with self._ui_lock:
+        with self._ui.held():
             previous = self._runs[-1].inputs if self._runs else None
-            name = title(previous)
-            run = WidgetRun(self, inputs, name, previous)
-            run.row = ProgressRow(name, lambda: self._toggle(run))
-            run.card = RunCard(name)
+            run = WidgetRun(
+                self.session,
+                self.app,
+                self._ui,
+                self._media,
+                inputs,
+                title(previous),
+                previous,
+                on_update=lambda r: self._run_changed(r, sweep),
+                on_finished=lambda r: self._run_finished(r, sweep),
+            )
             self._runs.append(run)
-            self._add_row(run.row)
-            self._add_card(run.card)
+            if sweep is not None:
+                sweep.runs.append(run)
+            self._progress.add(run)
+            self._gallery.add(run)
         return run
 
     def _run_title(
-        self, clean: Mapping[str, str], previous: Mapping[str, str] | None, sweep: Sweep | None
+        self, clean: Mapping[str, Any], previous: Mapping[str, str] | None, sweep: Sweep | None
     ) -> str:
         n = len(self._runs) + 1
         if sweep is not None:
@@ -309,74 +312,42 @@ class LaminaApp(W.VBox):
         summary = ", ".join(f"{k}={shorten(v, 30)}" for k, v in diff.items())
         return f"#{n} {shorten(summary, 90)}" if summary else f"#{n}"
 
-    def _add_row(self, row: ProgressRow) -> None:
-        rows = [r for r in self._progress.children]
-        rows.insert(0, row.box)
-        finished = [r for r in self._runs if r.row is not None and r.row.finished]
-        while len(rows) > MAX_PROGRESS_ROWS and finished:
-            old = finished.pop(0).row
-            if old is not None and old.box in rows:
-                rows.remove(old.box)
-        self._progress.children = rows
+    def _run_changed(self, run: WidgetRun, sweep: Sweep | None) -> None:
+        """A run's state or progress changed (applied through the UI port)."""
+        self._progress.show(run)
+        if sweep is not None:
+            sweep.show(run)
 
-    def _add_card(self, card: RunCard) -> None:
-        cards = [
-            c
-            for c in self._gallery.children
-            if c is not None and c._dom_classes and "lamina-run-card" in c._dom_classes
-        ]
-        self._gallery.children = [card.box, *cards][:MAX_GALLERY_RUNS]
+    def _run_finished(self, run: WidgetRun, sweep: Sweep | None) -> None:
+        """A run ended with a Result (applied through the UI port): gallery, grid, history."""
+        self._gallery.fill(run)
+        if sweep is not None:
+            sweep.show(run)
+        self._history.refresh(run.client)
+        self.publish_snapshot()
 
     def _toggle(self, run: WidgetRun) -> None:
-        """The row's Stop/Resume button."""
-        try:
-            if run.finished.done():
-                run.resume()  # after a stop or a lost connection
-            else:
-                run.stop()
-        except Exception as exc:
-            self._show_error(exc)
+        """A row's Stop/Resume button."""
+        if run.finished.done():
+            run.resume()  # after a stop or a lost connection
+            self._progress.ensure_ticker()
+        else:
+            run.stop()
 
     def stop(self) -> None:
         """Stop watching every in-flight run; they go on at the service (resume from History)."""
         active = [r for r in self._runs if not r.finished.done()]
         for run in active:
             run.stop()
-        if active:
-            self._show_info(
-                f"Stopped watching {len(active)} run(s); they may still finish on "
-                "the server. Resume one with its row's Resume button, from History, "
-                "or with %lamina resume EXECUTION_ID."
-            )
-
-    def _ensure_ticker(self) -> None:
-        if self._ticker is None or self._ticker.done():
-            self._ticker = self.session.runtime.submit(self._tick())
-
-    async def _tick(self) -> None:
-        """Refresh elapsed time and ETA of in-flight rows while any run is being watched."""
-        while any(r.watching for r in self._runs):
-            for run in list(self._runs):
-                if run.watching and run.handle is not None:
-                    self._ui(self.update_row, run)
-            await asyncio.sleep(TICK_SECONDS)
-
-    def update_row(self, run: WidgetRun) -> None:
-        """Show a run's latest polled state in its progress row (called via :meth:`_ui`)."""
-        if run.row is None or run.handle is None:
+        if not active:
             return
-        run.row.update(run.handle.execution, run.handle.eta)
-
-    def finish_run(self, run: WidgetRun) -> None:
-        """Called via :meth:`_ui` when a run ended: gallery, sweep grid, history, snapshot."""
-        result = run.result
-        if result is not None and run.card is not None:
-            diff = changed_inputs(run.inputs, run.previous)
-            run.card.fill(result.execution, run.thumbs, run.videos, diff, "")
-        if run.sweep is not None:
-            run.sweep.refresh()
-        self._history.refresh()
-        self.publish_snapshot()
+        ids = [r.execution_id for r in active if r.execution_id]
+        if len(active) == 1 and ids:
+            note = stopped_watching(ids[0])
+        else:
+            listed = f": {', '.join(ids)}" if ids else ""
+            note = f"Stopped watching {len(active)} runs{listed}. {resume_hint()}"
+        self._ui.show_info(f"{note} A row's Resume button or History picks a run up again too.")
 
     # -- sweeps ---------------------------------------------------------------------------
     def sweep(self, param: str, values: list[str] | None = None) -> Sweep:
@@ -394,14 +365,16 @@ class LaminaApp(W.VBox):
     def _start_sweep(self, param: str, values: list[str] | None) -> Sweep:
         chosen = sweep_values(self.app, param, values)
         base = dict(self.value)
-        for v in chosen:  # validate every run before starting any
-            self.session.client.validate_inputs(self.app, {**base, param: v})
+        client = self.session.client
+        # Validate every run before starting any; each is sent as validated here.
+        valid = [client.validate_inputs(self.app, {**base, param: v}) for v in chosen]
         sweep = Sweep(param, chosen)
         self._sweeps.append(sweep)
-        with self._ui_lock:
+        with self._ui.held():
             self._sweep_panel.show(sweep)
-        for v in chosen:
-            self._start({**base, param: v}, sweep=sweep)
+            self._select_tab("Sweep")
+        for inputs in valid:
+            self._start(inputs, sweep=sweep)
         return sweep
 
     # -- Python API -----------------------------------------------------------------------
@@ -421,7 +394,7 @@ class LaminaApp(W.VBox):
 
         Call it (or ``await w``) in a later cell of an executed notebook so the saved file
         holds the final results (updates from a finished cell's background work are dropped
-        by nbclient). Stopped runs are not waited for.
+        by nbclient). A stopped run counts as ended; it is not waited for.
         """
         wait_all(list(self._runs), timeout)
         self.publish_snapshot()

@@ -8,17 +8,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
 from typing import Any
 
 import ipywidgets as W
 
 from ..errors import InputValidationError
-from ..models import App, Parameter
+from ..models import App, Media, Parameter
 from ..render.html import esc, shorten
 from ..render.styles import ERROR_STYLE, MUTED_STYLE
 from ..validation import quote, validate_inputs
 
-__all__ = ["ControlPanel", "ParamControl", "is_short_text", "make_control"]
+__all__ = ["ControlPanel", "ControlParts", "ParamControl", "is_short_text"]
 
 # Names that ask for a line, not a paragraph ("Brand Name", "Title", "Seed" ...).
 _SHORT_NAME = re.compile(
@@ -68,6 +70,22 @@ def _help_html(param: Parameter) -> str:
     return f'<span style="{MUTED_STYLE}">{esc(shorten(param.description, 400))}</span>'
 
 
+@dataclass(frozen=True)
+class ControlParts:
+    """The widgets of one parameter's row (see :attr:`LaminaApp.parts`)."""
+
+    row: W.VBox
+    label: W.HTML
+    #: Text, Textarea, ToggleButtons or Dropdown; type into it or pick a label like a user.
+    input: W.ValueWidget
+    help: W.HTML
+    #: The inline problem under the input ("" when there is none).
+    error: W.HTML
+    #: ``url`` parameters only: the reachability mark and the thumbnail preview.
+    mark: W.Valid | None
+    preview: W.Image | None
+
+
 class ParamControl:
     """One parameter's row: escaped label, input widget, help text, inline error.
 
@@ -92,6 +110,12 @@ class ParamControl:
         parts += [self.help, self.error]
         self.row = W.VBox(parts, layout=W.Layout(margin="0 0 6px 0"))
         self.row.add_class("lamina-param")
+
+    @property
+    def parts(self) -> ControlParts:
+        return ControlParts(
+            self.row, self.label, self.input, self.help, self.error, self.mark, self.preview
+        )
 
     @staticmethod
     def _kind(param: Parameter) -> str:
@@ -171,7 +195,7 @@ class ParamControl:
             self.mark.readout = shorten(reason, 80)
             self.mark.value = ok
 
-    def set_preview(self, image: tuple[bytes, str] | None) -> None:
+    def set_preview(self, image: Media | None) -> None:
         """Show a thumbnail (already downscaled) under a URL field, or hide it."""
         if self.preview is None:
             return
@@ -192,11 +216,6 @@ def _placeholder(param: Parameter) -> str:
     return "required" if param.needs_value else ""
 
 
-def make_control(param: Parameter) -> ParamControl:
-    """The control for one parameter (see :class:`ParamControl`)."""
-    return ParamControl(param)
-
-
 class ControlPanel:
     """All controls of an app, their value dict and inline validation.
 
@@ -206,7 +225,7 @@ class ControlPanel:
 
     def __init__(self, app: App, on_change: Callable[[dict[str, str], dict[str, str]], None]):
         self.app = app
-        self.controls = [make_control(p) for p in app.parameters or ()]
+        self.controls = [ParamControl(p) for p in app.parameters or ()]
         self._by_name = {c.param.name: c for c in self.controls}
         self._on_change = on_change
         self._applying = False
@@ -217,6 +236,28 @@ class ControlPanel:
 
     def control(self, name: str) -> ParamControl | None:
         return self._by_name.get(name)
+
+    @property
+    def parts(self) -> Mapping[str, ControlParts]:
+        """Each parameter's widgets by parameter name, in the app's order (read-only)."""
+        return MappingProxyType({c.param.name: c.parts for c in self.controls})
+
+    def showable(self, values: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Any]]:
+        """Split ``values`` into what the controls can show and the rest (e.g. the inputs of
+        a past run that the app no longer takes as given)."""
+        usable: dict[str, str] = {}
+        rest: dict[str, Any] = {}
+        for name, value in values.items():
+            control = self._by_name.get(name)
+            try:
+                if control is None:
+                    raise ValueError(name)
+                control.check(value)
+            except ValueError:
+                rest[name] = value
+                continue
+            usable[name] = value
+        return usable, rest
 
     def values(self) -> dict[str, str]:
         """Current inputs keyed by parameter name; empty/unchosen controls are left out."""

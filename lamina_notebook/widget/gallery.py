@@ -1,4 +1,4 @@
-"""Progress rows and gallery tiles of :class:`~lamina_notebook.widget.LaminaApp`.
+"""The Gallery tab of ``LaminaApp``: one card per run (heading and output tiles), newest first.
 
 Only thumbnails cross the widget comm (bytes already downscaled by the kernel); full-size media
 stays behind a safe link. Every service string goes through ``esc``/``safe_url``.
@@ -6,22 +6,26 @@ stays behind a safe link. Every service string goes through ``esc``/``safe_url``
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
 from ..models import Execution, Media, Output
-from ..render.html import esc, fmt_duration, link, shorten
+from ..render.html import esc, link, shorten
 from ..render.outputs import output_html
 from ..render.styles import ERROR_STYLE, MUTED_STYLE, STYLE_TAG
 from ..session.media import GALLERY_THUMB_PX
+from .media import MAX_COMM_BYTES, VIDEO_WIDGET_MAX_BYTES
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .runs import WidgetRun
 
 __all__ = [
-    "MAX_COMM_BYTES",
-    "VIDEO_WIDGET_MAX_BYTES",
-    "ProgressRow",
+    "MAX_GALLERY_RUNS",
+    "CardParts",
+    "GalleryPanel",
     "RunCard",
     "changed_inputs",
     "media_values",
@@ -29,18 +33,8 @@ __all__ = [
     "walk",
 ]
 
-#: No single media value sent over the comm may exceed this (thumbnails are far below it).
-MAX_COMM_BYTES = 300 * 1024
-#: Videos up to this size play from kernel-fetched bytes; bigger ones stream from their URL.
-VIDEO_WIDGET_MAX_BYTES = 2 * 1024 * 1024
-
-_BAR_STYLE = {
-    "queued": "",
-    "running": "info",
-    "completed": "success",
-    "failed": "danger",
-    "cancelled": "danger",
-}
+#: Run cards kept in the gallery; older runs stay in History.
+MAX_GALLERY_RUNS = 24
 
 
 def changed_inputs(inputs: Mapping[str, str], previous: Mapping[str, str] | None) -> dict[str, str]:
@@ -56,118 +50,6 @@ def changed_inputs(inputs: Mapping[str, str], previous: Mapping[str, str] | None
 
 def _inputs_line(inputs: Mapping[str, str]) -> str:
     return ", ".join(f"{k}={shorten(v, 40)}" for k, v in inputs.items())
-
-
-class ProgressRow:
-    """One in-flight run: a bar, a text label, and a Stop button.
-
-    The bar is driven by polling: status, outputs k of n, elapsed time and the ETA. It ends
-    ``success`` or ``danger``; a stopped watch ends ``warning`` with how to resume.
-    """
-
-    def __init__(self, title: str, on_stop: Callable[[], None]) -> None:
-        self.title = title
-        self.started = time.monotonic()
-        self.bar = W.FloatProgress(
-            value=0.0, min=0.0, max=1.0, bar_style="", layout=W.Layout(width="180px")
-        )
-        self.label = W.Label(
-            f"{title} · starting…", layout=W.Layout(flex="1 1 auto", min_width="0")
-        )
-        self.label.add_class("lamina-progress-label")  # wraps instead of running off the edge
-        self.stop_button = W.Button(
-            description="Stop",
-            icon="stop",
-            tooltip=(
-                "Stop watching this run (it may still finish on the server and can be resumed)"
-            ),
-            layout=W.Layout(width="80px"),
-        )
-        self.stop_button.on_click(lambda _b: on_stop())
-        self.box = W.HBox(
-            [self.bar, self.label, self.stop_button], layout=W.Layout(align_items="center")
-        )
-        self.status = "starting"
-        self.finished = False
-
-    def update(self, execution: Execution, eta: float | None) -> None:
-        """Show the latest polled state (call again with the same execution to tick elapsed)."""
-        if self.finished:
-            return
-        self.status = execution.status
-        elapsed = time.monotonic() - self.started
-        parts = [self.title, execution.status]
-        total = execution.outputs_total
-        if total:
-            parts.append(f"{execution.outputs_done}/{total} outputs")
-        parts.append(fmt_duration(elapsed))
-        if execution.is_terminal:
-            self._finish(execution, parts)
-            return
-        parts.append(f"ETA ~{fmt_duration(eta)}" if eta is not None else "ETA unknown")
-        with self.bar.hold_sync():  # value and style in one comm message, not two
-            self.bar.value = max(0.02, execution.fraction_done)
-            self.bar.bar_style = _BAR_STYLE.get(execution.status, "info")
-        self.label.value = " · ".join(parts)
-
-    def _finish(self, execution: Execution, parts: list[str]) -> None:
-        self.finished = True
-        with self.bar.hold_sync():
-            self.bar.value = 1.0
-            self.bar.bar_style = "success" if execution.is_completed else "danger"
-        if execution.is_failed and execution.error_message:
-            parts.append(shorten(execution.error_message, 120))
-        self.label.value = " · ".join(parts)
-        self.stop_button.layout.display = "none"
-
-    def elapsed(self) -> float:
-        return time.monotonic() - self.started
-
-    def stopped(self, execution_id: str | None) -> None:
-        """The watch was stopped: say the run goes on and how to pick it up again."""
-        self.finished = True
-        self.bar.bar_style = "warning"
-        where = f" (Resume, %lamina resume {execution_id}, or History)" if execution_id else ""
-        self.label.value = (
-            f"{self.title} · stopped watching; the run may still finish on "
-            f"the server and can be resumed{where}"
-        )
-        self._button("Resume", "play", "Watch this run again")
-
-    def resumed(self) -> None:
-        """Watching again after a stop."""
-        self.finished = False
-        self.bar.bar_style = "info"
-        self.label.value = f"{self.title} · watching again…"
-        self._button(
-            "Stop",
-            "stop",
-            "Stop watching this run (it may still finish on the server and can be resumed)",
-        )
-
-    def lost(self, message: str, execution_id: str) -> None:
-        """Watching failed (network, timeout): the run itself may be fine."""
-        self.finished = True
-        self.bar.bar_style = "warning"
-        self.label.value = (
-            f"{self.title} · lost track: {shorten(message, 160)}; the run may "
-            f"still finish, resume it with Resume or %lamina resume "
-            f"{execution_id}"
-        )
-        self._button("Resume", "play", "Watch this run again")
-
-    def _button(self, text: str, icon: str, tooltip: str) -> None:
-        self.stop_button.description = text
-        self.stop_button.icon = icon
-        self.stop_button.tooltip = tooltip
-        self.stop_button.layout.display = ""
-
-    def failed_to_start(self, message: str) -> None:
-        self.finished = True
-        self.bar.value = 1.0
-        self.bar.bar_style = "danger"
-        self.label.value = f"{self.title} · not started: {shorten(message, 200)}"
-        self.stop_button.layout.display = "none"
 
 
 def _caption(output: Output, diff: Mapping[str, str]) -> W.HTML:
@@ -247,6 +129,16 @@ def _video_fmt(output: Output) -> str:
     return "mp4"
 
 
+@dataclass(frozen=True)
+class CardParts:
+    """The widgets of one run card (see :attr:`LaminaApp.parts`)."""
+
+    box: W.VBox
+    head: W.HTML
+    #: One tile per output once the run ended (caption, then thumbnail, player or text).
+    tiles: W.HBox
+
+
 class RunCard:
     """A run in the gallery: a heading line and a row of tiles, filled in when it ends."""
 
@@ -255,6 +147,15 @@ class RunCard:
         self.tiles = W.HBox([], layout=W.Layout(flex_flow="row wrap"))
         self.box = W.VBox([self.head, self.tiles])
         self.box.add_class("lamina-run-card")
+
+    @property
+    def parts(self) -> CardParts:
+        return CardParts(self.box, self.head, self.tiles)
+
+    def loading(self, app_name: str) -> None:
+        """Empty the card while a run's outputs are being fetched."""
+        self.head.value = f"<b>{esc(shorten(app_name, 80))}</b> loading…"
+        self.tiles.children = []
 
     def fill(
         self,
@@ -278,6 +179,34 @@ class RunCard:
         self.tiles.children = [
             output_tile(o, thumbs.get(o.id), videos.get(o.id), diff) for o in execution.outputs
         ]
+
+
+class GalleryPanel:
+    """The Gallery tab: a card per run, added when it starts and filled in when it ends."""
+
+    def __init__(self) -> None:
+        self._empty = W.HTML(f'<span style="{MUTED_STYLE}">No runs yet.</span>')
+        self.box = W.VBox([self._empty])
+        self._cards: dict[int, RunCard] = {}  # id(run) -> card
+
+    def card(self, run: WidgetRun) -> RunCard | None:
+        """The card of ``run`` (also one that left the gallery), or None."""
+        return self._cards.get(id(run))
+
+    def add(self, run: WidgetRun) -> RunCard:
+        """A new card on top; the gallery keeps the newest ``MAX_GALLERY_RUNS``."""
+        card = RunCard(run.title)
+        self._cards[id(run)] = card
+        shown = [c for c in self.box.children if c is not self._empty]
+        self.box.children = [card.box, *shown][:MAX_GALLERY_RUNS]
+        return card
+
+    def fill(self, run: WidgetRun) -> None:
+        """Show a finished run's outputs, captioned with what changed since the run before."""
+        card = self.card(run)
+        if card is not None and run.result is not None:
+            diff = changed_inputs(run.inputs, run.previous)
+            card.fill(run.result.execution, run.thumbs, run.videos, diff, "")
 
 
 def walk(root: W.Widget) -> list[W.Widget]:

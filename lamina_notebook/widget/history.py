@@ -7,20 +7,25 @@ in the background); a run that was still in flight is watched again.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
 from ..render.html import esc, fmt_epoch, inputs_text, shorten
+from ..render.styles import MUTED_STYLE
 from ..render.tables import UNCONFIRMED_NOTE
-from .gallery import RunCard, changed_inputs
+from .gallery import CardParts, RunCard, changed_inputs
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..journal import JournalEntry
-    from ..models import Execution
-    from .app import LaminaApp
+    from ..models import App, Execution
+    from ..session.session import Session
+    from .media import GalleryMedia
+    from .ui import UI
 
-__all__ = ["HISTORY_LIMIT", "HistoryPanel"]
+__all__ = ["HISTORY_LIMIT", "HistoryPanel", "HistoryParts"]
 
 #: Entries listed in the dropdown (the journal keeps everything).
 HISTORY_LIMIT = 100
@@ -35,11 +40,43 @@ def entry_label(entry: JournalEntry) -> str:
     )
 
 
-class HistoryPanel:
-    """A Dropdown of past runs, a Refresh button, a note line and the chosen run's outputs."""
+@dataclass(frozen=True)
+class HistoryParts:
+    """The widgets of the History tab (see :attr:`LaminaApp.parts`)."""
 
-    def __init__(self, widget: LaminaApp) -> None:
-        self.widget = widget
+    box: W.VBox
+    #: Past runs of this app, newest first; choosing one restores it.
+    select: W.Dropdown
+    refresh_button: W.Button
+    #: What the last restore did (and what it skipped).
+    note: W.HTML
+    #: The chosen run's outputs.
+    card: CardParts
+
+
+class HistoryPanel:
+    """A Dropdown of past runs, a Refresh button, a note line and the chosen run's outputs.
+
+    Choosing a run calls ``restore_inputs(inputs)`` (which sets what the controls can show
+    and returns the rest) and, for a run still in flight, ``adopt(execution, inputs)``.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        app: App,
+        ui: UI,
+        media: GalleryMedia,
+        *,
+        restore_inputs: Callable[[Mapping[str, str]], Mapping[str, str]],
+        adopt: Callable[[Execution, dict[str, str]], Any],
+    ) -> None:
+        self.session = session
+        self.app = app
+        self.ui = ui
+        self.media = media
+        self.restore_inputs = restore_inputs
+        self.adopt = adopt
         self.select = W.Dropdown(
             options=[(_PLACEHOLDER, "")], value="", layout=W.Layout(width="100%", max_width="720px")
         )
@@ -52,12 +89,20 @@ class HistoryPanel:
         self.entries: dict[str, JournalEntry] = {}
         self._quiet = False
         self.select.observe(self._picked, names="value")
-        self.refresh_button.on_click(widget._guarded(self.refresh_button, self.refresh))
+        self.refresh_button.on_click(ui.guard(self.refresh_button, self.refresh))
 
-    def refresh(self) -> None:
-        """Reload the list from the journal, keeping the current choice when it is still there."""
-        client = self.widget.session.client
-        entries = client.history(app=self.widget.app.app_id, limit=HISTORY_LIMIT)
+    @property
+    def parts(self) -> HistoryParts:
+        return HistoryParts(self.box, self.select, self.refresh_button, self.note, self.card.parts)
+
+    def refresh(self, client: Any = None) -> None:
+        """Reload the list from the journal, keeping the current choice when it is still there.
+
+        ``client`` (default: the session's) is whose journal is read; the loop thread passes
+        the client of the run that just ended, since it must not build one.
+        """
+        client = client if client is not None else self.session.client
+        entries = client.history(app=self.app.app_id, limit=HISTORY_LIMIT)
         self.entries = {e.execution_id: e for e in entries}
         options = [(_PLACEHOLDER, ""), *((entry_label(e), e.execution_id) for e in entries)]
         current = self.select.value if self.select.value in self.entries else ""
@@ -74,7 +119,7 @@ class HistoryPanel:
         try:
             self.restore(change.new)
         except Exception as exc:
-            self.widget._show_error(exc)
+            self.ui.show_error(exc)
 
     def restore(self, execution_id: str) -> None:
         """Put the run's inputs into the controls and show its outputs."""
@@ -83,7 +128,8 @@ class HistoryPanel:
             raise ValueError(
                 f"execution {execution_id} is not in this app's history; press Refresh"
             )
-        skipped = self._restore_inputs(entry)
+        rest = self.restore_inputs(dict(entry.inputs or {}))
+        skipped = [f"{name}={shorten(value, 40)}" for name, value in rest.items()]
         execution = entry.to_execution()
         when = fmt_epoch(entry.created_at)
         note = f"Restored the inputs of run {entry.execution_id} ({when})."
@@ -93,37 +139,18 @@ class HistoryPanel:
             note += " " + UNCONFIRMED_NOTE[0].upper() + UNCONFIRMED_NOTE[1:]
         elif not execution.is_terminal:
             note += " It was still running when last seen: watching it again."
-            self.widget.adopt(execution, dict(entry.inputs or {}))
-        self.note.value = f'<span class="lamina-muted">{esc(note)}</span>'
-        self.card.head.value = f"<b>{esc(shorten(entry.app_name or '', 80))}</b> loading…"
-        self.card.tiles.children = []
-        client = self.widget.session.client
-        self.widget.session.runtime.submit(self._load(client, execution, dict(entry.inputs)))
-
-    def _restore_inputs(self, entry: JournalEntry) -> list[str]:
-        """Set ``widget.value`` to the entry's inputs the controls can show; return the rest."""
-        controls = self.widget._controls
-        usable: dict[str, str] = {}
-        skipped: list[str] = []
-        for name, value in (entry.inputs or {}).items():
-            control = controls.control(name)
-            try:
-                if control is None:
-                    raise ValueError(name)
-                control.check(value)
-            except ValueError:
-                skipped.append(f"{name}={shorten(value, 40)}")
-                continue
-            usable[name] = value
-        self.widget.value = usable
-        return skipped
+            self.adopt(execution, dict(entry.inputs or {}))
+        self.note.value = f'<span style="{MUTED_STYLE}">{esc(note)}</span>'
+        self.card.loading(entry.app_name or "")
+        client = self.session.client  # taken here: the loop thread must not build it
+        self.session.runtime.submit(self._load(client, execution, dict(entry.inputs or {})))
 
     async def _load(self, client: Any, execution: Execution, inputs: dict[str, str]) -> None:
         try:
-            thumbs, videos = await self.widget._media.for_execution(client, execution)
+            thumbs, videos = await self.media.for_execution(client, execution)
         except asyncio.CancelledError:
             raise
         except Exception:  # expired URLs etc.: tiles fall back to links
             thumbs, videos = {}, {}
         diff = changed_inputs(inputs, None)
-        self.widget._ui(self.card.fill, execution, thumbs, videos, diff, "from history")
+        self.ui.apply(self.card.fill, execution, thumbs, videos, diff, "from history")

@@ -7,16 +7,19 @@ downloads are capped, and only a small thumbnail crosses the widget comm.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..models import Media
 from ..render.html import shorten
 from ..session.media import PREVIEW_THUMB_PX
-from .gallery import MAX_COMM_BYTES
+from .media import MAX_COMM_BYTES
+from .ui import first_line
 
 if TYPE_CHECKING:  # pragma: no cover
-    from .app import LaminaApp
+    from ..session.session import Session
     from .controls import ParamControl
+    from .ui import UI
 
 __all__ = ["PREVIEW_DEBOUNCE", "PREVIEW_MAX_BYTES", "UrlPreviews"]
 
@@ -27,12 +30,19 @@ PREVIEW_MAX_BYTES = 10 * 1024 * 1024
 
 
 class UrlPreviews:
-    """Watches every ``url`` control of a widget and keeps its mark and preview current."""
+    """Watches every ``url`` control of a widget and keeps its mark and preview current.
 
-    def __init__(self, widget: LaminaApp) -> None:
-        self.widget = widget
+    ``problems(values)`` gives the validation problems of inputs by parameter name (the
+    controls' own check), so a URL that cannot be sent is never fetched.
+    """
+
+    def __init__(
+        self, session: Session, ui: UI, problems: Callable[[Mapping[str, Any]], dict[str, str]]
+    ) -> None:
+        self.session = session
+        self.ui = ui
+        self.problems = problems
         self._gen: dict[str, int] = {}
-        self.pending: set[asyncio.Future[Any] | Any] = set()
 
     def attach(self, controls: list[ParamControl]) -> None:
         """Observe the url controls and check the ones that already hold a value."""
@@ -48,7 +58,7 @@ class UrlPreviews:
             try:
                 self.check(control)
             except Exception as exc:  # guarded: a failed check must not break typing
-                self.widget._show_error(exc)
+                self.ui.show_error(exc)
 
         return observer
 
@@ -57,16 +67,14 @@ class UrlPreviews:
         name = control.param.name
         gen = self._gen[name] = self._gen.get(name, 0) + 1
         url = (control.get() or "").strip()
-        problem = self.widget._controls.problems({name: url}).get(name) if url else "empty"
+        problem = self.problems({name: url}).get(name) if url else "empty"
         if problem:
             control.set_mark(False, problem)
             control.set_preview(None)
             return
         control.set_mark(False, "checking…")
-        client = self.widget.session.client  # taken here: the loop thread must not build it
-        future = self.widget.session.runtime.submit(self._fetch(client, control, url, gen))
-        self.pending.add(future)
-        future.add_done_callback(self.pending.discard)
+        client = self.session.client  # taken here: the loop thread must not build it
+        self.session.runtime.submit(self._fetch(client, control, url, gen))
 
     async def _fetch(self, client: Any, control: ParamControl, url: str, gen: int) -> None:
         await asyncio.sleep(PREVIEW_DEBOUNCE)
@@ -77,11 +85,10 @@ class UrlPreviews:
         except asyncio.CancelledError:
             raise
         except Exception as exc:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            reason = f"not reachable from the kernel: {shorten(first, 80)}"
-            self.widget._ui(self._apply, control, gen, False, reason, None)
+            reason = f"not reachable from the kernel: {shorten(first_line(exc), 80)}"
+            self.ui.apply(self._apply, control, gen, False, reason, None)
             return
-        self.widget._ui(self._apply, control, gen, True, f"reachable ({kind})", thumb)
+        self.ui.apply(self._apply, control, gen, True, f"reachable ({kind})", thumb)
 
     def _apply(
         self, control: ParamControl, gen: int, ok: bool, reason: str, thumb: Media | None

@@ -1,8 +1,10 @@
-"""One widget run from POST to gallery (``WidgetRun``), and the widget's thumbnail fetching.
+"""One widget run from POST to result (``WidgetRun``): its state, and nothing on screen.
 
 The POST and the watch run on the session's runtime loop; the run is created once (never
 retried blindly: ``client.run`` journals it before returning) and watched through a
-``results.RunHandle``. UI changes go back through the widget's ``_ui`` entry point.
+``results.RunHandle``. A run tells the widget what happened through two callbacks, both
+applied through the :class:`~.ui.UI` port in order: ``on_update(run)`` after any change of
+state or progress (read :attr:`WidgetRun.phase`), ``on_finished(run)`` once it has a Result.
 """
 
 from __future__ import annotations
@@ -11,46 +13,57 @@ import asyncio
 import concurrent.futures
 import threading
 import time
-from collections.abc import Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any, Literal
 
+from ..errors import stopped_watching
 from ..models import Media
-from ..render.html import safe_url
-from ..session.media import GALLERY_THUMB_PX, MediaCache, fetch_media, in_image_thread
 from ..session.results import Result, RunHandle
-from .gallery import MAX_COMM_BYTES, VIDEO_WIDGET_MAX_BYTES
 
 if TYPE_CHECKING:  # pragma: no cover
-    from ..models import Execution
+    from ..models import App, Execution
     from ..session.session import Session
-    from .app import LaminaApp
-    from .gallery import ProgressRow, RunCard
-    from .sweep import Sweep
+    from .media import GalleryMedia
+    from .ui import UI
 
-__all__ = ["GalleryMedia", "WidgetRun", "wait_all"]
+__all__ = ["Phase", "RunCallback", "WidgetRun", "wait_all"]
+
+#: Where a run is: before the POST's answer, watched, stopped (resumable), watch failed
+#: (resumable), refused by the service, or finished with a Result.
+Phase = Literal["starting", "watching", "stopped", "lost", "not started", "ended"]
+RunCallback = Callable[["WidgetRun"], None]
 
 
 class WidgetRun:
-    """A run started (or adopted) by a widget: its inputs, UI rows, handle and final media.
+    """A run started (or adopted) by a widget: its inputs, handle, outcome and final media.
 
-    ``created`` resolves to the RunHandle once the service accepted the run (or to the
-    error); ``finished`` resolves when watching ended (result, failure to watch, or a stop).
+    ``created`` resolves to the RunHandle once the service accepted the run and it is being
+    watched (or to the error); ``finished`` resolves when watching ended (result, failure to
+    watch, or a stop), after the UI changes it caused were applied.
     """
 
     def __init__(
         self,
-        widget: LaminaApp,
-        inputs: Mapping[str, str],
+        session: Session,
+        app: App,
+        ui: UI,
+        media: GalleryMedia,
+        inputs: Mapping[str, Any],
         title: str,
         previous: Mapping[str, str] | None,
+        *,
+        on_update: RunCallback,
+        on_finished: RunCallback,
     ) -> None:
-        self.widget = widget
+        self.session = session
+        self.app = app
+        self.ui = ui
+        self.media = media
         self.inputs = dict(inputs)
         self.title = title
         self.previous = dict(previous) if previous is not None else None
-        self.row: ProgressRow | None = None
-        self.card: RunCard | None = None
-        self.sweep: Sweep | None = None
+        self.on_update = on_update
+        self.on_finished = on_finished
         self.handle: RunHandle | None = None
         self.result: Result | None = None
         self.error: BaseException | None = None
@@ -60,7 +73,9 @@ class WidgetRun:
         self.finished: concurrent.futures.Future[Result | None] = concurrent.futures.Future()
         self.stopped = False
         self.ended_at = 0.0
-        self._client: Any = None
+        #: The client that started and watches this run (taken in the caller's thread).
+        self.client: Any = None
+        self._to_send = inputs  # ValidInputs from the widget go out without a second check
         self._lock = threading.Lock()  # orders Stop against (re)starting the watch
 
     @property
@@ -72,46 +87,64 @@ class WidgetRun:
         """Starting or being watched (not ended, not stopped)."""
         return not self.finished.done() and not self.stopped
 
+    @property
+    def phase(self) -> Phase:
+        """Where the run is now (see :data:`Phase`)."""
+        if self.result is not None:
+            return "ended"
+        if self.handle is None:
+            return "not started" if self.error is not None else "starting"
+        if self.stopped:
+            return "stopped"
+        return "lost" if self.error is not None else "watching"
+
+    def _changed(self) -> None:
+        self.ui.apply(self.on_update, self)
+
     # -- start ----------------------------------------------------------------------------
-    def start(self, sweep: Sweep | None) -> None:
+    def start(self) -> None:
         """POST on the loop thread (the client is taken here, in the caller's thread)."""
-        self.sweep = sweep
-        self._client = self.widget.session.client
-        self.widget.session.runtime.submit(self._create())
+        self.client = self.session.client
+        self.session.runtime.submit(self._create())
 
     def adopt(self, execution: Execution) -> None:
         """Watch an existing execution (e.g. picked in History while still in flight)."""
-        self._client = self.widget.session.client
-        self.handle = RunHandle(self.widget.session, execution, self.inputs)
-        self.handle.on_change(lambda _h: self.widget._ui(self.widget.update_row, self))
-        self.created.set_result(self.handle)
-        self.widget.session.runtime.submit(self._follow())
+        self.client = self.session.client
+        self._watch_handle(RunHandle(self.session, execution, self.inputs))
 
     async def _create(self) -> None:
         try:
-            execution = await self._client.run(self.widget.app, self.inputs)
+            execution = await self.client.run(self.app, self._to_send)
         except BaseException as exc:
             self.error = exc
             self.created.set_exception(exc)
-            self.widget._ui(self._not_started, exc)
+            self._changed()
+            self.ui.show_error(exc)
             self._end(None)
             if not isinstance(exc, Exception):
                 raise
             return
-        self.handle = RunHandle(self.widget.session, execution, self.inputs)
-        self.handle.on_change(lambda _h: self.widget._ui(self.widget.update_row, self))
-        self.created.set_result(self.handle)
-        self.widget._ui(self.widget.update_row, self)  # the POST's answer: "queued"
-        await self._follow()  # it honours a Stop pressed while the POST was in flight
+        self._watch_handle(RunHandle(self.session, execution, self.inputs))
 
-    def _not_started(self, exc: BaseException) -> None:
-        from ..render import error_html
+    def _watch_handle(self, handle: RunHandle) -> None:
+        """Start watching ``handle`` and only then hand it out (``created``).
 
-        if self.row is not None:
-            self.row.failed_to_start(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
-        self.widget._status.value = error_html(exc)
-        if self.sweep is not None:
-            self.sweep.refresh()
+        Whoever gets the handle can stop it at once; the watch is already running then, so
+        the stop cancels it instead of being undone by a watch that starts later.
+        """
+        self.handle = handle
+        handle.on_change(lambda _h: self._changed())
+        watch = self._begin_watch()  # honours a Stop pressed while the POST was in flight
+        self.created.set_result(handle)
+        self._follow_or_end(watch)
+
+    def _follow_or_end(self, watch: concurrent.futures.Future[Result] | None) -> None:
+        """Show the run's state, then follow its watch, or end if there is none."""
+        self._changed()
+        if watch is None:
+            self._end(None)
+        else:
+            self.session.runtime.submit(self._follow(watch))
 
     def wait_created(self) -> RunHandle:
         """Block until the service accepted the run; Ctrl-C waits for the answer, then stops.
@@ -128,68 +161,58 @@ class WidgetRun:
                 interrupted = True
         if interrupted:
             self.stop()
-            raise KeyboardInterrupt(
-                f"interrupted; execution {handle.execution_id} was created "
-                "and is journaled: resume it from History or with "
-                f"%lamina resume {handle.execution_id}"
-            )
+            raise KeyboardInterrupt(f"interrupted. {stopped_watching(handle.execution_id)}")
         return handle
 
     # -- watching -------------------------------------------------------------------------
-    async def _follow(self) -> None:
+    def _begin_watch(self) -> concurrent.futures.Future[Result] | None:
+        """Start the handle's watch and return it; None if a Stop came first or it failed.
+
+        Runs in the caller's thread, under the lock that orders it against :meth:`stop`.
+        """
         handle = self.handle
         assert handle is not None
         with self._lock:
             if self.stopped:  # Stop came first: do not start watching at all
-                self.widget._ui(self._show_stopped)
-                self._end(None)
-                return
+                return None
             try:
                 handle.watch()
             except Exception as exc:  # e.g. no client: never leave ``finished`` unresolved
                 self.error = exc
-                self.widget._ui(self._show_lost, exc)
-                self._end(None)
-                return
-            watch = handle.future
+                return None
+            assert handle.future is not None  # watch() always leaves one
+            return handle.future
+
+    async def _follow(self, watch: concurrent.futures.Future[Result]) -> None:
+        handle = self.handle
+        assert handle is not None
         try:
-            result = await asyncio.wrap_future(watch) if watch is not None else handle.result()
+            result = await asyncio.wrap_future(watch)
         except asyncio.CancelledError:
             if not self.stopped and not handle.stopped:  # the loop is shutting down
                 _set_once(self.finished, None)
                 raise
             self.stopped = True  # also after handle.stop() from code: the row offers Resume
-            self.widget._ui(self._show_stopped)
+            self._changed()
             self._end(None)
             return
         except Exception as exc:  # watching failed; the run itself may be fine
             self.error = exc
-            self.widget._ui(self._show_lost, exc)
+            self._changed()
             self._end(None)
             return
         try:
-            self.thumbs, self.videos = await self.widget._media.for_result(self._client, result)
+            self.thumbs, self.videos = await self.media.for_result(self.client, result)
         finally:
             self.result = result
             self.ended_at = time.time()
-            self.widget._ui(self.widget.update_row, self)
-            self.widget._ui(self.widget.finish_run, self)
+            self._changed()
+            self.ui.apply(self.on_finished, self)
             self._end(result)
 
     def _end(self, result: Result | None) -> None:
         """Resolve ``finished`` after the UI changes queued before it were applied."""
-        self.widget._ui(_set_once, self.finished, result)
-
-    def _show_stopped(self) -> None:
-        if self.row is not None:
-            self.row.stopped(self.execution_id)
-        if self.sweep is not None:
-            self.sweep.refresh()
-
-    def _show_lost(self, exc: BaseException) -> None:
-        if self.row is not None:
-            first = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-            self.row.lost(first, self.execution_id or "")
+        self.ui.apply(_set_once, self.finished, result)
 
     def stop(self) -> None:
         """Stop watching (the run goes on at the service); a no-op once it ended."""
@@ -201,63 +224,16 @@ class WidgetRun:
                 self.handle.stop()
 
     def resume(self) -> None:
-        """Watch again after a stop or a lost connection."""
+        """Watch again after a stop or a lost connection (a no-op otherwise)."""
         if self.handle is None or self.result is not None or not self.finished.done():
             return
         # The watch takes the session's client: build it here, in the caller's thread (the
         # loop thread cannot block on itself if a settings change replaced the client).
-        self._client = self.widget.session.client
+        self.client = self.session.client
         self.stopped = False
         self.error = None
         self.finished = concurrent.futures.Future()
-        if self.row is not None:
-            self.row.resumed()
-        self.widget.session.runtime.submit(self._follow())
-        self.widget._ensure_ticker()
-
-
-class GalleryMedia:
-    """Thumbnails (at most ``MAX_COMM_BYTES`` each) and small videos for the gallery."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.cache = MediaCache()
-
-    async def for_result(
-        self, client: Any, result: Result
-    ) -> tuple[dict[str, Media], dict[str, bytes]]:
-        """Downscale the Result's embedded media (no refetch) and fetch small videos."""
-        thumbs: dict[str, Media] = {}
-        for output_id, (data, _mime) in result.media.items():
-            small = await in_image_thread(small_thumbnail, data)
-            if small is not None:
-                thumbs[output_id] = small
-        return thumbs, await self.videos(client, result.execution)
-
-    async def for_execution(
-        self, client: Any, execution: Execution
-    ) -> tuple[dict[str, Media], dict[str, bytes]]:
-        """Thumbnails of an execution from the journal (History): fetched at gallery size."""
-        media = await fetch_media(client, execution, GALLERY_THUMB_PX, cache=self.cache)
-        thumbs = {k: v for k, v in media.items() if len(v[0]) <= MAX_COMM_BYTES}
-        return thumbs, await self.videos(client, execution)
-
-    async def videos(self, client: Any, execution: Execution) -> dict[str, bytes]:
-        """Bytes of small completed videos (the rest streams from its URL in the browser)."""
-        found: dict[str, bytes] = {}
-        for out in execution.outputs:
-            url = safe_url(out.value) if out.is_completed and out.kind == "video" else None
-            if not url or url.lower().startswith("data:"):
-                continue
-            try:
-                data, _ = await client.fetch_bytes(url, max_bytes=VIDEO_WIDGET_MAX_BYTES)
-            except asyncio.CancelledError:
-                raise
-            except Exception:  # too big, expired, unreachable: the <video> tag streams it
-                continue
-            if len(data) <= VIDEO_WIDGET_MAX_BYTES:
-                found[out.id] = data
-        return found
+        self._follow_or_end(self._begin_watch())  # the row says "watching again"
 
 
 def _set_once(future: concurrent.futures.Future[Any], value: Any) -> None:
@@ -280,19 +256,3 @@ def wait_all(runs: list[WidgetRun], timeout: float | None) -> None:
                 break
             except concurrent.futures.TimeoutError:
                 continue
-
-
-def small_thumbnail(data: bytes) -> Media | None:
-    """A gallery thumbnail under ``MAX_COMM_BYTES`` (halving the size if needed), or None."""
-    from ..files import thumbnail
-
-    px = GALLERY_THUMB_PX
-    while px >= 40:
-        try:
-            thumb = thumbnail(data, px)
-        except ValueError:
-            return None
-        if len(thumb[0]) <= MAX_COMM_BYTES:
-            return thumb
-        px //= 2
-    return None

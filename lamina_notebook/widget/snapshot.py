@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 from ..render import (
-    GridCell,
     comparison_grid_html,
     comparison_grid_text,
     execution_html,
@@ -108,19 +107,6 @@ def snapshot_bundle(
         }
     }
     return {"text/plain": "\n".join(text), "text/html": "".join(parts)}, metadata
-
-
-def grid_cells(sweep: Sweep) -> list[GridCell]:
-    """Render's grid cells for a sweep: one per value, with the run's latest state."""
-    cells: list[GridCell] = []
-    for value, run in zip(sweep.values, sweep.runs, strict=False):
-        execution = None
-        if run.result is not None:
-            execution = run.result.execution
-        elif run.handle is not None:
-            execution = run.handle.execution
-        cells.append(GridCell(row="", col=value, execution=execution, media=dict(run.thumbs)))
-    return cells
 
 
 class Snapshot:

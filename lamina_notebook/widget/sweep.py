@@ -8,29 +8,31 @@ from __future__ import annotations
 
 import asyncio
 import concurrent.futures
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
 from ..render import GridCell, comparison_grid_html, comparison_grid_text
 from ..render.html import esc, shorten
+from ..render.styles import MUTED_STYLE
 from ..session.media import GALLERY_THUMB_PX
 from .gallery import output_tile
-from .snapshot import grid_cells
+from .ui import first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import App
     from ..session.results import Result, RunHandle
-    from .app import LaminaApp
     from .runs import WidgetRun
+    from .ui import UI
 
-__all__ = ["Sweep", "SweepPanel", "sweep_values"]
+__all__ = ["MIN_COLUMN_PX", "Sweep", "SweepPanel", "SweepParts", "sweep_values"]
 
 #: Narrowest grid column: a thumbnail still shows its subject, the labels still fit.
-_MIN_COLUMN_PX = 200
+MIN_COLUMN_PX = 200
 #: Widest the grid grows (four thumbnail-sized columns); wider screens leave space instead.
-_MAX_GRID_PX = 4 * (GALLERY_THUMB_PX + 20)
+MAX_GRID_PX = 4 * (GALLERY_THUMB_PX + 20)
 
 
 def sweep_values(app: App, param: str, values: list[str] | None) -> list[str]:
@@ -62,15 +64,15 @@ class Sweep:
         self.values = list(values)
         self.runs: list[WidgetRun] = []
         self._cells: list[W.VBox] = [self._cell(v) for v in self.values]
-        # As many columns as fit (at least _MIN_COLUMN_PX wide each, never wider than a
+        # As many columns as fit (at least MIN_COLUMN_PX wide each, never wider than a
         # thumbnail needs): the grid wraps instead of overflowing a narrow notebook.
         self.grid = W.GridBox(
             self._cells,
             layout=W.Layout(
-                grid_template_columns=f"repeat(auto-fill, minmax({_MIN_COLUMN_PX}px, 1fr))",
+                grid_template_columns=f"repeat(auto-fill, minmax({MIN_COLUMN_PX}px, 1fr))",
                 grid_gap="12px 10px",
                 width="100%",
-                max_width=f"{_MAX_GRID_PX}px",
+                max_width=f"{MAX_GRID_PX}px",
             ),
         )
         self.grid.add_class("lamina-sweep-grid")
@@ -124,7 +126,16 @@ class Sweep:
         return [r.result for r in self.runs]
 
     def cells(self) -> list[GridCell]:
-        return grid_cells(self)
+        """Render's grid cells: one per value, with its run's latest state and thumbnails."""
+        cells: list[GridCell] = []
+        for value, run in zip(self.values, self.runs, strict=False):
+            execution = None
+            if run.result is not None:
+                execution = run.result.execution
+            elif run.handle is not None:
+                execution = run.handle.execution
+            cells.append(GridCell(row="", col=value, execution=execution, media=dict(run.thumbs)))
+        return cells
 
     def __repr__(self) -> str:
         done = sum(1 for r in self.runs if r.result is not None)
@@ -137,26 +148,28 @@ class Sweep:
             "text/html": comparison_grid_html(cells, col_name=self.param),
         }
 
-    # -- the live grid (called through the widget's _ui) -----------------------------------
+    # -- the live grid (called through the UI port) ---------------------------------------
     def refresh(self) -> None:
-        """Show each run's status, and its first output once it finished."""
-        for run, cell in zip(self.runs, self._cells, strict=False):
-            _head, status, media = cell.children
-            status.value = _status_text(run)
-            if run.result is not None and not media.children:
-                shown = next(
-                    (o for o in run.result.execution.outputs if o.is_completed), None
-                ) or next(iter(run.result.execution.outputs), None)
-                if shown is not None:
-                    media.children = [
-                        output_tile(
-                            shown,
-                            run.thumbs.get(shown.id),
-                            run.videos.get(shown.id),
-                            {},
-                            fluid=True,
-                        )
-                    ]
+        """Show every run's status, and its first output once it finished."""
+        for run in self.runs:
+            self.show(run)
+
+    def show(self, run: WidgetRun) -> None:
+        """Show one run's status in its cell, and its first output once it finished."""
+        at = next((i for i, r in enumerate(self.runs) if r is run), None)
+        if at is None or at >= len(self._cells):
+            return
+        _head, status, media = self._cells[at].children
+        status.value = _status_text(run)
+        if run.result is not None and not media.children:
+            outputs = run.result.execution.outputs
+            shown = next((o for o in outputs if o.is_completed), None) or next(iter(outputs), None)
+            if shown is not None:
+                media.children = [
+                    output_tile(
+                        shown, run.thumbs.get(shown.id), run.videos.get(shown.id), {}, fluid=True
+                    )
+                ]
 
 
 def _status_text(run: WidgetRun) -> str:
@@ -165,7 +178,7 @@ def _status_text(run: WidgetRun) -> str:
         reason = f": {shorten(execution.error_message, 80)}" if execution.error_message else ""
         return f"{execution.status}{reason}"
     if run.error is not None and run.handle is None:
-        return f"not started: {shorten(str(run.error).splitlines()[0], 80)}"
+        return f"not started: {shorten(first_line(run.error), 80)}"
     if run.stopped:
         return "stopped watching (resumable)"
     if run.handle is not None:
@@ -174,12 +187,32 @@ def _status_text(run: WidgetRun) -> str:
     return "starting…"
 
 
-class SweepPanel:
-    """The Sweep tab: choose a parameter and its values, run them all, watch the grid."""
+@dataclass(frozen=True)
+class SweepParts:
+    """The widgets of the Sweep tab (see :attr:`LaminaApp.parts`)."""
 
-    def __init__(self, widget: LaminaApp) -> None:
-        self.widget = widget
-        params = list(widget.app.parameters or ())
+    box: W.VBox
+    #: Which parameter to sweep over.
+    param: W.Dropdown
+    #: The labels to try, for an options parameter (all chosen by default).
+    labels: W.SelectMultiple
+    #: The values to try, one per line, for any other parameter.
+    lines: W.Textarea
+    run_button: W.Button
+    note: W.HTML
+    #: The latest sweep's title and grid.
+    area: W.VBox
+
+
+class SweepPanel:
+    """The Sweep tab: choose a parameter and its values, run them all, watch the grid.
+
+    ``start_sweep(param, values)`` starts the runs (validated first) and returns the Sweep.
+    """
+
+    def __init__(self, app: App, ui: UI, start_sweep: Callable[[str, list[str]], Sweep]) -> None:
+        self.start_sweep = start_sweep
+        params = list(app.parameters or ())
         self.options_params = {p.name: p for p in params if p.type == "options" and p.options}
         self.free_params = {p.name: p for p in params if p.name not in self.options_params}
         choices = [(f"{n} ({len(p.options)} labels)", n) for n, p in self.options_params.items()]
@@ -204,14 +237,22 @@ class SweepPanel:
         self.note = W.HTML("")
         self.area = W.VBox([])
         self.param.observe(lambda _c: self._param_changed(), names="value")
-        self.run_button.on_click(widget._guarded(self.run_button, self._run))
+        self.run_button.on_click(
+            ui.guard(self.run_button, self._run, keep_disabled=lambda: not choices)
+        )
         if not choices:
-            self.note.value = '<span class="lamina-muted">This app has no inputs to sweep.</span>'
+            self.note.value = f'<span style="{MUTED_STYLE}">This app has no inputs to sweep.</span>'
             self.run_button.disabled = True
         self.box = W.VBox(
             [W.HBox([self.param, self.run_button]), self.labels, self.lines, self.note, self.area]
         )
         self._param_changed()
+
+    @property
+    def parts(self) -> SweepParts:
+        return SweepParts(
+            self.box, self.param, self.labels, self.lines, self.run_button, self.note, self.area
+        )
 
     def _param_changed(self) -> None:
         name = self.param.value
@@ -238,15 +279,14 @@ class SweepPanel:
                 f"choose at least one value of {name!r} to sweep"
                 + ("" if name in self.options_params else " (one per line)")
             )
-        self.widget._start_sweep(name, values)
+        self.start_sweep(name, values)
         self.note.value = (
-            f'<span class="lamina-muted">Sweeping {esc(name)} over '
+            f'<span style="{MUTED_STYLE}">Sweeping {esc(name)} over '
             f"{len(values)} value(s); the grid fills in as results arrive."
             "</span>"
         )
 
     def show(self, sweep: Sweep) -> None:
-        """Put a new sweep's grid on the tab and switch to it."""
+        """Put a new sweep's grid on the tab."""
         title = W.HTML(f"<b>Sweep over {esc(sweep.param)}</b> ({len(sweep.values)} runs)")
         self.area.children = [title, sweep.grid]
-        self.widget._tabs.selected_index = 2

@@ -20,7 +20,7 @@ from lamina_notebook.journal import JournalEntry
 from lamina_notebook.models import App, Execution, Output
 from lamina_notebook.render.styles import CSS
 from lamina_notebook.widget.gallery import output_tile, walk
-from lamina_notebook.widget.sweep import _MIN_COLUMN_PX, Sweep
+from lamina_notebook.widget.sweep import MIN_COLUMN_PX, Sweep
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -255,11 +255,11 @@ def test_widget_sweep_cells_fit_the_narrowest_column() -> None:
         }
     )
     tile = output_tile(output, (PNG, "image/png"), None, {}, fluid=True)
-    sweep._cells[0].children[2].children = [tile]
+    sweep.grid.children[0].children[2].children = [tile]  # the first cell's media box
     too_wide = [
         (type(w).__name__, _fixed_px(w))
         for w in walk(sweep.grid)
-        if any(px > _MIN_COLUMN_PX for px in _fixed_px(w))
+        if any(px > MIN_COLUMN_PX for px in _fixed_px(w))
     ]
     assert not too_wide, too_wide
     image = next(w for w in walk(tile) if isinstance(w, W.Image))
