@@ -344,9 +344,9 @@ class LaminaApp(W.VBox):
         ids = [r.execution_id for r in active if r.execution_id]
         if len(active) == 1 and ids:
             note = stopped_watching(ids[0])
-        else:
-            listed = f": {', '.join(ids)}" if ids else ""
-            note = f"Stopped watching {len(active)} runs{listed}. {resume_hint()}"
+        else:  # several, or one whose POST is still unanswered (its row gets the id)
+            listed = f" ({', '.join(ids)})" if ids else ""
+            note = f"Stopped watching {len(active)} run(s){listed}. {resume_hint()}"
         self._ui.show_info(f"{note} A row's Resume button or History picks a run up again too.")
 
     # -- sweeps ---------------------------------------------------------------------------
