@@ -36,6 +36,9 @@ _LONG_NAME = re.compile(
 SHORT_DEFAULT_CHARS = 40
 #: Options with at most this many labels become ToggleButtons, more a Dropdown.
 TOGGLE_MAX_LABELS = 4
+#: Height a URL's preview is shown at under its field (the thumbnail itself is
+#: ``session.media.PREVIEW_THUMB_PX``; a short preview keeps the form compact).
+PREVIEW_SHOWN_PX = 96
 
 
 def is_short_text(param: Parameter) -> bool:
@@ -105,7 +108,9 @@ class ParamControl:
         parts: list[W.Widget] = [self.label, self.input]
         if param.type == "url":
             self.mark = W.Valid(value=False, readout="empty", layout=W.Layout(width="auto"))
-            self.preview = W.Image(format="png", layout=W.Layout(max_height="96px", display="none"))
+            self.preview = W.Image(
+                format="png", layout=W.Layout(max_height=f"{PREVIEW_SHOWN_PX}px", display="none")
+            )
             parts = [self.label, W.HBox([self.input, self.mark]), self.preview]
         parts += [self.help, self.error]
         self.row = W.VBox(parts, layout=W.Layout(margin="0 0 6px 0"))
