@@ -60,6 +60,12 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     # Figure 3 reports how loaded the machine was.
     responsiveness = next(f for f in doc["figures"] if f["key"] == "3")
     assert responsiveness["data"]["cpus"] and "load_before" in responsiveness["data"]
+    # README's section can be written from the record: a row per figure, none failed.
+    from benchmarks.readme import section
+
+    rows = [line for line in section(doc).splitlines() if line.startswith("| ")]
+    assert [r.split(" | ")[0] for r in rows[1:]] == [f"| {key}" for key in FIGURES]
+    assert not any(r.endswith("| | | ✘ |") for r in rows)
 
 
 @pytest.mark.slow
@@ -176,3 +182,16 @@ def test_the_photograph_crops_are_square_pngs_of_a_real_picture() -> None:
             assert img.format == "PNG" and img.size == (CROP, CROP)
             # A photograph, not a flat synthetic picture: wide spread of tones in every channel.
             assert min(ImageStat.Stat(img.convert("RGB")).stddev) > 20
+
+
+# -- the README section is written from the record ---------------------------------------------
+
+
+def test_the_readme_section_is_replaced_and_nothing_else() -> None:
+    from benchmarks.readme import replace_section
+
+    readme = "# Title\n\nIntro.\n\n## Performance\n\nold table\n\n## After\n\nkept\n"
+    new = replace_section(readme, "## Performance\n\nnew table\n")
+    assert new == "# Title\n\nIntro.\n\n## Performance\n\nnew table\n\n## After\n\nkept\n"
+    last = replace_section("# T\n\n## Performance\n\nold\n", "## Performance\n\nnew\n")
+    assert last == "# T\n\n## Performance\n\nnew\n"
