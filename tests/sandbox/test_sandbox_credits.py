@@ -85,6 +85,15 @@ def test_a_short_workspace_gets_402_and_nothing_is_created() -> None:
                 and "10 available" in refused.json()["error"]
             )
             assert sb.stats.run_creations == 0
+            shoot = f"/apps/{sb.app_id('Model Photoshoot')}/runs"
+            inputs = {"Garment": "https://x.test/s.png", "Background": "studio"}
+            full = c.post(shoot, json={"inputs": inputs})
+            assert full.status_code == 402 and "26 credits" in full.json()["error"]
+            one = c.post(shoot, json={"inputs": inputs, "outputs": ["Side View"]})
+            assert one.status_code == 202  # a subset costs only its steps: 2 + 8
+            finish(c, "v1", one.json()["data"]["runId"])
+            assert sb.balance == 0
+            sb.set_balance(10)
             first = start(c, sb, "v1", "Text to Image", {"Prompt": "one"})["runId"]
             second = start(c, sb, "v1", "Text to Image", {"Prompt": "two"})["runId"]
             # both in flight: their 10 credits are spoken for, though not yet spent
