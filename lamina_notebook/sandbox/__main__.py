@@ -11,7 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from .server import DEFAULT_KEY, LOOPBACK, Sandbox
+from .server import DEFAULT_CREDITS, DEFAULT_KEY, LOOPBACK, Sandbox
 
 
 def _fraction(text: str) -> float:
@@ -31,8 +31,9 @@ def _non_negative(text: str) -> float:
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         prog="lamina-sandbox",
-        description="Offline imitation of the Lamina API (apps, runs, polling, signed webhooks) "
-        "for notebooks, demos and tests. No network needed.",
+        description="Offline imitation of the Lamina API, both editions (/api and /v1: apps, "
+        "runs, polling, signed webhooks, cancel, asset uploads, estimates) for notebooks, demos "
+        "and tests. No network needed.",
     )
     p.add_argument(
         "--host",
@@ -53,7 +54,25 @@ def parser() -> argparse.ArgumentParser:
         "--rate-limit",
         type=int,
         default=100,
-        help="requests per minute per key (default 100; 0 = off)",
+        help="requests per minute per client IP (default 100; 0 = off)",
+    )
+    p.add_argument(
+        "--credits",
+        type=int,
+        default=DEFAULT_CREDITS,
+        help=f"the workspace's starting credit balance (default {DEFAULT_CREDITS})",
+    )
+    p.add_argument(
+        "--validation-details",
+        choices=("list", "nested"),
+        default="list",
+        help="form of 400 details: a list of strings, or the nested {code, message, details}",
+    )
+    p.add_argument(
+        "--rate-limit-body",
+        choices=("json", "text"),
+        default="json",
+        help="429 body: the JSON envelope, or the older plain-text sentence",
     )
     p.add_argument("--error-rate", type=_fraction, default=0.0, help="fraction of 500/503 answers")
     p.add_argument(
@@ -89,6 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.time_scale <= 0:
         parser().error("--time-scale must be > 0")
+    if args.credits < 0:
+        parser().error("--credits must be >= 0")
     if args.host not in LOOPBACK:
         print(
             f"warning: listening on {args.host}: anyone who can reach this address can use the "
@@ -107,6 +128,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         fail_rate=args.fail_rate,
         signing_key_path=args.signing_key,
         allow_remote_urls=args.allow_remote_urls,
+        credit_balance=args.credits,
+        validation_details=args.validation_details,
+        rate_limit_body=args.rate_limit_body,
     )
     try:
         sb.start()
@@ -117,7 +141,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Explicit handlers: a shell's background job inherits SIGINT as ignored.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
-    print(f"Lamina sandbox running at {sb.base_url}  (API: {sb.base_url}/api)")
+    print(f"Lamina sandbox running at {sb.base_url}  (API: {sb.base_url}/api and {sb.base_url}/v1)")
     print(f"API key: {sb.api_key}")
     print(f"Try: curl -H 'x-api-key: {sb.api_key}' {sb.base_url}/api/apps")
     print(

@@ -93,3 +93,16 @@ def test_redirect_knob_answers_run_posts_with_3xx_and_creates_nothing(status: in
         assert sb.stats.faults["redirect"] == 3 and sb.stats.by_status[status] == 3
     with pytest.raises(ValueError, match="redirect_status"):
         Sandbox(redirect_status=200)
+
+
+def test_cli_flags_for_the_new_knobs() -> None:
+    from lamina_notebook.sandbox.__main__ import parser
+
+    args = parser().parse_args(
+        ["--credits", "5", "--validation-details", "nested", "--rate-limit-body", "text"]
+    )
+    assert (args.credits, args.validation_details, args.rate_limit_body) == (5, "nested", "text")
+    defaults = parser().parse_args([])
+    assert (defaults.validation_details, defaults.rate_limit_body) == ("list", "json")
+    with pytest.raises(SystemExit):
+        parser().parse_args(["--validation-details", "tree"])
