@@ -1,7 +1,13 @@
-"""Generated pictures (scenes, portraits, products) and the style filters applied to them.
+"""The style filters of the sandbox's apps, each recognisable at a glance.
 
-All drawing is seeded, so the same inputs always give the same pixels. Pictures are drawn at a
-working size (512 px on the long side) and scaled up by the caller, which keeps filters fast.
+Watercolour is pale washes bleeding on textured paper with an unpainted border; pixel art is
+big blocks of a small palette; oil painting is thick directional brush strokes with relief;
+anime is flat cel colour with bold ink outlines; neon noir is near black with glowing
+magenta and cyan edges; photorealistic is smooth, with a blurred background and fine grain.
+The Photo Stylizer and Catalog Studio looks (Disney / Pixar, Ghibli, Comic, Claymation,
+Cyberpunk, Studio White, Lifestyle, Minimal) follow the same idea. Filters run at the
+working size (512 px on the long side; ``WORK``) and are seeded, so the same inputs give the
+same pixels; textures that don't depend on the seed are cached per size.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ import hashlib
 import math
 import random
 from collections.abc import Callable
+from functools import lru_cache
 
 from PIL import Image, ImageChops, ImageDraw, ImageEnhance, ImageFilter, ImageOps
 
@@ -23,238 +30,281 @@ def seeded(*parts: str) -> random.Random:
     return random.Random(int.from_bytes(digest[:8], "big"))
 
 
-def _hsv(rng: random.Random, s: float, v: float, hue: float | None = None) -> tuple[int, ...]:
-    import colorsys
-
-    h = rng.random() if hue is None else hue % 1.0
-    return tuple(int(c * 255) for c in colorsys.hsv_to_rgb(h, s, v))
+# --- building blocks --------------------------------------------------------------------------
 
 
-def _gradient(size: tuple[int, int], top: tuple[int, ...], bottom: tuple[int, ...]) -> Image.Image:
-    h = size[1]
-    column = Image.new("RGB", (1, h))
-    for y in range(h):
-        t = y / max(1, h - 1)
-        mixed = tuple(int(a + (b - a) * t) for a, b in zip(top, bottom, strict=True))
-        column.putpixel((0, y), mixed)
-    return column.resize(size)
+def _soften(img: Image.Image, factor: int) -> Image.Image:
+    """A cheap wide blur: shrink by ``factor`` and grow back smoothly."""
+    w, h = img.size
+    small = img.resize((max(1, w // factor), max(1, h // factor)), Image.Resampling.BOX)
+    return small.resize((w, h), Image.Resampling.BILINEAR)
 
 
-def scene(size: tuple[int, int], rng: random.Random) -> Image.Image:
-    """A landscape: sky, sun, three hill layers, trees and a house, all from ``rng``."""
-    w, h = size
-    hue = rng.random()
-    img = _gradient(size, _hsv(rng, 0.55, 0.95, hue), _hsv(rng, 0.25, 1.0, hue + 0.08))
-    draw = ImageDraw.Draw(img)
-    sx, sy, r = rng.uniform(0.15, 0.85) * w, rng.uniform(0.1, 0.35) * h, rng.uniform(0.05, 0.1) * w
-    draw.ellipse((sx - r, sy - r, sx + r, sy + r), fill=_hsv(rng, 0.6, 1.0, hue + 0.5))
-    for layer in range(3):
-        base = h * (0.5 + 0.15 * layer)
-        amp, freq, phase = h * rng.uniform(0.04, 0.1), rng.uniform(1.5, 4), rng.uniform(0, 6.3)
-        points = [
-            (x, base - amp * math.sin(freq * x / w * math.pi + phase)) for x in range(0, w + 8, 8)
-        ]
-        color = _hsv(rng, 0.5 + 0.1 * layer, 0.75 - 0.18 * layer, hue + 0.3 + 0.05 * layer)
-        draw.polygon([*points, (w, h), (0, h)], fill=color)
-        for _ in range(rng.randint(2, 6)):
-            tx = rng.uniform(0, w)
-            ty = base - amp * math.sin(freq * tx / w * math.pi + phase) + 4
-            th = rng.uniform(0.05, 0.12) * h
-            draw.polygon(
-                [(tx, ty - th), (tx - th / 3, ty), (tx + th / 3, ty)],
-                fill=_hsv(rng, 0.6, 0.35 - 0.05 * layer, hue + 0.35),
-            )
-    hx, hy, hw = rng.uniform(0.2, 0.7) * w, h * 0.72, w * 0.12
-    draw.rectangle((hx, hy, hx + hw, hy + hw * 0.7), fill=_hsv(rng, 0.4, 0.9))
-    draw.polygon(
-        [(hx - 6, hy), (hx + hw / 2, hy - hw * 0.5), (hx + hw + 6, hy)], fill=_hsv(rng, 0.7, 0.6)
-    )
-    return img
+def _rgb(gray: Image.Image) -> Image.Image:
+    return Image.merge("RGB", (gray, gray, gray))
 
 
-def portrait(size: tuple[int, int], rng: random.Random) -> Image.Image:
-    """A friendly generated face on a soft backdrop (no real person, no copyrighted asset)."""
-    w, h = size
-    img = _gradient(size, _hsv(rng, 0.3, 0.95), _hsv(rng, 0.45, 0.7))
-    d = ImageDraw.Draw(img)
-    cx, cy, fw = w / 2, h * 0.45, w * 0.22
-    d.ellipse((cx - fw * 1.9, h * 0.78, cx + fw * 1.9, h * 1.4), fill=_hsv(rng, 0.6, 0.6))
-    d.rectangle((cx - fw * 0.35, cy + fw * 0.9, cx + fw * 0.35, h * 0.82), fill=(224, 172, 140))
-    d.ellipse((cx - fw * 1.1, cy - fw * 1.5, cx + fw * 1.1, cy + fw * 0.6), fill=(70, 45, 30))
-    d.ellipse((cx - fw, cy - fw * 1.2, cx + fw, cy + fw * 1.2), fill=(236, 188, 156))
-    for ex in (-0.4, 0.4):
-        x = cx + ex * fw
-        d.ellipse((x - fw * 0.14, cy - fw * 0.25, x + fw * 0.14, cy + fw * 0.05), fill="white")
-        d.ellipse((x - fw * 0.07, cy - fw * 0.17, x + fw * 0.07, cy - fw * 0.03), fill=(40, 60, 90))
-    d.arc(
-        (cx - fw * 0.45, cy + fw * 0.1, cx + fw * 0.45, cy + fw * 0.75),
-        20,
-        160,
-        fill=(170, 60, 70),
-        width=max(2, int(fw * 0.08)),
-    )
-    return img
+@lru_cache(maxsize=16)
+def _noise(size: tuple[int, int], cell: int, low: int, high: int) -> Image.Image:
+    """Fixed grey noise (``low``..``high``) with blobs of ``cell`` pixels (the same every call)."""
+    w, h = max(1, size[0] // cell), max(1, size[1] // cell)
+    raw = Image.frombytes("L", (w, h), random.Random(f"noise{cell}").randbytes(w * h))
+    raw = raw.point(lambda v: low + v * (high - low) // 255)
+    return raw.resize(size, Image.Resampling.BILINEAR if cell > 1 else Image.Resampling.NEAREST)
 
 
-def product(size: tuple[int, int], rng: random.Random) -> Image.Image:
-    """A bottle on a plinth, the kind of picture a catalog app gets."""
-    w, h = size
-    img = _gradient(size, (245, 243, 238), (205, 200, 190))
-    d = ImageDraw.Draw(img)
-    cx = w / 2
-    d.rectangle((cx - w * 0.3, h * 0.78, cx + w * 0.3, h), fill=(180, 172, 160))
-    d.ellipse((cx - w * 0.3, h * 0.74, cx + w * 0.3, h * 0.82), fill=(200, 193, 182))
-    body = _hsv(rng, 0.65, 0.75)
-    d.rounded_rectangle(
-        (cx - w * 0.13, h * 0.32, cx + w * 0.13, h * 0.78), radius=int(w * 0.05), fill=body
-    )
-    d.rectangle((cx - w * 0.05, h * 0.18, cx + w * 0.05, h * 0.33), fill=body)
-    d.rectangle((cx - w * 0.06, h * 0.13, cx + w * 0.06, h * 0.19), fill=(40, 40, 48))
-    d.rectangle((cx - w * 0.1, h * 0.46, cx + w * 0.1, h * 0.62), fill=(250, 248, 240))
-    d.rectangle((cx - w * 0.1, h * 0.52, cx + w * 0.1, h * 0.535), fill=body)
-    d.rectangle((cx + w * 0.06, h * 0.35, cx + w * 0.09, h * 0.74), fill=(255, 255, 255))
-    return img
-
-
-# --- style filters -------------------------------------------------------------------------
-
-
-def _outline(img: Image.Image, threshold: int, blur: float = 1.0) -> Image.Image:
-    """A white image with black lines where ``img`` has edges (the ink of comics and anime)."""
-    edges = img.convert("L").filter(ImageFilter.GaussianBlur(blur)).filter(ImageFilter.FIND_EDGES)
-    return edges.point(lambda v: 0 if v > threshold else 255).filter(ImageFilter.MinFilter(3))
-
-
-def _grain(img: Image.Image, rng: random.Random, amount: float) -> Image.Image:
-    # Seeded bytes rather than Image.effect_noise, whose C rand() would break determinism.
-    w, h = max(1, img.size[0] // 2), max(1, img.size[1] // 2)
-    raw = Image.frombytes("L", (w, h), rng.randbytes(w * h)).point(lambda v: 96 + v // 4)
-    noise = raw.resize(img.size, Image.Resampling.BILINEAR).convert("RGB")
-    return Image.blend(img, ImageChops.overlay(img, noise), amount)
+@lru_cache(maxsize=16)
+def _vignette_mask(size: tuple[int, int]) -> Image.Image:
+    small = Image.new("L", (64, 64), 0)
+    ImageDraw.Draw(small).ellipse((-14, -14, 78, 78), fill=255)
+    return small.filter(ImageFilter.GaussianBlur(9)).resize(size, Image.Resampling.BILINEAR)
 
 
 def _vignette(img: Image.Image, strength: float) -> Image.Image:
-    w, h = img.size
-    mask = Image.new("L", (w, h), 0)
-    ImageDraw.Draw(mask).ellipse((-w * 0.2, -h * 0.2, w * 1.2, h * 1.2), fill=255)
-    mask = mask.filter(ImageFilter.GaussianBlur(min(w, h) * 0.15))
     dark = ImageEnhance.Brightness(img).enhance(1 - strength)
-    return Image.composite(img, dark, mask)
+    return Image.composite(img, dark, _vignette_mask(img.size))
 
 
 def _tint(img: Image.Image, color: tuple[int, int, int], amount: float) -> Image.Image:
     return Image.blend(img, ImageChops.multiply(img, Image.new("RGB", img.size, color)), amount)
 
 
-def _glow(img: Image.Image, radius: float, amount: float) -> Image.Image:
-    return Image.blend(
-        img, ImageChops.screen(img, img.filter(ImageFilter.GaussianBlur(radius))), amount
-    )
+def _bloom(img: Image.Image, factor: int, amount: float) -> Image.Image:
+    """Light spilling from bright areas (a wide blur screened back over the picture)."""
+    return Image.blend(img, ImageChops.screen(img, _soften(img, factor)), amount)
+
+
+def _grain(img: Image.Image, rng: random.Random, amount: int) -> Image.Image:
+    """Seeded film grain of about ``amount`` levels (``Image.effect_noise`` isn't seeded).
+
+    Drawn at half size and smoothed up: it reads as grain, and keeps the PNG fast to encode.
+    """
+    w, h = img.size
+    hw, hh = max(1, w // 2), max(1, h // 2)
+    raw = Image.frombytes("L", (hw, hh), rng.randbytes(hw * hh))
+    noise = raw.point(lambda v: 128 + (v - 128) * amount // 128)
+    return ImageChops.overlay(img, _rgb(noise.resize((w, h), Image.Resampling.BILINEAR)))
+
+
+def _edges(img: Image.Image, blur: float = 0.0) -> Image.Image:
+    gray = img.convert("L")
+    if blur:
+        gray = gray.filter(ImageFilter.GaussianBlur(blur))
+    return gray.filter(ImageFilter.FIND_EDGES)
+
+
+def _ink(img: Image.Image, threshold: int) -> Image.Image:
+    """White with black lines where the shapes of ``img`` change colour (comics and anime).
+
+    Traced on a half-size copy, so lines come out two pixels wide and specks (snowflakes,
+    raindrops, grain) are too small to be outlined.
+    """
+    w, h = img.size
+    half = img.convert("L").resize((max(1, w // 2), max(1, h // 2)), Image.Resampling.BOX)
+    half = half.filter(ImageFilter.MedianFilter(5))
+    lines = half.filter(ImageFilter.FIND_EDGES).point(lambda v: 0 if v > threshold else 255)
+    return lines.resize((w, h), Image.Resampling.NEAREST)
+
+
+@lru_cache(maxsize=8)
+def _neon_ramp(size: tuple[int, int]) -> Image.Image:
+    """Magenta on the upper left turning cyan to the lower right."""
+    w, h = size
+    small = Image.new("RGB", (2, 2))
+    small.putdata([(255, 40, 210), (150, 60, 255), (60, 120, 255), (0, 236, 255)])
+    return small.resize((w, h), Image.Resampling.BILINEAR)
+
+
+@lru_cache(maxsize=8)
+def _scanline_mask(size: tuple[int, int]) -> Image.Image:
+    lines = Image.new("L", size, 255)
+    d = ImageDraw.Draw(lines)
+    for y in range(0, size[1], 4):
+        d.line((0, y, size[0], y), fill=165)
+    return _rgb(lines)
+
+
+@lru_cache(maxsize=8)
+def _halftone(size: tuple[int, int]) -> Image.Image:
+    dots = Image.new("L", size, 255)
+    d = ImageDraw.Draw(dots)
+    step = max(4, size[0] // 64)
+    for y in range(0, size[1] + step, step):
+        for x in range((y // step % 2) * step // 2, size[0] + step, step):
+            r = step * 0.28
+            d.ellipse((x - r, y - r, x + r, y + r), fill=120)
+    return _rgb(dots)
+
+
+@lru_cache(maxsize=8)
+def _paper_mask(size: tuple[int, int]) -> Image.Image:
+    """Where the watercolour reaches: all but a ragged unpainted border."""
+    w, h = size
+    rng = random.Random("paper")
+    inset = 0.05
+    pts = []
+    for side in range(4):
+        for k in range(12):
+            t = k / 12
+            j = rng.uniform(-0.018, 0.018)
+            x, y = [
+                (inset + (1 - 2 * inset) * t, inset + j),
+                (1 - inset + j, inset + (1 - 2 * inset) * t),
+                (1 - inset - (1 - 2 * inset) * t, 1 - inset + j),
+                (inset + j, 1 - inset - (1 - 2 * inset) * t),
+            ][side]
+            pts.append((x * w, y * h))
+    mask = Image.new("L", size, 0)
+    ImageDraw.Draw(mask).polygon(pts, fill=255)
+    return mask.filter(ImageFilter.GaussianBlur(max(1, min(w, h) // 160)))
+
+
+# --- styles of Text to Image -----------------------------------------------------------------
 
 
 def photorealistic(img: Image.Image, rng: random.Random) -> Image.Image:
-    img = ImageEnhance.Contrast(img.filter(ImageFilter.GaussianBlur(2))).enhance(1.15)
-    return _vignette(_grain(img, rng, 0.25), 0.35)
+    """Smooth, natural colour, a blurred background (depth of field), bloom and fine grain."""
+    w, h = img.size
+    smooth = img.filter(ImageFilter.BoxBlur(1))
+    far = _soften(smooth, 6)
+    focus = (
+        Image.linear_gradient("L")
+        .resize((1, h))
+        .point(
+            lambda v: max(0, 230 - v * 2) if v < 115 else min(90, (v - 200) * 2) if v > 200 else 0
+        )
+    )
+    img = Image.composite(far, smooth, focus.resize((w, h)))
+    img = ImageEnhance.Contrast(ImageEnhance.Color(img).enhance(0.92)).enhance(1.08)
+    img = _bloom(img, 10, 0.3)
+    return _vignette(_grain(img, rng, 8), 0.28)
 
 
 def watercolor(img: Image.Image, rng: random.Random) -> Image.Image:
-    soft = Image.blend(
-        img.filter(ImageFilter.MedianFilter(7)), Image.new("RGB", img.size, "white"), 0.3
-    )
-    bleed = soft.filter(ImageFilter.GaussianBlur(3))
-    edges = ImageOps.invert(img.convert("L").filter(ImageFilter.FIND_EDGES)).convert("RGB")
-    return _grain(ImageChops.multiply(bleed, Image.blend(edges, bleed, 0.5)), rng, 0.35)
-
-
-def anime(img: Image.Image, rng: random.Random) -> Image.Image:
-    flat = img.filter(ImageFilter.MedianFilter(5)).quantize(10, dither=Image.Dither.NONE)
-    flat = ImageEnhance.Color(flat.convert("RGB")).enhance(1.6)
-    return ImageChops.multiply(flat, _outline(img, 24).convert("RGB"))
+    """Pale washes that bleed past their shapes, dark wet edges, paper grain, a white border."""
+    paper = Image.new("RGB", img.size, (250, 247, 238))
+    vivid = ImageEnhance.Color(img).enhance(1.35)
+    bleed = _soften(vivid, 12)
+    wash = Image.blend(_soften(vivid, 3), bleed, 0.4)
+    wash = Image.blend(wash, paper, 0.22)
+    rims = _edges(_soften(wash, 2)).point(lambda v: 255 - min(90, v * 3))
+    wash = ImageChops.multiply(wash, _rgb(rims))
+    wash = ImageChops.multiply(wash, _rgb(_noise(img.size, 16, 222, 255)))
+    pencil = _ink(img, 22).point(lambda v: 196 + v * 59 // 255)
+    wash = ImageChops.multiply(wash, _rgb(pencil))
+    grain = _rgb(_noise(img.size, 2, 232, 255))
+    return Image.composite(wash, ImageChops.multiply(paper, grain), _paper_mask(img.size))
 
 
 def pixel_art(img: Image.Image, rng: random.Random) -> Image.Image:
+    """64 blocks across in a palette of 16 colours, no smoothing between them."""
     w, h = img.size
-    small = img.resize((max(1, w // 12), max(1, h // 12)), Image.Resampling.BOX)
+    block = max(1, round(max(w, h) / 64))
+    small = img.resize((max(1, w // block), max(1, h // block)), Image.Resampling.BOX)
+    small = ImageEnhance.Contrast(ImageEnhance.Color(small).enhance(1.35)).enhance(1.1)
     small = small.quantize(16, dither=Image.Dither.NONE).convert("RGB")
-    return ImageEnhance.Color(small.resize((w, h), Image.Resampling.NEAREST)).enhance(1.3)
+    return small.resize((w, h), Image.Resampling.NEAREST)
 
 
 def oil_painting(img: Image.Image, rng: random.Random) -> Image.Image:
-    paint = ImageEnhance.Color(img.filter(ImageFilter.ModeFilter(9))).enhance(1.4)
-    paint = _tint(paint, (255, 196, 110), 0.45)
-    strokes = paint.convert("L").filter(ImageFilter.GaussianBlur(1)).filter(ImageFilter.EMBOSS)
-    strokes = ImageOps.autocontrast(strokes).convert("RGB")
-    return _vignette(Image.blend(paint, ImageChops.overlay(paint, strokes), 0.8), 0.45)
+    """Thick strokes that follow the forms, with the relief of impasto, on canvas, varnished."""
+    w, h = img.size
+    step = max(3, round(max(w, h) / 56))
+    cols, rows = max(2, w // step + 1), max(2, h // step + 1)
+    colour = ImageEnhance.Color(img).enhance(1.3).resize((cols, rows), Image.Resampling.BOX)
+    cpx = colour.load()
+    lum = colour.convert("L").filter(ImageFilter.GaussianBlur(1)).load()
+    assert cpx is not None and lum is not None
+    out = _soften(img, step)
+    line = ImageDraw.Draw(out).line
+    cells = [(x, y) for y in range(rows) for x in range(cols)]
+    rng.shuffle(cells)
+    length, width = step * 1.3, max(2, round(step * 0.85))
+    rand = rng.random
+    for x, y in cells:
+        gx = lum[min(cols - 1, x + 1), y] - lum[max(0, x - 1), y]  # type: ignore[operator]
+        gy = lum[x, min(rows - 1, y + 1)] - lum[x, max(0, y - 1)]  # type: ignore[operator]
+        angle = math.atan2(gy, gx) + math.pi / 2 if abs(gx) + abs(gy) > 6 else 0.1 + rand()
+        dx, dy = math.cos(angle) * length, math.sin(angle) * length
+        cx, cy = (x + 0.2 + 0.6 * rand()) * step, (y + 0.2 + 0.6 * rand()) * step
+        k = 0.88 + 0.24 * rand()
+        r, g, b = cpx[x, y]  # type: ignore[misc]
+        line((cx - dx, cy - dy, cx + dx, cy + dy), (int(r * k), int(g * k), int(b * k)), width)
+    relief = ImageOps.autocontrast(out.convert("L").filter(ImageFilter.EMBOSS), cutoff=2)
+    out = Image.blend(out, ImageChops.overlay(out, _rgb(relief)), 0.7)
+    return _vignette(_tint(out, (255, 214, 150), 0.35), 0.35)
+
+
+def anime(img: Image.Image, rng: random.Random) -> Image.Image:
+    """Flat cel colours (a few tones per area) and bold black outlines, bright and clean."""
+    w, h = img.size
+    vivid = ImageEnhance.Color(img.filter(ImageFilter.BoxBlur(1))).enhance(1.4)
+    palette = vivid.resize((max(1, w // 4), max(1, h // 4)), Image.Resampling.BOX).quantize(14)
+    flat = vivid.quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB")
+    flat = ImageEnhance.Brightness(flat).enhance(1.06)
+    return ImageChops.multiply(flat, _rgb(_ink(img, 14)))
 
 
 def neon_noir(img: Image.Image, rng: random.Random) -> Image.Image:
+    """Night-black with every edge glowing magenta to cyan, and light sources burning."""
     gray = img.convert("L")
-    dark = ImageOps.colorize(gray, (5, 0, 20), (60, 30, 110))
-    edges = gray.filter(ImageFilter.GaussianBlur(1)).filter(ImageFilter.FIND_EDGES)
-    neon = ImageOps.colorize(edges.point(lambda v: min(255, v * 4)), (0, 0, 0), (255, 40, 200))
-    cyan = ImageOps.colorize(
-        edges.filter(ImageFilter.GaussianBlur(4)).point(lambda v: min(255, v * 6)),
-        (0, 0, 0),
-        (0, 240, 255),
+    dark = ImageOps.colorize(gray.point(lambda v: v * v // 255), (2, 0, 8), (70, 40, 110))
+    edges = _edges(img, 1.0).point(lambda v: min(255, v * 5))
+    neon = ImageChops.multiply(_rgb(edges), _neon_ramp(img.size))
+    glow = _soften(neon, 6).point(lambda v: min(255, v * 3))
+    hot = ImageOps.colorize(
+        gray.point(lambda v: 0 if v < 200 else (v - 200) * 4), "black", (255, 120, 220)
     )
-    return _scanlines(ImageChops.add(ImageChops.add(dark, neon), cyan))
+    return ImageChops.add(ImageChops.add(ImageChops.add(dark, glow), neon), _soften(hot, 4))
 
 
-def _scanlines(img: Image.Image) -> Image.Image:
-    lines = Image.new("L", img.size, 255)
-    d = ImageDraw.Draw(lines)
-    for y in range(0, img.size[1], 4):
-        d.line((0, y, img.size[0], y), fill=170)
-    return ImageChops.multiply(img, Image.merge("RGB", (lines, lines, lines)))
+# --- Photo Stylizer and Catalog Studio looks ---------------------------------------------------
 
 
 def disney_pixar(img: Image.Image, rng: random.Random) -> Image.Image:
-    smooth = img.filter(ImageFilter.MedianFilter(7)).filter(ImageFilter.GaussianBlur(2))
-    vivid = ImageEnhance.Color(smooth).enhance(1.5)
-    return _vignette(_glow(_tint(vivid, (255, 214, 170), 0.35), 12, 0.6), 0.25)
+    """Soft, rounded, saturated and warm, glowing highlights (a 3D animation still)."""
+    smooth = Image.blend(_soften(img, 2), _soften(img, 4), 0.4)
+    vivid = ImageEnhance.Brightness(ImageEnhance.Color(smooth).enhance(1.6)).enhance(1.06)
+    return _vignette(_bloom(_tint(vivid, (255, 214, 170), 0.3), 8, 0.5), 0.2)
 
 
 def ghibli(img: Image.Image, rng: random.Random) -> Image.Image:
-    pastel = img.filter(ImageFilter.MedianFilter(5)).quantize(14, dither=Image.Dither.NONE)
+    """Pastel painted areas with thin soft lines, a green-blue airiness and paper grain."""
+    pastel = img.filter(ImageFilter.BoxBlur(1)).quantize(
+        20, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
+    )
     pastel = ImageEnhance.Brightness(pastel.convert("RGB")).enhance(1.08)
     pastel = _tint(
-        Image.blend(pastel, Image.new("RGB", img.size, (214, 240, 200)), 0.35),
-        (200, 235, 255),
-        0.25,
+        Image.blend(pastel, Image.new("RGB", img.size, (214, 240, 206)), 0.3), (200, 235, 255), 0.25
     )
-    lines = _outline(img, 40, 1.5).convert("RGB")
-    return _grain(Image.blend(pastel, ImageChops.multiply(pastel, lines), 0.5), rng, 0.2)
+    lines = _ink(img, 30).point(lambda v: 120 + v * 135 // 255)
+    return ImageChops.multiply(
+        ImageChops.multiply(pastel, _rgb(lines)), _rgb(_noise(img.size, 2, 232, 255))
+    )
 
 
 def comic(img: Image.Image, rng: random.Random) -> Image.Image:
-    flat = ImageEnhance.Color(ImageOps.posterize(img, 2)).enhance(1.8)
-    w, h = img.size
-    dots = Image.new("L", img.size, 255)
-    d = ImageDraw.Draw(dots)
-    for y in range(0, h, 8):
-        for x in range((y // 8 % 2) * 4, w, 8):
-            d.ellipse((x - 1.5, y - 1.5, x + 1.5, y + 1.5), fill=150)
-    shaded = Image.composite(
-        ImageChops.multiply(flat, dots.convert("RGB")),
-        flat,
-        ImageOps.invert(img.convert("L")).point(lambda v: 255 if v > 110 else 0),
-    )
-    return ImageChops.multiply(shaded, _outline(img, 30).convert("RGB"))
+    """Four-level colours, halftone dots in the shadows, thick ink."""
+    flat = ImageEnhance.Color(ImageOps.posterize(img, 2)).enhance(1.7)
+    shadow = img.convert("L").point(lambda v: 255 if v < 120 else 0)
+    shaded = Image.composite(ImageChops.multiply(flat, _halftone(img.size)), flat, shadow)
+    return ImageChops.multiply(shaded, _rgb(_ink(img, 22)))
 
 
 def claymation(img: Image.Image, rng: random.Random) -> Image.Image:
-    clay = ImageOps.posterize(img.filter(ImageFilter.ModeFilter(9)), 3)
-    clay = ImageEnhance.Color(clay.filter(ImageFilter.GaussianBlur(1.5))).enhance(1.5)
-    relief = ImageOps.autocontrast(
-        clay.convert("L").filter(ImageFilter.GaussianBlur(3)).filter(ImageFilter.EMBOSS)
-    ).convert("RGB")
-    return _grain(_tint(ImageChops.overlay(clay, relief), (255, 190, 150), 0.3), rng, 0.3)
+    """Plasticine: few rounded colour lumps, raised and warm, with thumbprint texture."""
+    clay = ImageOps.posterize(_soften(img, 4), 3)
+    clay = ImageEnhance.Color(clay).enhance(1.5)
+    relief = ImageOps.autocontrast(_soften(clay.convert("L"), 3).filter(ImageFilter.EMBOSS))
+    clay = _tint(ImageChops.overlay(clay, _rgb(relief)), (255, 190, 150), 0.3)
+    return ImageChops.multiply(clay, _rgb(_noise(img.size, 6, 214, 255)))
 
 
 def cyberpunk(img: Image.Image, rng: random.Random) -> Image.Image:
+    """A magenta-cyan duotone with bloom and screen scanlines."""
     gray = ImageOps.autocontrast(img.convert("L"))
     duo = ImageOps.colorize(gray, (20, 0, 50), (0, 245, 255), mid=(255, 30, 140))
-    return _scanlines(_glow(duo, 8, 0.7))
+    return ImageChops.multiply(_bloom(duo, 8, 0.7), _scanline_mask(img.size))
 
 
 def studio_white(img: Image.Image, rng: random.Random) -> Image.Image:
@@ -263,7 +313,7 @@ def studio_white(img: Image.Image, rng: random.Random) -> Image.Image:
 
 
 def lifestyle(img: Image.Image, rng: random.Random) -> Image.Image:
-    return _vignette(_glow(_tint(img, (255, 190, 120), 0.4), 10, 0.5), 0.35)
+    return _vignette(_bloom(_tint(img, (255, 190, 120), 0.4), 10, 0.5), 0.35)
 
 
 def minimal(img: Image.Image, rng: random.Random) -> Image.Image:
@@ -286,13 +336,27 @@ STYLES: dict[str, Filter] = {
     "Lifestyle": lifestyle,
     "Minimal": minimal,
 }
+BLOCKY = {pixel_art}
 
 
-def apply_style(img: Image.Image, style: str | None, seed: str) -> Image.Image:
-    """``img`` restyled; unknown style names (extra apps) map to a filter by their hash."""
-    rng = seeded("style", style or "", seed)
+def style_filter(style: str | None) -> Filter:
+    """The filter for a style label; unknown labels (extra apps) map to one by their hash."""
     fn = STYLES.get(style or "")
     if fn is None:
         names = sorted(STYLES)
         fn = STYLES[names[seeded(style or "none").randrange(len(names))]]
-    return fn(img.convert("RGB"), rng)
+    return fn
+
+
+def apply_style(img: Image.Image, style: str | None, seed: str) -> Image.Image:
+    """``img`` restyled (at its own size)."""
+    return style_filter(style)(img.convert("RGB"), seeded("style", style or "", seed))
+
+
+def enlarge(img: Image.Image, size: tuple[int, int], style: str | None) -> Image.Image:
+    """``img`` scaled to ``size``: hard pixel blocks for pixel art, smooth for the others."""
+    if img.size == size:
+        return img
+    blocky = style_filter(style) in BLOCKY
+    method = Image.Resampling.NEAREST if blocky else Image.Resampling.BILINEAR
+    return img.resize(size, method)
