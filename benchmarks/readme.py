@@ -74,6 +74,18 @@ def _sweep(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
         f"webhooks on a loaded machine) counts as {0.01 / fig['data']['scale']:.1f} s of "
         "service time in every arm, so these ratios overstate the real service's.",
     ]
+    if polling["client_429"] or hooks["client_429"]:
+        load = (fig.get("load") or {}).get("start") or [float("nan")]
+        text.append(
+            f"In this run our polling arm drew {polling['client_429']} 429s (webhooks "
+            f"{hooks['client_429']}). The likely cause, not investigated "
+            "further here: the client's budget counts a request when it sends it and the "
+            "sandbox's fixed window when it arrives, so with the clock compressed "
+            f"{1 / fig['data']['scale']:.0f}× on a machine at load {load[0]:.1f}, arrival "
+            "jitter of tens of ms is tenths of a service second, enough for the pollers the "
+            "budget releases together at its window's edge to land in the sandbox's previous "
+            "window, past its 100."
+        )
     return row, text
 
 
@@ -128,7 +140,15 @@ def _responsiveness(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
         "denser load than the service allows). The max is a single worst wake-up, which the "
         "p99 target does not bound; on a shared machine it is partly other work's. Load "
         f"average (1/5/15 min) on the {data['cpus']} CPUs: {_loads(data['load_before'])} "
-        f"before, {_loads(data['load_after'])} after the runs.",
+        f"before, {_loads(data['load_after'])} after the runs"
+        + (
+            f". The target was missed in this run while the 1-minute load rose to "
+            f"{data['load_after'][0]:.2f} on {data['cpus']} CPUs: runnable threads of this "
+            "figure's kernel and in-process sandbox and of other work on the shared machine, "
+            "which the load average cannot tell apart."
+            if not fig["met"] and data.get("load_after")
+            else "."
+        ),
     ]
     return row, text
 
