@@ -274,8 +274,8 @@ def section(doc: dict[str, Any]) -> str:
         row, text = build(fig)
         lines.append(f"| {key} | " + " | ".join(row) + " |")
         paragraphs.extend(text)
-    for text in paragraphs:
-        lines += ["", _wrap(text)]
+    for paragraph in paragraphs:
+        lines += ["", _wrap(paragraph)]
     return "\n".join(lines) + "\n"
 
 

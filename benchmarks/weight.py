@@ -176,11 +176,11 @@ def run(quick: bool = False) -> Figure:
         base_bytes = base.stat().st_size
     full_bytes = sum(d["full_size_bytes"] for d in details) / max(1, len(details))
     linked = bool(details) and all(d["linked"] for d in details) and len(details) == n
-    pixels = sorted({"x".join(map(str, d["pixels"])) for d in details})
+    shapes = sorted({"x".join(map(str, d["pixels"])) for d in details})
     rows = [
         ["per image output (saved .ipynb)", f"{gain / 1000:.1f} KB"],
         [
-            f"baseline: the full-size PNG ({', '.join(pixels)}) embedded, mean",
+            f"baseline: the full-size PNG ({', '.join(shapes)}) embedded, mean",
             f"{full_bytes / 1000:.1f} KB",
         ],
         ["saved output / full-size file", f"{gain / max(1, full_bytes):.3f}"],
