@@ -14,7 +14,7 @@ import random
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
-from PIL import ImageDraw
+from PIL import Image, ImageDraw
 
 RGB = tuple[int, int, int]
 Point = tuple[float, float]
@@ -1914,3 +1914,15 @@ def _planet(p: Pen, c: RGB, rng: random.Random) -> None:
     p.chord(cx, cy, r, r, 300, 60, dark(c, 0.7))
     p.arc(cx, cy, 0.76, 0.17, 0, 180, ring, 0.05)
     p.arc(cx, cy, 0.68, 0.14, 0, 180, dark(ring, 0.85), 0.02)
+
+
+def sketch(name: str, height: int = 128, colour: RGB | None = None) -> Image.Image:
+    """Motif ``name`` alone on a transparent canvas ``height`` px tall (previews, tests)."""
+    m = MOTIFS[name]
+    pad = height // 4
+    size = (round(height * m.aspect) + 2 * pad, height + 2 * pad)
+    img = Image.new("RGBA", size, (0, 0, 0, 0))
+    glow = Image.new("RGB", size)
+    pen = Pen(ImageDraw.Draw(img), ImageDraw.Draw(glow), (pad, pad, height), m.aspect)
+    m.draw(pen, colour or m.colour, random.Random(name))
+    return img

@@ -218,7 +218,7 @@ WEATHER_AMBIENT: dict[str, RGB] = {
 WEATHER_SKY: dict[str, tuple[RGB, float]] = {
     "storm": ((62, 64, 74), 0.78),
     "rain": ((128, 134, 148), 0.6),
-    "snow": ((208, 214, 226), 0.45),
+    "snow": ((224, 228, 236), 0.65),
     "fog": ((196, 200, 206), 0.7),
 }
 HORIZON = {
@@ -1090,9 +1090,9 @@ def _rain(scene: Scene, img: Image.Image) -> None:
     rng = scene.rng
     storm = "storm" in scene.weather
     d = ImageDraw.Draw(img, "RGBA")
-    colour = (214, 220, 236, 96) if scene.time != "night" else (176, 190, 220, 100)
+    colour = (236, 242, 252, 128) if scene.time != "night" else (190, 204, 234, 124)
     slant = 0.28 if storm else 0.12
-    for _ in range(int((300 if storm else 220) * w * h / 512 / 512)):
+    for _ in range(int((340 if storm else 260) * w * h / 512 / 512)):
         x, y = rng.uniform(-0.2, 1.0) * w, rng.uniform(-0.1, 1.0) * h
         length = rng.uniform(0.04, 0.09 if storm else 0.06) * h
         d.line((x, y, x + length * slant, y + length), fill=colour, width=max(1, round(scene.u)))
@@ -1121,10 +1121,10 @@ def _snow(scene: Scene, img: Image.Image) -> None:
     w, h = scene.size
     rng = scene.rng
     d = ImageDraw.Draw(img, "RGBA")
-    for _ in range(int(380 * w * h / 512 / 512)):
+    for _ in range(int(640 * w * h / 512 / 512)):
         x, y = rng.uniform(0, w), rng.uniform(0, h)
-        r = rng.choice((1.0, 1.2, 1.5, 1.8, 2.2)) * scene.u
-        d.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 225))
+        r = rng.choice((1.2, 1.5, 1.9, 2.4, 3.0)) * scene.u
+        d.ellipse((x - r, y - r, x + r, y + r), fill=(255, 255, 255, 235))
 
 
 def _leaves(scene: Scene, img: Image.Image) -> None:

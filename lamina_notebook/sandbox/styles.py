@@ -269,35 +269,43 @@ def disney_pixar(img: Image.Image, rng: random.Random) -> Image.Image:
 
 
 def ghibli(img: Image.Image, rng: random.Random) -> Image.Image:
-    """Pastel painted areas with thin soft lines, a green-blue airiness and paper grain."""
-    pastel = img.filter(ImageFilter.BoxBlur(1)).quantize(
-        20, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE
-    )
-    pastel = ImageEnhance.Brightness(pastel.convert("RGB")).enhance(1.08)
+    """Lush pastel painted areas, thin soft lines, airy light and a little paper grain."""
+    w, h = img.size
+    soft = ImageEnhance.Color(_soften(img, 2)).enhance(1.25)
+    palette = soft.resize((max(1, w // 4), max(1, h // 4)), Image.Resampling.BOX).quantize(24)
+    pastel = soft.quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB")
     pastel = _tint(
-        Image.blend(pastel, Image.new("RGB", img.size, (214, 240, 206)), 0.3), (200, 235, 255), 0.25
+        Image.blend(pastel, Image.new("RGB", img.size, (236, 246, 226)), 0.18),
+        (214, 236, 255),
+        0.15,
     )
-    lines = _ink(img, 30).point(lambda v: 120 + v * 135 // 255)
+    pastel = _bloom(ImageEnhance.Brightness(pastel).enhance(1.06), 8, 0.35)
+    lines = _ink(img, 40).point(lambda v: 140 + v * 115 // 255)
     return ImageChops.multiply(
-        ImageChops.multiply(pastel, _rgb(lines)), _rgb(_noise(img.size, 2, 232, 255))
+        ImageChops.multiply(pastel, _rgb(lines)), _rgb(_noise(img.size, 2, 236, 255))
     )
 
 
 def comic(img: Image.Image, rng: random.Random) -> Image.Image:
-    """Four-level colours, halftone dots in the shadows, thick ink."""
-    flat = ImageEnhance.Color(ImageOps.posterize(img, 2)).enhance(1.7)
-    shadow = img.convert("L").point(lambda v: 255 if v < 120 else 0)
+    """Bold flat colours, halftone dots in the shadows, thick ink."""
+    flat = ImageOps.posterize(ImageEnhance.Color(_soften(img, 2)).enhance(1.5), 3)
+    shadow = img.convert("L").point(lambda v: 255 if v < 110 else 0)
     shaded = Image.composite(ImageChops.multiply(flat, _halftone(img.size)), flat, shadow)
     return ImageChops.multiply(shaded, _rgb(_ink(img, 22)))
 
 
 def claymation(img: Image.Image, rng: random.Random) -> Image.Image:
     """Plasticine: few rounded colour lumps, raised and warm, with thumbprint texture."""
-    clay = ImageOps.posterize(_soften(img, 4), 3)
-    clay = ImageEnhance.Color(clay).enhance(1.5)
+    w, h = img.size
+    soft = ImageEnhance.Color(_soften(img, 4)).enhance(1.4)
+    palette = soft.resize((max(1, w // 4), max(1, h // 4)), Image.Resampling.BOX).quantize(10)
+    clay = _soften(soft.quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB"), 2)
     relief = ImageOps.autocontrast(_soften(clay.convert("L"), 3).filter(ImageFilter.EMBOSS))
-    clay = _tint(ImageChops.overlay(clay, _rgb(relief)), (255, 190, 150), 0.3)
-    return ImageChops.multiply(clay, _rgb(_noise(img.size, 6, 214, 255)))
+    clay = _tint(
+        Image.blend(clay, ImageChops.overlay(clay, _rgb(relief)), 0.8), (255, 200, 160), 0.25
+    )
+    clay = ImageEnhance.Brightness(clay).enhance(1.08)
+    return ImageChops.multiply(clay, _rgb(_noise(img.size, 6, 222, 255)))
 
 
 def cyberpunk(img: Image.Image, rng: random.Random) -> Image.Image:
