@@ -119,6 +119,40 @@ def test_a_resolved_name_costs_no_request_the_second_time(sandbox: Any) -> None:
     use(sandbox, body)
 
 
+def test_run_trusts_the_app_and_inputs_it_resolved_and_validated(
+    sandbox: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The magic's path: an App with parameters and the ValidInputs that validate_inputs gave
+    go out as the POST alone: no second resolve (even on a client with empty caches), no
+    second validation. A plain dict is still checked."""
+    import lamina_notebook.client as client_module
+
+    checks: list[object] = []
+    real_check = client_module.validate_inputs
+
+    def counted(*args: Any, **kw: Any) -> Any:
+        checks.append(args[1])
+        return real_check(*args, **kw)
+
+    monkeypatch.setattr(client_module, "validate_inputs", counted)
+
+    async def main() -> None:
+        async with fast_client(sandbox) as resolver:
+            app = await resolver.resolve_app("Photo Stylizer")
+        async with fast_client(sandbox) as c:  # nothing cached: a resolve would cost a GET
+            clean = c.validate_inputs(app, {"Upload": PHOTO})
+            assert len(checks) == 1
+            before = sandbox.stats.snapshot()
+            run = await c.run(app, clean)
+            assert sandbox.stats.requests - before["requests"] == 1
+            assert sandbox.stats.run_requests - before["run_requests"] == 1
+            assert len(checks) == 1 and run.app_name == "Photo Stylizer"
+            await c.run(app, dict(clean))
+            assert len(checks) == 2
+
+    asyncio.run(main())
+
+
 def test_unknown_name_lists_close_candidates(sandbox: Any) -> None:
     async def body(c: LaminaClient) -> None:
         with pytest.raises(AppNotFoundError) as info:

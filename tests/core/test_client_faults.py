@@ -5,7 +5,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import socket
+import threading
 import time
 from collections.abc import Iterator
 
@@ -277,8 +279,53 @@ def test_thirty_runs_under_mixed_faults_create_no_duplicates(
         )
 
 
-def test_transport_errors_are_lamina_errors() -> None:
-    assert issubclass(TransportError, LaminaError)
+def test_a_read_that_never_gets_an_answer_reaches_the_caller_as_a_lamina_error() -> None:
+    """A server that takes the connection but never answers: each try times out, the read is
+    retried, then the caller gets a TransportError it can catch as LaminaError (never a raw
+    httpx exception), saying the request was sent and naming the host, without the key."""
+    taken: list[socket.socket] = []
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(8)
+        server.settimeout(0.05)
+        port = server.getsockname()[1]
+        stop = threading.Event()
+
+        def take() -> None:  # accept and hold each connection, answering nothing
+            while not stop.is_set():
+                with contextlib.suppress(TimeoutError):
+                    taken.append(server.accept()[0])
+
+        holder = threading.Thread(target=take, daemon=True)
+        holder.start()
+
+        async def main() -> LaminaError:
+            async with LaminaClient(
+                "lma_never_shown",
+                f"http://127.0.0.1:{port}",
+                timeout=0.3,
+                max_retries=2,
+                retry_backoff=0.01,
+                journal=None,
+            ) as c:
+                try:
+                    await c.list_apps()
+                except LaminaError as exc:
+                    return exc
+            raise AssertionError("a server that never answers gave list_apps() an answer")
+
+        try:
+            error = asyncio.run(main())
+        finally:
+            stop.set()
+            holder.join(5)
+            for conn in taken:
+                conn.close()
+    assert type(error) is TransportError and error.sent is True
+    assert isinstance(error.__cause__, httpx.ReadTimeout)
+    assert "get an answer from" in str(error) and f"127.0.0.1:{port}" in str(error)
+    assert "lma_never_shown" not in str(error) + repr(error)
+    assert len(taken) == 3  # the first try and max_retries=2 more, each on a fresh connection
 
 
 # -- an ambiguous run creation is journaled as "unconfirmed" before the error is raised ---------

@@ -14,6 +14,15 @@ from lamina_notebook.sandbox import Sandbox
 
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$")
 ENVELOPE = {"error", "code", "retryable", "requestId"}
+#: How long a poll loop may take before the test fails: the fast sandbox ends any run in well
+#: under a second, so this only trips when a run never ends.
+DEADLINE = 30.0
+
+
+def check_deadline(deadline: float, what: str) -> None:
+    """Fail the test, naming ``what``, once ``deadline`` (a ``time.monotonic()`` value) passed."""
+    if time.monotonic() > deadline:
+        pytest.fail(f"{what} after {DEADLINE:g} s")
 
 
 def api(sb: Any) -> httpx.Client:
@@ -26,11 +35,13 @@ def api(sb: Any) -> httpx.Client:
 
 
 def wait(client: httpx.Client, execution_id: str) -> dict[str, Any]:
-    """Poll until terminal, returning the last ``data``."""
+    """Poll until terminal, returning the last ``data``; fails the test after DEADLINE."""
+    deadline = time.monotonic() + DEADLINE
     while True:
         data = client.get(f"/executions/{execution_id}").json()["data"]
         if data["status"] in ("completed", "failed"):
             return data
+        check_deadline(deadline, f"execution {execution_id} still {data['status']!r}")
         time.sleep(0.02)
 
 
@@ -41,8 +52,10 @@ def start(client: httpx.Client, sb: Any, app: str, inputs: dict[str, Any]) -> di
 
 
 def test_seed_python_sample_flow_verbatim(sandbox: Any) -> None:
-    """The seed's "Quick Integration (Python)" with only BASE and API_KEY changed."""
-    requests = pytest.importorskip("requests")
+    """The seed's "Quick Integration (Python)" with only BASE and API_KEY changed (and a
+    deadline on its loop, so a run that never ends fails the test instead of hanging it)."""
+    import requests  # a dev dependency: the seed's sample uses it, so this test never skips
+
     api_key = sandbox.api_key
     base = sandbox.base_url + "/api"
     h = {"x-api-key": api_key, "Content-Type": "application/json"}
@@ -57,12 +70,14 @@ def test_seed_python_sample_flow_verbatim(sandbox: Any) -> None:
     )
     exec_id = r.json()["data"]["executionId"]
     printed = []
+    deadline = time.monotonic() + DEADLINE
     while True:
         status = requests.get(f"{base}/executions/{exec_id}", headers=h).json()["data"]
         if status["status"] in ("completed", "failed"):
             for o in status["outputs"]:
                 printed.append(f"{o['label']}: {o['value']}")
             break
+        check_deadline(deadline, f"execution {exec_id} still {status['status']!r}")
         time.sleep(0.05)
     assert status["status"] == "completed"
     assert [p.split(":")[0] for p in printed] == ["AI Designer", "AI Designer"]
@@ -140,7 +155,9 @@ def test_lifecycle_queued_running_completed_with_outputs_one_by_one(sandbox: Any
             c, sandbox, "Catalog Studio", {"Upload": f"{sandbox.base_url}/samples/product.png"}
         )
         seen: list[tuple[str, tuple[str, ...]]] = []
+        deadline = time.monotonic() + DEADLINE
         while not seen or seen[-1][0] not in ("completed", "failed"):
+            check_deadline(deadline, f"execution {created['executionId']} seen only as {seen}")
             d = c.get(f"/executions/{created['executionId']}").json()["data"]
             state = (d["status"], tuple(o["status"] for o in d["outputs"]))
             if not seen or seen[-1] != state:
