@@ -559,7 +559,7 @@ def _mountain(p: Pen, c: RGB, rng: random.Random) -> None:
     for cx, top, hw in sorted(peaks, key=lambda t: -t[1]):
         cx += rng.uniform(-0.08, 0.08)
         col = mix(c, (180, 190, 210), top)
-        p.poly([(cx - hw, 1.0), (cx, top), (cx, 1.0)], col)
+        p.poly([(cx - hw, 1.0), (cx, top), (cx + hw * 0.1, 1.0)], col)
         p.poly([(cx, top), (cx + hw, 1.0), (cx + hw * 0.1, 1.0)], dark(col, 0.7))
         cap = top + (1.0 - top) * 0.3
         k = (cap - top) / (1.0 - top)
@@ -578,8 +578,8 @@ def _mountain(p: Pen, c: RGB, rng: random.Random) -> None:
 @motif("fox", ("foxes", "vixen"), "ground", 1.5, 0.45, (222, 108, 36), "forest", facing=True)
 def _fox(p: Pen, c: RGB, rng: random.Random) -> None:
     cream, leg = (246, 238, 222), (58, 36, 28)
-    p.blob(0.3, 0.55, 0.3, 0.11, -22, c)
-    p.blob(0.08, 0.44, 0.09, 0.075, -22, cream)
+    p.blob(0.3, 0.55, 0.3, 0.11, 22, c)
+    p.blob(0.07, 0.455, 0.09, 0.07, 22, cream)
     p.rect(0.5, 0.66, 0.57, 1.0, dark(leg, 0.8), r=0.02)
     p.rect(0.9, 0.66, 0.97, 1.0, dark(leg, 0.8), r=0.02)
     p.oval(0.78, 0.62, 0.34, 0.16, c)
@@ -1849,19 +1849,26 @@ def _apple(p: Pen, c: RGB, rng: random.Random) -> None:
 )
 def _shoe(p: Pen, c: RGB, rng: random.Random) -> None:
     upper = [
-        *bez((0.1, 0.8), (0.05, 0.3), (0.35, 0.28)),
-        (0.7, 0.3),
-        (0.9, 0.45),
-        *bez((1.2, 0.48), (1.85, 0.5), (1.92, 0.82)),
+        (0.12, 0.82),
+        *bez((0.1, 0.6), (0.08, 0.3), (0.3, 0.3)),
+        *bez((0.42, 0.36), (0.55, 0.42), (0.64, 0.3)),
+        (0.76, 0.16),
+        (0.9, 0.2),
+        *bez((0.95, 0.34), (1.4, 0.44), (1.86, 0.62)),
+        (1.94, 0.82),
     ]
-    p.poly([*upper, (0.1, 0.82)], c)
-    p.poly([(0.12, 0.55), (0.6, 0.62), (1.1, 0.5), (1.5, 0.62), (1.3, 0.7), (0.5, 0.72)], WHITE)
-    p.rect(0.05, 0.8, 1.96, 0.95, WHITE, r=0.05)
-    p.rect(0.05, 0.9, 1.96, 0.95, (200, 200, 204), r=0.02)
+    p.poly(upper, c)
+    p.poly([(0.64, 0.3), (0.76, 0.16), (0.9, 0.2), (1.2, 0.46), (0.95, 0.5)], light(c, 0.25))
+    p.poly([(1.5, 0.5), (1.86, 0.62), (1.94, 0.82), (1.5, 0.82)], dark(c, 0.8))
+    p.poly([(0.2, 0.72), (0.7, 0.52), (1.25, 0.68), (0.7, 0.64), (0.3, 0.8)], WHITE)
+    p.circle(0.2, 0.5, 0.04, dark(c, 0.6))
     for k in range(5):
-        u = 0.8 + k * 0.08
-        p.line([(u, 0.38 + k * 0.01), (u + 0.08, 0.46 + k * 0.01)], WHITE, 0.015)
-    p.poly([(0.08, 0.5), (0.2, 0.36), (0.24, 0.7)], dark(c, 0.7))
+        u, v = 0.72 + k * 0.1, 0.3 + k * 0.045
+        p.line([(u, v - 0.03), (u + 0.08, v + 0.05)], WHITE, 0.02)
+        p.line([(u + 0.08, v - 0.03), (u, v + 0.05)], light(c, 0.6), 0.015)
+    p.rect(0.04, 0.8, 1.98, 0.96, WHITE, r=0.06)
+    p.rect(0.04, 0.9, 1.98, 0.96, (196, 196, 200), r=0.03)
+    p.line([(0.1, 0.85), (1.9, 0.85)], (220, 220, 224), 0.01)
 
 
 @motif("sun", ("suns", "sunshine", "sunny", "sunburst"), "sky", 1.0, 0.45, (255, 206, 60), "meadow")

@@ -1002,14 +1002,27 @@ def _ground_shadow(scene: Scene, box: tuple[float, float, float], aspect: float)
 
 
 def _backdrops(scene: Scene) -> None:
-    """Second subjects that stand behind the land (a skyline, mountains), drawn before it."""
-    for name, colour in scene.reading.subjects[1:2]:
+    """Subjects that stand behind the land (mountains, a skyline, pyramids), drawn before it.
+
+    A main subject of this kind fills the width above the horizon; a second one is smaller.
+    """
+    w, h = scene.size
+    for i, (name, colour) in enumerate(scene.reading.subjects[:2]):
         motif = MOTIFS[name]
-        if motif.place == "backdrop" and name not in SCENERY.get(scene.setting, ()):
+        if motif.place != "backdrop":
+            continue
+        if i == 0:
+            s = max(w * 1.02 / motif.aspect, motif.scale * h * 0.85)
+            box = ((w - s * motif.aspect) / 2, scene.horizon + h * 0.03 - s, s)
+            layer = _layer_draw(scene, motif, _colour(motif, colour, scene.rng), box, False)
+            _shade(scene, layer, box, motif.aspect)
+            scene.world.alpha_composite(layer)
+        elif name not in SCENERY.get(scene.setting, ()):
             _backdrop(scene, motif, colour, 0.4)
 
 
 def _draw_subjects(scene: Scene) -> None:
+    """The main subject (unless it is a backdrop) and a second, smaller one beside it."""
     reading, rng = scene.reading, scene.rng
     chosen = [(MOTIFS[n], c) for n, c in reading.subjects]
     if not chosen:
@@ -1017,27 +1030,17 @@ def _draw_subjects(scene: Scene) -> None:
     main, main_colour = chosen[0]
     side = rng.random() < 0.5
     others = [(m, c) for m, c in chosen[1:] if m.place != "backdrop" and m.name != main.name]
-    if main.place == "backdrop":
-        s = scene.size[0] * 1.02 / main.aspect
-        s = max(s, main.scale * scene.size[1] * 0.85)
-        x0 = (scene.size[0] - s * main.aspect) / 2
-        box = (x0, scene.ground - s + scene.size[1] * 0.02, s)
-        if main.name == "mountain":
-            box = (x0, scene.horizon + scene.size[1] * 0.06 - s, s)
-        layer = _layer_draw(scene, main, _colour(main, main_colour, rng), box, False)
-        _shade(scene, layer, box, main.aspect)
-        scene.world.alpha_composite(layer)
-        main = None  # type: ignore[assignment]
-    centre_main = 0.5 + rng.uniform(-0.05, 0.05)
-    if others and main is not None:
-        centre_main = 0.36 if side else 0.64
-    if main is not None:
-        _subject(scene, main, main_colour, True, centre_main, reading.size)
+    standing = main.place != "backdrop"
+    if standing:
+        centre = 0.36 if side else 0.64
+        if not others:
+            centre = 0.5 + rng.uniform(-0.05, 0.05)
+        _subject(scene, main, main_colour, True, centre, reading.size)
     for motif, colour in others[:1]:
-        centre = (0.82 if side else 0.18) if main is not None else 0.5
-        if motif.place == "sky" and main is not None:
+        centre = (0.82 if side else 0.18) if standing else 0.5
+        if motif.place == "sky" and standing:
             centre = 0.78 if side else 0.22
-        _subject(scene, motif, colour, False, centre, 1.0)
+        _subject(scene, motif, colour, not standing, centre, 1.0)
 
 
 def _subject(

@@ -239,10 +239,10 @@ def anime(img: Image.Image, rng: random.Random) -> Image.Image:
     """Flat cel colours (a few tones per area) and bold black outlines, bright and clean."""
     w, h = img.size
     vivid = ImageEnhance.Color(img.filter(ImageFilter.BoxBlur(1))).enhance(1.4)
-    palette = vivid.resize((max(1, w // 4), max(1, h // 4)), Image.Resampling.BOX).quantize(14)
+    palette = vivid.resize((max(1, w // 3), max(1, h // 3)), Image.Resampling.BOX).quantize(16)
     flat = vivid.quantize(palette=palette, dither=Image.Dither.NONE).convert("RGB")
     flat = ImageEnhance.Brightness(flat).enhance(1.06)
-    return ImageChops.multiply(flat, _rgb(_ink(img, 14)))
+    return ImageChops.multiply(flat, _rgb(_ink(img, 20)))
 
 
 def neon_noir(img: Image.Image, rng: random.Random) -> Image.Image:
