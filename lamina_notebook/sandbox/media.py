@@ -231,13 +231,12 @@ def _png(img: Image.Image) -> bytes:
     image at once) and level-1 ``Z_RLE`` deflate are several times faster on the textured 1024 px
     pictures, for files about the same size (flat pictures compress less, but stay small).
     """
-    from PIL import Image, ImageChops
+    from PIL import ImageChops
 
     rgb = img.convert("RGB")
     w, h = rgb.size
-    above = Image.new("RGB", (w, h))  # each row's predictor: the row above (zeros for the first)
-    if h > 1:
-        above.paste(rgb.crop((0, 0, w, h - 1)), (0, 1))
+    above = ImageChops.offset(rgb, 0, 1)  # each row's predictor: the row above ...
+    above.paste((0, 0, 0), (0, 0, w, 1))  # ... and zeros for the first
     data = ImageChops.subtract_modulo(rgb, above).tobytes()
     stride = w * 3
     raw = b"".join(b"\x02" + data[i : i + stride] for i in range(0, len(data), stride))

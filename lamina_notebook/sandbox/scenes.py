@@ -476,21 +476,12 @@ def _draw_sky(scene: Scene) -> None:
         return
     scene.sun_x = rng.uniform(0.15, 0.85)
     sx = scene.sun_x * w
+    behind_clouds = scene.time == "night" and scene.overcast  # the moon shows through a gap
     if scene.time == "night":
         if not scene.overcast or "storm" in scene.weather:
             _stars(scene, d, 160 if not scene.overcast else 40)
-        if not any(n == "moon" for n, _ in scene.reading.subjects):
-            r = 0.055 * h
-            sy = rng.uniform(0.1, 0.22) * h
-            for i in range(10):  # moonlit haze, faint rings brighter inwards
-                k = 2.6 - i * 0.14
-                d.ellipse((sx - r * k, sy - r * k, sx + r * k, sy + r * k), fill=(200, 210, 240, 7))
-            d.ellipse((sx - r, sy - r, sx + r, sy + r), fill=(238, 236, 220))
-            d.ellipse((sx - r * 0.5, sy - r * 0.4, sx - r * 0.1, sy), fill=(214, 212, 198))
-            d.ellipse(
-                (sx + r * 0.2, sy + r * 0.1, sx + r * 0.6, sy + r * 0.5), fill=(220, 218, 202)
-            )
-            scene.sgd.ellipse((sx - r, sy - r, sx + r, sy + r), fill=(120, 120, 112))
+        if not behind_clouds:
+            _moon(scene, d, sx)
     elif not scene.overcast and not any(n == "sun" for n, _ in scene.reading.subjects):
         low = scene.time in ("dawn", "dusk")
         r = (0.09 if scene.time == "dusk" else 0.065) * h
@@ -501,8 +492,29 @@ def _draw_sky(scene: Scene) -> None:
             d.ellipse((sx - r * k, sy - r * k, sx + r * k, sy + r * k), fill=(*colour, 9))
         scene.sgd.ellipse((sx - r, sy - r, sx + r, sy + r), fill=colour)
         d.ellipse((sx - r, sy - r, sx + r, sy + r), fill=colour)
+    if behind_clouds:
+        _clouds(scene, d)
+        _moon(scene, d, sx)
+        scene.sky = _shine(sky, sky_glow, 1.0)
+        return
     scene.sky = _shine(sky, sky_glow, 1.0 if scene.time == "night" else 0.8)
     _clouds(scene, ImageDraw.Draw(scene.sky, "RGBA"))
+
+
+def _moon(scene: Scene, d: ImageDraw.ImageDraw, sx: float) -> None:
+    """A full moon with a faint halo (unless the prompt's subject is the moon itself)."""
+    if any(n == "moon" for n, _ in scene.reading.subjects):
+        return
+    h = scene.size[1]
+    r = 0.055 * h
+    sy = scene.rng.uniform(0.1, 0.22) * h
+    for i in range(10):  # moonlit haze, faint rings brighter inwards
+        k = 2.6 - i * 0.14
+        d.ellipse((sx - r * k, sy - r * k, sx + r * k, sy + r * k), fill=(200, 210, 240, 7))
+    d.ellipse((sx - r, sy - r, sx + r, sy + r), fill=(238, 236, 220))
+    d.ellipse((sx - r * 0.5, sy - r * 0.4, sx - r * 0.1, sy), fill=(214, 212, 198))
+    d.ellipse((sx + r * 0.2, sy + r * 0.1, sx + r * 0.6, sy + r * 0.5), fill=(220, 218, 202))
+    scene.sgd.ellipse((sx - r, sy - r, sx + r, sy + r), fill=(120, 120, 112))
 
 
 def _stars(scene: Scene, d: ImageDraw.ImageDraw, count: int) -> None:

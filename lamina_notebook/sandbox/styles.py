@@ -209,7 +209,7 @@ def pixel_art(img: Image.Image, rng: random.Random) -> Image.Image:
 def oil_painting(img: Image.Image, rng: random.Random) -> Image.Image:
     """Thick strokes that follow the forms, with the relief of impasto, on canvas, varnished."""
     w, h = img.size
-    step = max(3, round(max(w, h) / 56))
+    step = max(3, round(max(w, h) / 50))
     cols, rows = max(2, w // step + 1), max(2, h // step + 1)
     colour = ImageEnhance.Color(img).enhance(1.3).resize((cols, rows), Image.Resampling.BOX)
     cpx = colour.load()
