@@ -370,7 +370,7 @@ def submit_uninterrupted(session: Session, coro: Any) -> tuple[Any, bool]:
 def launch(
     session: Session,
     app: App | str,
-    inputs: Mapping[str, str],
+    inputs: Mapping[str, Any],
     *,
     webhook: str | None = None,
     timeout: float | None = None,
@@ -382,7 +382,7 @@ def launch(
     """
     client = session.client
     execution, interrupted = submit_uninterrupted(
-        session, client.run(app, dict(inputs), webhook=webhook)
+        session, client.run(app, inputs, webhook=webhook)  # ValidInputs stay trusted
     )
     handle = RunHandle(session, execution, inputs, timeout=timeout)
     if not interrupted:

@@ -226,7 +226,7 @@ CASES: list[tuple[str, str | None, str, str | None, list[str], int | str]] = [
         "Ünïcode Studio",
         """run "Ünïcode Studio" 'Text "quoted"=hi'""",
         None,
-        ["unknown input", 'did you mean "Tëxt "quoted""', '"Tëxt \\"quoted\\"": missing'],
+        ["unknown input", 'did you mean "Tëxt \\"quoted\\""', '"Tëxt \\"quoted\\"": missing'],
         0,
     ),
     (
