@@ -201,7 +201,8 @@ def _pre(app: str, prefix: str, credits: int, i: int = 0) -> StepDef:
 
 def _param(app: str, name: str, kind: str, description: str, *args: Any, **kw: Any) -> ParamDef:
     """A built-in parameter with an author-style ``key``."""
-    return ParamDef(app, name, kind, description, *args, key=snake_key(name, kind), **kw)
+    kw.setdefault("key", snake_key(name, kind))
+    return ParamDef(app, name, kind, description, *args, **kw)
 
 
 def _upload(app: str, what: str = "image") -> ParamDef:

@@ -431,6 +431,20 @@ class Scene:
         return base
 
 
+def _pixel(image: Image.Image, xy: tuple[int, int]) -> RGB:
+    """One RGB pixel as a tuple (Pillow types ``getpixel`` loosely)."""
+    value = image.getpixel(xy)
+    if isinstance(value, tuple):
+        return (int(value[0]), int(value[1]), int(value[2]))
+    level = int(value or 0)
+    return (level, level, level)
+
+
+def _horizon_colour(scene: Scene) -> RGB:
+    """The sky's colour just above the horizon: what far land and haze fade into."""
+    return _pixel(scene.sky, (0, max(0, int(scene.horizon) - 2)))
+
+
 # --- sky --------------------------------------------------------------------------------------
 
 
@@ -618,7 +632,7 @@ def _hills(scene: Scene, base: RGB, layers: int = 3, far: float = 0.0) -> None:
     w, h = scene.size
     rng = scene.rng
     span = scene.ground - scene.horizon
-    haze = scene.sky.getpixel((0, max(0, int(scene.horizon) - 2)))
+    haze = _horizon_colour(scene)
     for layer in range(layers):
         y = scene.horizon + span * (far + layer * 0.32)
         amp = h * rng.uniform(0.02, 0.05)
@@ -639,7 +653,7 @@ def _hills(scene: Scene, base: RGB, layers: int = 3, far: float = 0.0) -> None:
 def _water(scene: Scene, top: float, bottom: float) -> None:
     w, _ = scene.size
     rng = scene.rng
-    haze = scene.sky.getpixel((0, max(0, int(scene.horizon) - 2)))
+    haze = _horizon_colour(scene)
     far, near = mix(WATER, haze, 0.45), dark(WATER, 0.7)
     if "snow" in scene.weather or "fog" in scene.weather:
         far = mix(far, (200, 206, 214), 0.3)
@@ -676,7 +690,7 @@ def _draw_land(scene: Scene, skip_scenery: set[str]) -> None:
             _backdrop(scene, MOTIFS["mountain"], None, 0.55)
         _hills(scene, scene.ground_colour())
     elif s == "forest":
-        haze = scene.sky.getpixel((0, max(0, int(scene.horizon) - 2)))
+        haze = _horizon_colour(scene)
         pine = (40, 96, 60) if scene.season != "autumn" else (150, 80, 36)
         for row in range(3):
             base = scene.horizon + (scene.ground - scene.horizon) * row * 0.18
@@ -704,7 +718,7 @@ def _draw_land(scene: Scene, skip_scenery: set[str]) -> None:
             [*_wave(w, y, h * 0.015, 1.5, rng.uniform(0, 6.3)), (w, h), (0, h)], fill=floor
         )
     elif s == "desert":
-        far = mix((200, 140, 100), scene.sky.getpixel((0, max(0, int(scene.horizon) - 2))), 0.4)
+        far = mix((200, 140, 100), _horizon_colour(scene), 0.4)
         x = rng.uniform(0.1, 0.7) * w
         mesa_w, mesa_h = rng.uniform(0.15, 0.3) * w, rng.uniform(0.05, 0.1) * h
         wd.polygon(
@@ -815,7 +829,7 @@ def _draw_land(scene: Scene, skip_scenery: set[str]) -> None:
     elif s in ("indoor", "window"):
         _room(scene)
     elif s == "studio":
-        floor = mix(scene.sky.getpixel((0, h - 1)), (255, 255, 255), 0.2)
+        floor = mix(_pixel(scene.sky, (0, h - 1)), (255, 255, 255), 0.2)
         wd.rectangle((0, scene.ground, w, h), fill=floor)
         wd.ellipse(
             (w * 0.15, scene.ground - h * 0.03, w * 0.85, scene.ground + h * 0.05),
@@ -947,7 +961,7 @@ def _backdrop(scene: Scene, motif: Motif, colour: RGB | None, height: float) -> 
     x0 = (w - s * motif.aspect) / 2
     y0 = scene.horizon + h * 0.02 - s
     c = colour or _colour(motif, None, scene.rng)
-    haze = scene.sky.getpixel((0, max(0, int(scene.horizon) - 2)))
+    haze = _horizon_colour(scene)
     layer = _layer_draw(scene, motif, mix(c, haze, 0.2), (x0, y0, s), False)
     _shade(scene, layer, (x0, y0, s), motif.aspect)
     scene.world.alpha_composite(layer)

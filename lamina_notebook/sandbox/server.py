@@ -227,6 +227,7 @@ class Sandbox:
                 found, clean, sources, None, self.base_url, edition="v1", source=source
             ).id
 
+        assert ctx.loop is not None, "the sandbox is not running"
         return asyncio.run_coroutine_threadsafe(create(), ctx.loop).result(timeout=30)
 
     @property

@@ -159,7 +159,7 @@ class Deliverer:
         error: str | None = None
         try:
             async with httpx.AsyncClient(
-                timeout=timeout, trust_env=False, verify=self._ssl
+                timeout=timeout, trust_env=False, verify=self._ssl or True
             ) as client:
                 resp = await client.post(
                     url, content=body, headers=self.signer.headers(body, rec.id)
