@@ -22,11 +22,12 @@ ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 lab: $(STAMP)
 	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) 01-quickstart.ipynb
 
-## The whole suite: lint, then every test (browser tests skip without Chromium unless required).
-test: $(STAMP)
-	$(BIN)/ruff check lamina_notebook tests benchmarks scripts
+## The whole suite: lint (ruff, format check, mypy), then every test (browser tests skip
+## without Chromium unless LAMINA_REQUIRE_BROWSER=1, as CI sets).
+test: lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+## ruff, ruff's format check and mypy (strict; settings in pyproject.toml).
 lint: $(STAMP)
 	$(BIN)/ruff check lamina_notebook tests benchmarks scripts
 	$(BIN)/ruff format --check lamina_notebook tests benchmarks scripts

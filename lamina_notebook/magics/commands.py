@@ -279,7 +279,7 @@ def fetch_history_thumbnails(session: Session, entries: Sequence[JournalEntry]) 
                 thumbs[execution.execution_id] = media[output.id]
         return thumbs
 
-    return session.run(fetch_all()) if targets else {}  # type: ignore[no-any-return]
+    return session.run(fetch_all()) if targets else {}
 
 
 def _manifest_files(manifest: Path) -> list[str]:

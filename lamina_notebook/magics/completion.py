@@ -98,7 +98,7 @@ def ipython_matcher(session: Session) -> Callable[[Any], dict[str, Any]]:
     """An IPython (matcher API v2) completer of ``%lamina`` lines for ``session``."""
     from IPython.core.completer import SimpleCompletion, completion_matcher
 
-    @completion_matcher(identifier="lamina", priority=100, api_version=2)  # type: ignore[misc]
+    @completion_matcher(identifier="lamina", priority=100, api_version=2)
     def lamina_matcher(context: Any) -> dict[str, Any]:
         text = context.text_until_cursor.lstrip()
         if not text.startswith(("%lamina ", "%%lamina ")):
@@ -114,7 +114,7 @@ def ipython_matcher(session: Session) -> Callable[[Any], dict[str, Any]]:
             "matched_fragment": current_token(text),
         }
 
-    return lamina_matcher  # type: ignore[no-any-return]
+    return lamina_matcher
 
 
 # -- helpers -------------------------------------------------------------------------------

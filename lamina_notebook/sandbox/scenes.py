@@ -358,7 +358,9 @@ def _times(c: Sequence[int], k: Sequence[int]) -> RGB:
     return (c[0] * k[0] // 255, c[1] * k[1] // 255, c[2] * k[2] // 255)
 
 
-def _wave(w: int, base: float, amp: float, freq: float, phase: float, step: int = 6) -> list:
+def _wave(
+    w: int, base: float, amp: float, freq: float, phase: float, step: int = 6
+) -> list[tuple[float, float]]:
     return [
         (x, base - amp * math.sin(freq * x / max(1, w) * math.pi + phase))
         for x in range(0, w + step, step)
