@@ -382,7 +382,8 @@ def launch(
     """
     client = session.client
     execution, interrupted = submit_uninterrupted(
-        session, client.run(app, inputs, webhook=webhook)  # ValidInputs stay trusted
+        session,
+        client.run(app, inputs, webhook=webhook),  # ValidInputs stay trusted
     )
     handle = RunHandle(session, execution, inputs, timeout=timeout)
     if not interrupted:
