@@ -46,11 +46,20 @@ class RateBudget:
     At most ``rate`` requests in any ``period``-long interval (the default 90 per 60 s keeps
     every window of the service, fixed or sliding, under its 100 with room for clock skew and
     latency jitter), yet a batch may start at once: 48 run starts go out together instead of
-    trickling out at the steady rate. An optional ``burst`` adds a token bucket on top (at most
-    ``burst`` back-to-back requests, refilled at ``rate/period``) for services that smooth.
-    ``clock``/``sleep`` are seams for deterministic tests. Waiters are served first come, first
-    served. ``pause(seconds)`` (after a 429) stops everyone until the server's Retry-After.
-    ``rate=0`` means no limit.
+    trickling out at the steady rate.
+
+    The service counts a request when it *arrives*, which is some time after it was let out
+    (a new connection, a slow network), and the delay differs from request to request. So a
+    request holds its slot from :meth:`acquire` until one ``period`` after it ended
+    (:meth:`release`, called once its answer is in or it failed): a request let out later
+    then always arrives more than a period after any earlier one whose slot it took, however
+    long each was under way. Every :meth:`acquire` is followed by one :meth:`release`, or by
+    :meth:`refund` if nothing was sent.
+
+    An optional ``burst`` adds a token bucket on top (at most ``burst`` back-to-back requests,
+    refilled at ``rate/period``) for services that smooth. ``clock``/``sleep`` are seams for
+    deterministic tests. Waiters are served first come, first served. ``pause(seconds)`` (after
+    a 429) stops everyone until the server's Retry-After. ``rate=0`` means no limit.
     """
 
     def __init__(
@@ -71,11 +80,13 @@ class RateBudget:
         self.capacity = float(burst) if burst is not None else None
         self._clock = clock
         self._sleep = sleep
-        self._sent: deque[float] = deque()  # when each request of the last period was let out
+        self._ended: deque[float] = deque()  # when each request of the last period ended
+        self._open = 0  # let out and not ended yet: each holds a slot until it ends
         self._tokens = self.capacity or 0.0
         self._updated = clock()
         self._paused_until = 0.0
         self._lock: asyncio.Lock | None = None
+        self._freed: asyncio.Event | None = None  # set when an open request ends or is refunded
         self.acquired = 0
         self.pauses = 0
 
@@ -91,17 +102,29 @@ class RateBudget:
     def unlimited(self) -> bool:
         return self.rate == 0
 
+    @property
+    def in_use(self) -> int:
+        """Slots held now: requests under way plus those that ended within the last period."""
+        if self.unlimited:
+            return 0
+        self._refill(self._clock())
+        return len(self._ended) + self._open
+
     def _refill(self, now: float) -> None:
-        while self._sent and self._sent[0] <= now - self.period:
-            self._sent.popleft()
+        while self._ended and self._ended[0] <= now - self.period:
+            self._ended.popleft()
         if self.capacity is not None:
             elapsed = max(0.0, now - self._updated)
             self._tokens = min(self.capacity, self._tokens + elapsed * self.per_second)
         self._updated = now
 
-    def _wait_needed(self, now: float) -> float:
-        """Seconds until one more request may go (0: now)."""
-        window = 0.0 if len(self._sent) < self.rate else self._sent[0] + self.period - now
+    def _wait_needed(self, now: float) -> float | None:
+        """Seconds until one more request may go (0: now; None: not before one under way ends)."""
+        window = 0.0
+        if len(self._ended) + self._open >= self.rate:
+            if not self._ended:
+                return None
+            window = self._ended[0] + self.period - now
         bucket = 0.0
         if self.capacity is not None and self._tokens < 1.0 - 1e-9:  # float slack: no spin
             bucket = (1.0 - self._tokens) / self.per_second
@@ -116,11 +139,12 @@ class RateBudget:
         if now < self._paused_until:
             return 0.0
         self._refill(now)
-        free = max(0.0, self.rate - len(self._sent))
+        free = max(0.0, self.rate - len(self._ended) - self._open)
         return free if self.capacity is None else min(free, self._tokens)
 
     async def acquire(self) -> None:
-        """Wait until one more request fits the budget (FIFO among waiters)."""
+        """Wait until one more request fits the budget (FIFO among waiters); it then holds a
+        slot until :meth:`release` (or :meth:`refund`)."""
         if self._lock is None:
             self._lock = asyncio.Lock()
         async with self._lock:
@@ -133,21 +157,42 @@ class RateBudget:
                     break
                 self._refill(now)
                 wait = self._wait_needed(now)
+                if wait is None:
+                    await self._next_freed()
+                    continue
                 if wait <= 0.0:
-                    self._sent.append(now)
+                    self._open += 1
                     if self.capacity is not None:
                         self._tokens = max(0.0, self._tokens - 1.0)
                     break
                 await self._sleep(wait)
         self.acquired += 1
 
+    async def _next_freed(self) -> None:
+        """Until a request under way ends or is refunded (called with the lock held)."""
+        if self._freed is None:
+            self._freed = asyncio.Event()
+        self._freed.clear()
+        await self._freed.wait()
+
+    def _free(self) -> bool:
+        """Drop one open request; False if there was none (a release without an acquire)."""
+        if self.unlimited or self._open <= 0:
+            return False
+        self._open -= 1
+        if self._freed is not None:
+            self._freed.set()
+        return True
+
+    def release(self) -> None:
+        """A request let out by :meth:`acquire` ended (answered, or failed): its slot stays
+        taken for one more period from now, then frees."""
+        if self._free():
+            self._ended.append(self._clock())
+
     def refund(self) -> None:
-        """Give back a request that was acquired but not sent."""
-        if self.unlimited:
-            return
-        if self._sent:
-            self._sent.pop()
-        if self.capacity is not None:
+        """Give back a request that was acquired but not sent: its slot frees at once."""
+        if self._free() and self.capacity is not None:
             self._tokens = min(self.capacity, self._tokens + 1.0)
 
     def pause(self, seconds: float) -> None:
@@ -238,7 +283,8 @@ class Poller:
     :meth:`deliver`, i.e. a verified webhook) ends the watch. After ``max_failures``
     consecutive transient errors the error goes to the subscribers.
 
-    ``fetch(execution_id)`` must make the GET with the token the poller already holds.
+    ``fetch(execution_id)`` must make the GET with the token the poller already holds (the
+    poller releases it once the fetch is over).
     ``on_change(execution)`` is called (on the loop) for every new state, e.g. to journal it.
     """
 
@@ -403,7 +449,7 @@ class Poller:
                     await asyncio.wait_for(self._wake.wait(), delay)
                 continue
             await self._slots.acquire()
-            await self._budget.acquire()
+            await self._budget.acquire()  # released by _poll once the fetch is over
             if entry.removed or entry.in_flight:
                 self._budget.refund()
                 self._slots.release()
@@ -428,6 +474,7 @@ class Poller:
                 self._observe(entry, execution)
         finally:
             entry.in_flight = False
+            self._budget.release()
             self._slots.release()
             self._wake.set()
 

@@ -75,6 +75,9 @@ class Reply:
 class Sender:
     """Sends one logical request: a budget token, httpx, retries, error translation.
 
+    Each try holds a budget token from before it is sent until its answer is read (or it
+    failed), then releases it: the budget counts its slot from then (see :class:`RateBudget`).
+
     Reads retry on transport errors, 429 (after Retry-After, pausing the whole budget) and
     500/502/503/504 with capped, jittered backoff. Run creation (``creates_run``) is resent
     only after a 429 or when the connection failed before anything was sent.
@@ -141,10 +144,17 @@ class Sender:
     ) -> Reply:
         attempt = 0
         while True:
-            if budgeted and (attempt or not token_held):
+            # The caller's token (token_held) covers the first try and the caller releases it;
+            # a token taken here is released here, once this try's answer is in (or it failed).
+            own_token = budgeted and (attempt > 0 or not token_held)
+            if own_token:
                 await self.budget.acquire()
             try:
-                reply = await self.exchange(method, url, params, body, auth, max_bytes)
+                try:
+                    reply = await self.exchange(method, url, params, body, auth, max_bytes)
+                finally:
+                    if own_token:
+                        self.budget.release()
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # DecodingError: an answer came but its body could not be decoded (e.g. a broken
                 # gzip stream); the request arrived, so a run POST may have started.

@@ -11,6 +11,7 @@ import time
 from collections import Counter
 from typing import Any
 
+import httpx
 import pytest
 
 from lamina_notebook.client import LaminaClient
@@ -49,6 +50,7 @@ def test_budget_allows_a_burst_then_the_steady_rate() -> None:
         for _ in range(25):
             await budget.acquire()
             t.stamps.append(t.now)
+            budget.release()  # answered at once
 
     asyncio.run(main())
     assert t.stamps[:5] == [1000.0] * 5
@@ -63,32 +65,40 @@ def busiest_window(stamps: list[float], period: float) -> int:
     return max(bisect.bisect_left(ordered, s + period) - i for i, s in enumerate(ordered))
 
 
-def test_at_most_rate_sends_in_any_rolling_window() -> None:
-    """Requests arrive faster than the budget allows, at random times (the clock also moves
-    between them, as a real one does): no period-long window ever holds more than ``rate``
-    sends, and the budget does use all of it (a batch goes out at once)."""
+def test_at_most_rate_arrivals_in_any_rolling_window() -> None:
+    """Requests are wanted faster than the budget allows, at random times, and each reaches
+    the service at a random moment before its answer (the clock moves on its own, as a real
+    one does): no period-long window ever holds more than ``rate`` arrivals, and the budget
+    does use all of it."""
     budget, t = fake_budget(90, 60.0)  # the client's defaults
-    arrivals = random.Random(11)
+    rng = random.Random(11)
+    arrivals: list[float] = []
 
     async def main() -> None:
         for _ in range(400):
-            t.now += arrivals.expovariate(1 / 0.3)  # ~3.3 requests/s wanted, 1.5/s allowed
+            t.now += rng.expovariate(1 / 0.1)  # ~5 requests/s wanted, 1.5/s allowed
             await budget.acquire()
             t.stamps.append(t.now)
+            latency = rng.uniform(0.0, 0.2)
+            arrivals.append(t.now + rng.uniform(0.0, latency))
+            t.now += latency
+            budget.release()
 
     asyncio.run(main())
-    assert busiest_window(t.stamps, 60.0) == 90
+    assert busiest_window(arrivals, 60.0) == 90
     assert t.stamps[-1] - t.stamps[0] >= (400 / 90 - 1) * 60.0  # it really was held back
 
 
-def test_a_slot_frees_exactly_one_period_after_its_send() -> None:
-    """Expiry happens at ``sent + period``: not a moment earlier, not a moment later."""
+def test_a_slot_frees_exactly_one_period_after_its_request() -> None:
+    """Requests answered at once free their slots at ``sent + period``: not a moment earlier,
+    not a moment later."""
     budget, t = fake_budget(3, 10.0)
 
     async def main() -> None:
         for gap in (0.0, 2.0, 2.0):  # sends at 1000, 1002 and 1004
             t.now += gap
             await budget.acquire()
+            budget.release()
         t.now = 1005.0  # half a period after the first send: still full
         assert budget.available == 0
         t.now = 1009.999
@@ -124,6 +134,60 @@ def test_the_default_budget_stays_under_the_services_100_per_minute() -> None:
         "lma_test", "http://127.0.0.1:9", journal=None, rate_limit=Settings().rate_limit
     )  # what the session builds: its rate, the client's period
     assert 0 < per_minute(session_client.budget) < 100
+
+
+def test_a_slot_is_held_until_one_period_after_its_answer() -> None:
+    """The service counts a request when it arrives, some time after the budget let it out; a
+    slot is therefore held while the request is under way and for one period after it ended,
+    so a slow request can never let the next one arrive within the same period."""
+    budget, t = fake_budget(2, 10.0)
+
+    async def main() -> None:
+        await budget.acquire()  # a slow one: its answer comes at 1003
+        await budget.acquire()
+        budget.release()  # a quick one: answered at once, at 1000
+        t.now = 1003.0
+        budget.release()
+        t.now = 1009.999
+        assert budget.available == 0
+        await budget.acquire()  # the quick one's slot, exactly one period after its answer
+        assert t.now == pytest.approx(1010.0, abs=1e-9)
+        budget.release()
+        t.now = 1012.999
+        assert budget.available == 0
+        t.now = 1013.0  # the slow one's, one period after its answer (not after its send)
+        assert budget.available == 1
+        await budget.acquire()
+        t.now = 2000.0  # a request under way holds its slot however long it takes
+        assert budget.available == 1
+        budget.refund()  # one that was never sent gives its slot straight back
+        assert budget.available == 2
+
+    asyncio.run(main())
+
+
+def test_a_waiter_gets_the_slot_of_a_request_that_ends_later() -> None:
+    """With every slot held by requests under way, a waiter waits for one to end, then for the
+    period after it (nothing to count down before that)."""
+    budget, t = fake_budget(1, 10.0)
+    got: list[float] = []
+
+    async def waiter() -> None:
+        await budget.acquire()
+        got.append(t.now)
+
+    async def main() -> None:
+        await budget.acquire()
+        task = asyncio.create_task(waiter())
+        for _ in range(5):
+            await asyncio.sleep(0)
+        assert got == []  # nothing ended: nothing to wait out yet
+        t.now = 1004.0
+        budget.release()
+        await asyncio.wait_for(task, 5)
+
+    asyncio.run(main())
+    assert got == [pytest.approx(1014.0, abs=1e-9)]
 
 
 def test_pause_stops_everyone_until_retry_after() -> None:
@@ -437,3 +501,44 @@ def test_thirty_runs_and_their_polls_need_the_budget(budget: str) -> None:
         assert all(f.is_completed for f in finals)
         assert sb.stats.run_creations == 30  # a refused POST created nothing: no duplicate
         check_budget(budget, sb, "30 runs", time.monotonic() - started)
+
+
+class SlowFirstRequests(httpx.AsyncBaseTransport):
+    """Real HTTP, but the first ``count`` requests spend ``delay`` seconds on their way after the
+    budget let them out (cold connections, a slow network); the rest go straight through."""
+
+    def __init__(self, count: int, delay: float) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.count = count
+        self.delay = delay
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        if self.count > 0:
+            self.count -= 1
+            await asyncio.sleep(self.delay)
+        return await self.inner.handle_async_request(request)
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
+def test_requests_that_arrive_late_do_not_crowd_the_services_next_window() -> None:
+    """The service counts a request when it arrives. The first 20 reads arrive 0.4 s after the
+    budget let them out, later ones at once: a slot counted from the send would free 0.4 s too
+    early, and the next window's first 20 reads would land in the service's current one, 10
+    over its 100. Counted until one period after the answer, none does."""
+    with Sandbox(time_scale=0.05, rate_limit=100, rate_window=WINDOW) as sb:
+
+        async def main() -> None:
+            seam = SlowFirstRequests(20, 0.4)
+            async with LaminaClient(sb.api_key, sb.base_url, **SAME_OPTIONS, transport=seam) as c:
+
+                async def reader() -> None:
+                    for _ in range(6):
+                        await c.list_apps()
+
+                await asyncio.gather(*(reader() for _ in range(20)))  # 120 reads
+
+        started = time.monotonic()
+        asyncio.run(main())
+        check_budget("default", sb, "120 reads, the first 20 late", time.monotonic() - started)
