@@ -194,11 +194,24 @@ class LaminaClient:
         a, b = urlsplit(url), urlsplit(self.base_url)
         return (a.scheme, a.netloc.lower()) == (b.scheme, b.netloc.lower())
 
-    async def _send(self, method: str, url: str, *, api: bool = True, **kw: Any) -> Reply:
-        """The choke point: every request of this client (see :class:`Sender`)."""
-        self._bind()
-        auth = self._require_key() if api else None
-        return await self._sender.send(method, url, auth=auth, budgeted=api, **kw)
+    async def _send(
+        self, method: str, url: str, *, api: bool = True, token_held: bool = False, **kw: Any
+    ) -> Reply:
+        """The choke point: every request of this client (see :class:`Sender`).
+
+        ``token_held``: the poller's budget token goes with this request; the Sender releases
+        it, and it is refunded here if nothing can be sent.
+        """
+        try:
+            self._bind()
+            auth = self._require_key() if api else None
+        except LaminaError:
+            if token_held:
+                self.budget.refund()
+            raise
+        return await self._sender.send(
+            method, url, auth=auth, budgeted=api, token_held=token_held, **kw
+        )
 
     async def _get_json(
         self, path: str, params: Mapping[str, str] | None = None, *, token_held: bool = False
@@ -365,12 +378,15 @@ class LaminaClient:
         return execution
 
     async def _fetch_execution(self, execution_id: str, *, token_held: bool = False) -> Execution:
-        execution_id = require_id(execution_id, "execution id")
+        if not token_held:  # the poller's ids were checked when their watch began
+            execution_id = require_id(execution_id, "execution id")
         path = f"/executions/{quote(execution_id, safe='')}"
         data = envelope_data(await self._get_json(path, token_held=token_held), path, dict)
         return self._tag(Execution.from_json(data))
 
     async def _poll_fetch(self, execution_id: str) -> Execution:
+        """The poller's GET, sent with the budget token the poller took (the Sender releases
+        it after that try; a retry takes its own)."""
         return await self._fetch_execution(execution_id, token_held=True)
 
     async def signing_keys(self) -> list[dict[str, Any]]:

@@ -283,8 +283,10 @@ class Poller:
     :meth:`deliver`, i.e. a verified webhook) ends the watch. After ``max_failures``
     consecutive transient errors the error goes to the subscribers.
 
-    ``fetch(execution_id)`` must make the GET with the token the poller already holds (the
-    poller releases it once the fetch is over).
+    ``fetch(execution_id)`` must make the GET with the budget token the poller already holds,
+    and release it once that GET's answer is in (or it failed), or refund it if it sends nothing:
+    not at the end of the whole fetch, since a retry inside it may need that very slot.
+    LaminaClient's fetch does this through its :class:`~lamina_notebook.transport.Sender`.
     ``on_change(execution)`` is called (on the loop) for every new state, e.g. to journal it.
     """
 
@@ -449,7 +451,7 @@ class Poller:
                     await asyncio.wait_for(self._wake.wait(), delay)
                 continue
             await self._slots.acquire()
-            await self._budget.acquire()  # released by _poll once the fetch is over
+            await self._budget.acquire()  # the fetch's first try releases it
             if entry.removed or entry.in_flight:
                 self._budget.refund()
                 self._slots.release()
@@ -474,7 +476,6 @@ class Poller:
                 self._observe(entry, execution)
         finally:
             entry.in_flight = False
-            self._budget.release()
             self._slots.release()
             self._wake.set()
 

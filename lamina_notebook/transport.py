@@ -77,6 +77,7 @@ class Sender:
 
     Each try holds a budget token from before it is sent until its answer is read (or it
     failed), then releases it: the budget counts its slot from then (see :class:`RateBudget`).
+    With ``token_held`` the first try uses a token the caller already took, and releases it.
 
     Reads retry on transport errors, 429 (after Retry-After, pausing the whole budget) and
     500/502/503/504 with capped, jittered backoff. Run creation (``creates_run``) is resent
@@ -144,16 +145,16 @@ class Sender:
     ) -> Reply:
         attempt = 0
         while True:
-            # The caller's token (token_held) covers the first try and the caller releases it;
-            # a token taken here is released here, once this try's answer is in (or it failed).
-            own_token = budgeted and (attempt > 0 or not token_held)
-            if own_token:
+            # Each try holds one token until its answer is in (or it failed), never longer: a
+            # retry must not wait for a slot its own failed try still holds. The first try may
+            # use a token the caller took (token_held), which is released here all the same.
+            if budgeted and (attempt > 0 or not token_held):
                 await self.budget.acquire()
             try:
                 try:
                     reply = await self.exchange(method, url, params, body, auth, max_bytes)
                 finally:
-                    if own_token:
+                    if budgeted:
                         self.budget.release()
             except (httpx.TransportError, httpx.DecodingError) as exc:
                 # DecodingError: an answer came but its body could not be decoded (e.g. a broken

@@ -142,6 +142,24 @@ def test_persistent_429_reaches_the_caller_with_retry_after(faulty: Sandbox) -> 
     asyncio.run(main())
 
 
+def test_a_poll_retried_under_a_one_request_budget_does_not_wait_on_itself(
+    faulty: Sandbox,
+) -> None:
+    """With room for one request per period, a poll whose GET fails (5xx) is retried: the
+    retry needs the slot the poll itself took, so that slot must end with the failed try, not
+    with the whole poll, or the retry would wait for itself forever."""
+
+    async def main() -> Execution:
+        async with fast_client(faulty, rate_limit=1, rate_period=0.05) as c:
+            run = await c.run(await stylizer(c), {"Upload": PHOTO})
+            faulty.configure(error_rate=1.0)  # the next polls get 500 or 503
+            asyncio.get_running_loop().call_later(0.5, lambda: faulty.configure(error_rate=0.0))
+            return await c.wait(run, timeout=20)
+
+    assert asyncio.run(main()).is_completed
+    assert faulty.stats.faults["error_500"] + faulty.stats.faults["error_503"] >= 2
+
+
 def test_a_truncated_run_answer_keeps_the_execution_id(faulty: Sandbox) -> None:
     async def main() -> Execution:
         async with fast_client(faulty) as c:

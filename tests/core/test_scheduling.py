@@ -276,12 +276,15 @@ def execution(eid: str, status: str = "running", done: int = 0) -> Execution:
 def test_poller_is_fair_when_the_budget_is_short() -> None:
     polls: Counter[str] = Counter()
 
+    budget = RateBudget(200, 1.0, burst=1)
+
     async def fetch(eid: str) -> Execution:
         polls[eid] += 1
+        budget.release()  # the poller's token: this "GET" is over
         return execution(eid)
 
     async def main() -> None:
-        poller = Poller(fetch, RateBudget(200, 1.0, burst=1))
+        poller = Poller(fetch, budget)
         watches = [poller.watch(f"e{i}", 0.001) for i in range(10)]
         deadline = time.monotonic() + 30
         while min(polls.get(f"e{i}", 0) for i in range(10)) < 4:
