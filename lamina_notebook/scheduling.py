@@ -102,14 +102,6 @@ class RateBudget:
     def unlimited(self) -> bool:
         return self.rate == 0
 
-    @property
-    def in_use(self) -> int:
-        """Slots held now: requests under way plus those that ended within the last period."""
-        if self.unlimited:
-            return 0
-        self._refill(self._clock())
-        return len(self._ended) + self._open
-
     def _refill(self, now: float) -> None:
         while self._ended and self._ended[0] <= now - self.period:
             self._ended.popleft()
