@@ -1,7 +1,11 @@
 """The one scoped stylesheet of the rendered HTML, and the status -> badge class mapping.
 
-Every rule is under a ``lamina-`` class so nothing leaks into the notebook; colours are
-JupyterLab ``--jp-*`` variables with fallbacks, so light and dark themes read well. Where a
+Every rule is under a ``lamina-`` class so nothing leaks into the notebook; every colour is a
+JupyterLab ``--jp-*`` variable with a fallback (checked by a test), so light and dark themes
+read well: text on a coloured badge or a selected toggle is ``--jp-ui-inverse-font-color1``
+on ``--jp-brand-color1``/status colours, the pairing JupyterLab's own primary buttons use. The
+widget can rely on ``.lamina-app .widget-toggle-button.mod-active`` (a selected toggle in a
+``LaminaApp``) being visible in both themes. Where a
 sanitizer drops the ``<style>`` (GitHub, untrusted notebooks in JupyterLab) the markup alone must
 read well: block elements, ``SEP`` separators, and only inline styles that JupyterLab's sanitizer
 keeps (plain lengths, ``display``, ``overflow-x``, ``white-space``; no ``var()`` or grid).
@@ -26,7 +30,8 @@ CSS = """
 .lamina-id,.lamina-muted{color:var(--jp-ui-font-color2,#59636e);font-size:12px}
 .lamina-id{font-family:var(--jp-code-font-family,monospace)}
 .lamina-badge{display:inline-block;padding:1px 8px;border-radius:10px;font-size:11px;
- font-weight:600;color:#fff;background:var(--jp-layout-color4,#6e7781)}
+ font-weight:600;color:var(--jp-ui-inverse-font-color1,#fff);
+ background:var(--jp-layout-color4,#6e7781);white-space:nowrap}
 .lamina-s-completed{background:var(--jp-success-color1,#1a7f37)}
 .lamina-s-failed{background:var(--jp-error-color1,#cf222e)}
 .lamina-s-running{background:var(--jp-brand-color1,#0969da)}
@@ -53,6 +58,14 @@ CSS = """
 .lamina-table th,.lamina-table td{text-align:left;vertical-align:top;padding:4px 8px;
  border-bottom:1px solid var(--jp-border-color2,#d0d7de);color:inherit}
 .lamina-table th{color:var(--jp-ui-font-color2,#59636e);font-weight:600}
+.lamina-table td,.lamina-table th{overflow-wrap:break-word}
+.lamina-chip{display:inline-block;white-space:nowrap;margin:1px 0}
+.lamina-short-id{white-space:nowrap;cursor:help}
+.lamina-star{color:var(--jp-warn-color1,#9a6700)}
+.lamina-diff,.lamina-note{font-size:12px;margin-top:2px;color:var(--jp-ui-font-color2,#59636e)}
+.lamina-note{font-style:italic}
+.lamina-reuse summary{cursor:pointer;color:var(--jp-ui-font-color2,#59636e);font-size:12px}
+.lamina-more{margin:6px 0 2px 0}
 .lamina-table img{max-width:64px;max-height:64px;border-radius:3px}
 .lamina-code{font-family:var(--jp-code-font-family,monospace);font-size:12px}
 .lamina-bar{height:6px;border-radius:3px;background:var(--jp-layout-color3,#e6e8eb);
@@ -71,6 +84,9 @@ CSS = """
 .lamina-compare{width:auto}
 .lamina-compare td{border-bottom:none}
 .lamina-inputs summary{cursor:pointer;color:var(--jp-ui-font-color2,#59636e);margin-top:8px}
+.lamina-app .widget-toggle-button.mod-active,
+.lamina-app .jupyter-button.widget-toggle-button.mod-active{
+ background:var(--jp-brand-color1,#0969da);color:var(--jp-ui-inverse-font-color1,#fff)}
 """
 
 STYLE_TAG = f"<style>{' '.join(CSS.split())}</style>"

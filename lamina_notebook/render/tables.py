@@ -5,9 +5,11 @@ Re-exported by ``render``; every service string goes through ``esc``/``plain``.
 
 from __future__ import annotations
 
+import shutil
+import textwrap
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..models import App, Execution, Media, Parameter
 from .html import (
@@ -18,13 +20,16 @@ from .html import (
     inputs_text,
     plain,
     quote_arg,
+    short_id,
     shorten,
 )
 from .outputs import SEP, message_html, output_html
 from .styles import STYLE_TAG, status_class
 
 __all__ = [
+    "HISTORY_PAGE",
     "GridCell",
+    "StoredMediaLike",
     "app_info_html",
     "app_info_text",
     "apps_table_html",
@@ -34,6 +39,9 @@ __all__ = [
     "example_run_line",
     "history_html",
     "history_text",
+    "input_diff",
+    "rerun_line",
+    "widget_value_line",
 ]
 
 
@@ -123,14 +131,26 @@ def _default_shown(p: Parameter) -> str:
     return p.default if p.default.strip() else f'"{p.default}"'
 
 
+#: Inline styles of one option chip: it wraps as a whole, never inside its name (inline, so
+#: it holds where a sanitizer dropped the stylesheet; JupyterLab keeps both declarations).
+_CHIP_STYLE = "display:inline-block;white-space:nowrap"
+
+
+def _options_html(options: Sequence[str]) -> str:
+    """Options as chips separated by ``, ``: a line breaks between options, not inside one."""
+    return ", ".join(
+        f'<code class="lamina-code lamina-chip" style="{_CHIP_STYLE}">{esc(o)}</code>'
+        for o in options
+    )
+
+
 def _param_cells(p: Parameter) -> tuple[str, str, str, str, str]:
     name = f"<strong>{esc(p.name)}</strong>"
     if p.needs_value:
         name += ' <span class="lamina-badge lamina-s-queued">required</span>'
     kind = esc(p.type) + (f" ({esc(', '.join(p.accept))})" if p.accept else "")
-    options = ", ".join(f'<code class="lamina-code">{esc(o)}</code>' for o in p.options)
     default = f'<code class="lamina-code">{esc(_default_shown(p))}</code>' if p.has_default else ""
-    return name, kind, options, default, esc(p.description or "")
+    return name, kind, _options_html(p.options), default, esc(p.description or "")
 
 
 def app_info_html(app: App) -> str:
@@ -151,8 +171,80 @@ def app_info_html(app: App) -> str:
     return _card(head + desc + body + example)
 
 
-def app_info_text(app: App) -> str:
-    """The parameters table for terminals, with an example run line."""
+#: Terminal width assumed when none is given and the real one is unknown (not a terminal).
+_FALLBACK_COLUMNS = 100
+#: Never lay a table out narrower than this, however small the terminal says it is.
+_MIN_COLUMNS = 40
+_GAP = "  "
+
+
+def _wrap_options(options: Sequence[str], width: int) -> list[str]:
+    """Options joined by ``, `` and wrapped between options; one longer than ``width`` keeps
+    a line of its own (wider than the column, but whole: every option stays readable)."""
+    lines: list[str] = []
+    line = ""
+    for i, option in enumerate(options):
+        piece = plain(option).replace("\n", " ") + ("," if i < len(options) - 1 else "")
+        if line and len(line) + 1 + len(piece) > width:
+            lines.append(line)
+            line = piece
+        else:
+            line = f"{line} {piece}" if line else piece
+    return [*lines, line] if line else [""]
+
+
+def _wrap_words(text: str, width: int) -> list[str]:
+    """``text`` wrapped at spaces (a word longer than ``width`` is cut, as a last resort)."""
+    clean = plain(text).replace("\n", " ")
+    return textwrap.wrap(clean, max(1, width), break_on_hyphens=False) or [""]
+
+
+def _column_widths(
+    natural: list[int], minimum: list[int], flexible: set[int], total: int
+) -> list[int]:
+    """Widths that fit ``total`` by shrinking the ``flexible`` columns, never below ``minimum``."""
+    widths = list(natural)
+    excess = sum(widths) + len(_GAP) * (len(widths) - 1) - total
+    # Shrink the widest flexible column first, one character at a time: the columns end up
+    # balanced instead of one of them collapsing to its minimum.
+    while excess > 0:
+        candidates = [i for i in flexible if widths[i] > minimum[i]]
+        if not candidates:
+            break
+        widest = max(candidates, key=lambda i: widths[i] - minimum[i])
+        widths[widest] -= 1
+        excess -= 1
+    return widths
+
+
+def _wrapped_table(
+    headers: Sequence[str], rows: Sequence[Sequence[list[str]]], widths: list[int]
+) -> str:
+    """A fixed-width table whose cells are lists of lines (already wrapped to ``widths``)."""
+    cols = [max(w, len(h)) for w, h in zip(widths, headers, strict=True)]
+
+    def line(cells: Sequence[str]) -> str:
+        return _GAP.join(c.ljust(w) for c, w in zip(cells, cols, strict=True)).rstrip()
+
+    out = [line(headers), line(["-" * w for w in cols])]
+    for row in rows:
+        height = max(len(cell) for cell in row)
+        for k in range(height):
+            out.append(line([cell[k] if k < len(cell) else "" for cell in row]))
+    return "\n".join(out)
+
+
+def app_info_text(app: App, *, width: int | None = None) -> str:
+    """The parameters table for terminals, with an example run line.
+
+    The table fits ``width`` columns (default: the terminal's, from ``shutil``): the Options
+    and Description columns wrap, options between one another and never inside a name, so
+    every option is visible; nothing is cut off.
+    """
+    columns = (
+        width if width is not None else shutil.get_terminal_size((_FALLBACK_COLUMNS, 24)).columns
+    )
+    columns = max(_MIN_COLUMNS, columns)
     lines = [f"{plain(app.name)}  ({plain(app.app_id)})"]
     if app.description:
         lines.append(plain(app.description))
@@ -161,23 +253,80 @@ def app_info_text(app: App) -> str:
     elif not app.parameters:
         lines.append("This app takes no parameters.")
     else:
-        rows = [
-            (
-                p.name + (" *" if p.needs_value else ""),
-                p.type,
-                shorten(", ".join(p.options), 50),
-                _default_shown(p),
-                shorten(p.description or "", 50),
-            )
-            for p in app.parameters
-        ]
-        lines.append(_text_table(["Parameter", "Type", "Options", "Default", "Description"], rows))
+        lines.append(_params_text_table(app.parameters, columns))
         lines.append("(* required: no default)")
     lines.append(f"Example: {plain(example_run_line(app))}")
     return "\n".join(lines)
 
 
+_PARAM_HEADERS = ("Parameter", "Type", "Options", "Default", "Description")
+
+
+def _params_text_table(params: Sequence[Parameter], columns: int) -> str:
+    fixed = [
+        [
+            plain(p.name + (" *" if p.needs_value else "")).replace("\n", " "),
+            plain(p.type),
+            plain(shorten(_default_shown(p), 30)).replace("\n", " "),
+        ]
+        for p in params
+    ]
+    descriptions = [shorten(p.description or "", 300) for p in params]
+    natural = [
+        max(len(_PARAM_HEADERS[0]), *(len(f[0]) for f in fixed)),
+        max(len(_PARAM_HEADERS[1]), *(len(f[1]) for f in fixed)),
+        max(len(_PARAM_HEADERS[2]), *(len(", ".join(p.options)) for p in params)),
+        max(len(_PARAM_HEADERS[3]), *(len(f[2]) for f in fixed)),
+        max(len(_PARAM_HEADERS[4]), *(len(d) for d in descriptions)),
+    ]
+    longest_option = max((len(o) + 1 for p in params for o in p.options), default=0)
+    minimum = list(natural)
+    minimum[2] = max(len(_PARAM_HEADERS[2]), min(natural[2], longest_option))
+    minimum[3] = len(_PARAM_HEADERS[3])
+    minimum[4] = min(natural[4], len(_PARAM_HEADERS[4]))
+    widths = _column_widths(natural, minimum, {2, 3, 4}, columns)
+    rows = [
+        [
+            [f[0]],
+            [f[1]],
+            _wrap_options(p.options, widths[2]),
+            _wrap_words(f[2], widths[3]) if f[2] else [""],
+            _wrap_words(d, widths[4]),
+        ]
+        for p, f, d in zip(params, fixed, descriptions, strict=True)
+    ]
+    return _wrapped_table(_PARAM_HEADERS, rows, widths)
+
+
 # --------------------------------------------------------------------------- history
+
+#: Rows of one history page; ``%lamina history`` shows this many unless told otherwise.
+HISTORY_PAGE = 20
+#: Characters of a value in the inputs column and in a diff (the run line keeps all of it).
+_VALUE_CHARS = 60
+_DIFF_VALUE_CHARS = 30
+
+
+class StoredMediaLike(Protocol):
+    """What history needs of the journal's ``StoredMedia``: a small thumbnail and its kind.
+
+    ``thumb`` is image bytes (JPEG or PNG, a video's poster frame for a video) or None;
+    ``mime`` is the output's type; ``kind`` is ``image``/``video``/``audio``/``text``.
+    """
+
+    @property
+    def thumb(self) -> bytes | None: ...
+
+    @property
+    def mime(self) -> str | None: ...
+
+    @property
+    def kind(self) -> str: ...
+
+
+#: Per execution id: the journal's stored media by output id (``journal.media(ids)``), or a
+#: ready ``(bytes, mime)`` thumbnail (what a front end fetched itself).
+HistoryMedia = Mapping[str, "Mapping[str, StoredMediaLike] | Media"]
 
 
 def _entry_outputs(entry: Any) -> str:
@@ -206,64 +355,286 @@ def _has_unconfirmed(entries: Sequence[Any]) -> bool:
     return any(getattr(e, "status", None) == UNCONFIRMED for e in entries)
 
 
-def history_html(entries: Sequence[Any], thumbs: Mapping[str, Media] | None = None) -> str:
-    """Journal entries (newest first) as a table; ``thumbs[execution_id]`` adds a thumbnail."""
-    if not entries:
-        return _card('<div class="lamina-muted">No executions in the journal yet.</div>')
-    thumbs = thumbs or {}
-    rows = []
-    for e in entries:
-        thumb = thumbs.get(e.execution_id)
-        uri = data_uri(*thumb) if thumb else None
-        rows.append(
-            (
-                f'<img src="{esc(uri)}" alt="{esc(_thumb_alt(e))}" '
-                'style="max-width:64px;max-height:64px">'
-                if uri
-                else "",
-                esc(fmt_epoch(e.created_at)),
-                esc(e.app_name or e.app_id or ""),
-                _badge(e.status),
-                esc(fmt_duration(_duration(e))),
-                f'<span class="lamina-code">{esc(e.execution_id)}</span>',
-                esc(inputs_text(e.inputs)),
-                esc(_entry_outputs(e)),
-            )
+def _sniff_image(data: bytes) -> str | None:
+    """The image type of thumbnail bytes by their signature (the stored ``mime`` is the
+    output's, e.g. ``video/mp4`` for a poster frame)."""
+    if data.startswith(b"\xff\xd8\xff"):
+        return "image/jpeg"
+    if data.startswith(b"\x89PNG\r\n\x1a\n"):
+        return "image/png"
+    if data.startswith((b"GIF87a", b"GIF89a")):
+        return "image/gif"
+    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
+        return "image/webp"
+    return None
+
+
+def _entry_thumb(entry: Any, media: HistoryMedia) -> tuple[str | None, str | None]:
+    """(data URI of the row's thumbnail, kind of the output it shows) from stored media.
+
+    The first output (in the run's order) with a stored thumbnail; a ``(bytes, mime)`` pair
+    is used as it is. Without a thumbnail, the kind of the first stored output, if any.
+    """
+    item = media.get(entry.execution_id)
+    if not item:
+        return None, None
+    if isinstance(item, tuple):
+        raw, mime = item
+        return data_uri(raw, mime), "image"
+    outputs = getattr(entry, "outputs", ()) or ()
+    order = [str(o.get("id")) for o in outputs if isinstance(o, Mapping)]
+    ranked = [item[k] for k in order if k in item] + [v for k, v in item.items() if k not in order]
+    for stored in ranked:
+        thumb = getattr(stored, "thumb", None)
+        sniffed = _sniff_image(thumb) if isinstance(thumb, bytes) else None
+        uri = data_uri(thumb, sniffed) if isinstance(thumb, bytes) and sniffed else None
+        if uri:
+            return uri, str(getattr(stored, "kind", "") or "image")
+    kind = str(getattr(ranked[0], "kind", "") or "") if ranked else ""
+    return None, kind or None
+
+
+def _shown_value(value: Any, limit: int) -> str:
+    return shorten("" if value is None else value, limit)
+
+
+def input_diff(inputs: Mapping[str, Any], previous: Mapping[str, Any] | None) -> list[str]:
+    """What changed since the previous run of the same app: ``["Style: Anime → Watercolor"]``.
+
+    Only changed, added (``(unset) → x``) and dropped (``x → (unset)``) inputs, in the order
+    of this run's inputs; an empty list when nothing changed (or there is no previous run).
+    """
+    if previous is None:
+        return []
+    changes = []
+    for key, value in inputs.items():
+        if key not in previous:
+            changes.append(f"{key}: (unset) → {_shown_value(value, _DIFF_VALUE_CHARS)}")
+        elif previous[key] != value:
+            old = _shown_value(previous[key], _DIFF_VALUE_CHARS)
+            changes.append(f"{key}: {old} → {_shown_value(value, _DIFF_VALUE_CHARS)}")
+    for key, value in previous.items():
+        if key not in inputs:
+            changes.append(f"{key}: {_shown_value(value, _DIFF_VALUE_CHARS)} → (unset)")
+    return changes
+
+
+def rerun_line(entry: Any) -> str:
+    """The ``%lamina run`` line that runs the entry's app again with the same inputs."""
+    app = entry.app_name or entry.app_id or "APP"
+    parts = ["%lamina run", quote_arg(str(app))]
+    parts.extend(quote_arg(f"{k}={_as_text(v)}") for k, v in (entry.inputs or {}).items())
+    return " ".join(parts)
+
+
+def widget_value_line(inputs: Mapping[str, Any], var: str = "w") -> str:
+    """``w.value = {...}``: the same inputs for a ``LaminaApp`` widget, as Python."""
+    body = ", ".join(f"{str(k)!r}: {_py_literal(v)}" for k, v in inputs.items())
+    return f"{var}.value = {{{body}}}"
+
+
+def _as_text(value: Any) -> str:
+    return "" if value is None else str(value)
+
+
+def _py_literal(value: Any) -> str:
+    if value is None or isinstance(value, (bool, int, float)):
+        return repr(value)
+    return repr(str(value))
+
+
+def _previous_map(
+    entries: Sequence[Any], previous: Mapping[str, Any] | None
+) -> dict[str, Any | None]:
+    """Each entry's previous run of the same app: from ``previous`` when given (the journal's
+    ``previous(entry)``), else the next older row of the same app on this page."""
+    if previous is not None:
+        return {e.execution_id: previous.get(e.execution_id) for e in entries}
+    found: dict[str, Any | None] = {}
+    for i, entry in enumerate(entries):
+        key = entry.app_id or entry.app_name
+        found[entry.execution_id] = next(
+            (older for older in entries[i + 1 :] if (older.app_id or older.app_name) == key),
+            None,
         )
-    headers = ["", "Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"]
-    note = (
-        '<div class="lamina-muted">Reattach: <code>%lamina resume ID</code>; '
-        "download: <code>%lamina save ID</code></div>"
+    return found
+
+
+def _paging(shown: int, total: int | None, offset: int, command: str) -> tuple[str, str | None]:
+    """(``Runs 1-20 of 45``, ``25 more — %lamina history --offset 20``) for the page."""
+    if total is None or (shown and total < offset + shown):
+        total = offset + shown
+    span = f"Runs {offset + 1}-{offset + shown} of {total}" if shown else f"No runs of {total}"
+    more = total - offset - shown
+    if more <= 0:
+        return span, None
+    return span, f"{more} more — {command} --offset {offset + shown}"
+
+
+# A row's inputs wrap between words (never inside one unless it cannot fit a line alone), and
+# the column keeps a readable width; both inline, so they survive sanitizers.
+_INPUTS_STYLE = "overflow-wrap:break-word;word-break:normal;min-width:160px"
+_NOWRAP = "white-space:nowrap"
+
+
+def _history_row_html(
+    entry: Any, media: HistoryMedia, prev: Any | None
+) -> tuple[str, str, str, str, str, str, str, str]:
+    uri, kind = _entry_thumb(entry, media)
+    name = esc(entry.app_name or entry.app_id or "")
+    if uri:
+        marker = " ▶" if kind == "video" else ""
+        thumb = (
+            f'<img src="{esc(uri)}" alt="{esc(_thumb_alt(entry, kind))}" '
+            'style="max-width:64px;max-height:64px">'
+            + (f'<span class="lamina-muted">{marker}</span>' if marker else "")
+        )
+    else:
+        thumb = f'<span class="lamina-muted">{esc(kind)}</span>' if kind else ""
+    star = (
+        '<span class="lamina-star" title="starred">★</span> '
+        if getattr(entry, "starred", False)
+        else ""
+    )
+    full_id = str(entry.execution_id)
+    ident = (
+        f'<span class="lamina-code lamina-short-id" title="{esc(full_id)}" '
+        f'style="{_NOWRAP}">{esc(short_id(full_id))}</span>'
+    )
+    inputs = entry.inputs or {}
+    pairs = ", ".join(
+        f'<span style="{_NOWRAP}">{esc(k)}=</span>{esc(_shown_value(v, _VALUE_CHARS))}'
+        for k, v in inputs.items()
+    )
+    extra = []
+    diff = input_diff(inputs, prev.inputs if prev is not None else None)
+    if diff:
+        extra.append(f'<div class="lamina-diff">changed: {esc("; ".join(diff))}</div>')
+    elif prev is not None:
+        extra.append('<div class="lamina-muted">same inputs as the run before</div>')
+    note = getattr(entry, "note", None)
+    if note:
+        extra.append(f'<div class="lamina-note">note: {esc(shorten(note, 300))}</div>')
+    if inputs or entry.app_name or entry.app_id:
+        extra.append(
+            '<details class="lamina-reuse"><summary>use these inputs</summary>'
+            f'<div><code class="lamina-code">{esc(rerun_line(entry))}</code></div>'
+            f'<div><code class="lamina-code">{esc(widget_value_line(inputs))}</code></div>'
+            "</details>"
+        )
+    return (
+        thumb,
+        f'<span style="{_NOWRAP}">{esc(fmt_epoch(entry.created_at))}</span>',
+        star + name,
+        _badge(entry.status),
+        f'<span style="{_NOWRAP}">{esc(fmt_duration(_duration(entry)))}</span>',
+        ident,
+        f'<div style="{_INPUTS_STYLE}">{pairs}</div>' + "".join(extra),
+        esc(_entry_outputs(entry)),
+    )
+
+
+def history_html(
+    entries: Sequence[Any],
+    media: HistoryMedia | None = None,
+    *,
+    total: int | None = None,
+    offset: int = 0,
+    previous: Mapping[str, Any] | None = None,
+    command: str = "%lamina history",
+) -> str:
+    """One page of journal entries (newest first) as a table that draws offline.
+
+    ``media`` maps an execution id to the journal's stored media of its outputs (a
+    thumbnail per row, no network) or to a ready ``(bytes, mime)`` thumbnail. ``total`` is
+    the number of matching runs and ``offset`` where this page starts: when more remain, a
+    ``N more — COMMAND --offset K`` line says how to see them (``command`` carries the
+    caller's filters). ``previous`` maps an execution id to the previous run of the same
+    app (the journal's ``previous(entry)``), for the "changed:" diff; without it the next
+    older row of the same app on this page is used. Ids are short (8 characters; the full
+    id is the ``title``, shown on hover); stars, notes and a "use these inputs" block
+    (the ``%lamina run`` line and ``w.value = {...}`` for the widget) are per row.
+    """
+    span, more = _paging(len(entries), total, offset, command)
+    if not entries:
+        empty = "No executions in the journal yet." if not total else f"{span}."
+        return _card(f'<div class="lamina-muted">{esc(empty)}</div>')
+    media = media or {}
+    before = _previous_map(entries, previous)
+    rows = [_history_row_html(e, media, before.get(e.execution_id)) for e in entries]
+    headers = ["", "Started", "App", "Status", "Took", "Id", "Inputs", "Outputs"]
+    head = (
+        f'<div class="lamina-head"><strong class="lamina-title">History</strong>{SEP}'
+        f'<span class="lamina-muted">{esc(span)}</span></div>'
+    )
+    note = ""
+    if more:
+        note += f'<div class="lamina-more"><code class="lamina-code">{esc(more)}</code></div>'
+    note += (
+        '<div class="lamina-muted">Hover a short id for the full one. Reattach: '
+        "<code>%lamina resume ID</code>; download: <code>%lamina save ID</code>; "
+        '<code>%lamina star ID</code>; <code>%lamina note ID "..."</code></div>'
     )
     if _has_unconfirmed(entries):
         note += f'<div class="lamina-hint">{esc(UNCONFIRMED_NOTE)}</div>'
-    return _card(_table(headers, rows) + note)
+    return _card(head + _table(headers, rows) + note, "lamina-history")
 
 
-def _thumb_alt(entry: Any) -> str:
-    return f"first output of {entry.app_name or entry.app_id or 'the run'}"
+def _thumb_alt(entry: Any, kind: str | None = None) -> str:
+    what = "poster of the video" if kind == "video" else "first output"
+    return f"{what} of {entry.app_name or entry.app_id or 'the run'}"
 
 
-def history_text(entries: Sequence[Any]) -> str:
-    """The history table for terminals."""
+def history_text(
+    entries: Sequence[Any],
+    *,
+    total: int | None = None,
+    offset: int = 0,
+    previous: Mapping[str, Any] | None = None,
+    command: str = "%lamina history",
+) -> str:
+    """The history page for terminals: the table (short ids, ``*`` for starred), each row's
+    changes and note below it, the run lines to reuse inputs, and the paging line."""
+    span, more = _paging(len(entries), total, offset, command)
     if not entries:
-        return "No executions in the journal yet."
+        return "No executions in the journal yet." if not total else f"{span}."
+    before = _previous_map(entries, previous)
     rows = [
         (
             fmt_epoch(e.created_at),
-            shorten(e.app_name or e.app_id or "", 30),
+            ("* " if getattr(e, "starred", False) else "")
+            + shorten(e.app_name or e.app_id or "", 30),
             e.status,
             fmt_duration(_duration(e)),
-            e.execution_id,
+            short_id(e.execution_id),
             inputs_text(e.inputs, 50),
             _entry_outputs(e),
         )
         for e in entries
     ]
     table = _text_table(
-        ["Started", "App", "Status", "Took", "Execution id", "Inputs", "Outputs"], rows
-    )
-    return f"{table}\n{UNCONFIRMED_NOTE}" if _has_unconfirmed(entries) else table
+        ["Started", "App", "Status", "Took", "Id", "Inputs", "Outputs"], rows
+    ).split("\n")
+    lines = [span, *table[:2]]
+    for entry, line in zip(entries, table[2:], strict=True):
+        lines.append(line)
+        prev = before.get(entry.execution_id)
+        diff = input_diff(entry.inputs or {}, prev.inputs if prev is not None else None)
+        if diff:
+            lines.append(f"    changed: {plain('; '.join(diff))}")
+        note = getattr(entry, "note", None)
+        if note:
+            lines.append(f"    note: {plain(shorten(note, 300)).replace(chr(10), ' ')}")
+    if any(getattr(e, "starred", False) for e in entries):
+        lines.append("(* starred)")
+    lines.append("Use these inputs:")
+    lines.extend(f"  {plain(short_id(e.execution_id))}  {plain(rerun_line(e))}" for e in entries)
+    lines.append(f"  in a widget: {plain(widget_value_line(entries[0].inputs or {}))}")
+    if more:
+        lines.append(plain(more))
+    if _has_unconfirmed(entries):
+        lines.append(UNCONFIRMED_NOTE)
+    return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- sweeps

@@ -36,6 +36,8 @@ ALLOWED_STYLES = {
     "min-width": f"{_LENGTH}|auto",
     "margin": rf"(({_LENGTH}|auto)\s*){{1,4}}",
     "overflow-x": r"visible|hidden|scroll|auto",
+    "overflow-wrap": r"normal|break-word",
+    "word-break": r"normal|keep-all|break-all",
     "white-space": r"normal|pre|nowrap|pre-wrap|pre-line",
     "color": r"#[0-9a-f]+|[a-z]+",
 }
@@ -159,6 +161,113 @@ def test_progress_and_app_info_headings_read_without_css() -> None:
     info = unstyled(render.app_info_html(app)).visible()
     assert info[0] == "Photo Stylizer · app-7", info
     assert any(line.startswith("Style") and "Anime, Noir" in line for line in info), info
+
+
+def test_progress_reads_without_css_as_one_bar_and_its_facts() -> None:
+    running = Execution.from_json(
+        {
+            "executionId": "89e5c0de",
+            "status": "running",
+            "outputs": [
+                {
+                    "id": "a",
+                    "label": "A",
+                    "type": "image",
+                    "value": "https://x/a",
+                    "status": "completed",
+                },
+                {"id": "b", "label": "B", "type": "pending", "value": None, "status": "pending"},
+            ],
+        }
+    ).with_app("app-t2i", "Text to Image")
+    lines = unstyled(render.progress_html(running, 3.0, 5.0)).visible()
+    # The styled bar has no text; the facts say the same (no "[####----]" in HTML).
+    assert lines == [
+        "Text to Image · running · 89e5c0de",
+        "50 % · 1/2 outputs · 3.0 s · ~5.0 s left",
+    ]
+
+
+def test_a_failure_reads_once_without_css() -> None:
+    failed = Execution.from_json(
+        {
+            "executionId": "89e5c0de",
+            "status": "failed",
+            "errorMessage": "GPU out of memory",
+            "outputs": [
+                {
+                    "id": "o1",
+                    "label": "Image",
+                    "type": "pending",
+                    "value": None,
+                    "status": "error",
+                    "error": "GPU out of memory",
+                },
+            ],
+        }
+    ).with_app("app-t2i", "Text to Image")
+    lines = unstyled(render.execution_html(failed, inputs={"Prompt": "a fox"})).visible()
+    assert lines[:3] == ["Text to Image · failed · 89e5c0de", "Run failed", "GPU out of memory"]
+    assert sum("GPU out of memory" in line for line in lines) == 1
+
+
+def test_app_info_option_chips_keep_their_styles_without_the_stylesheet() -> None:
+    app = App.from_json(
+        {
+            "appId": "app-7",
+            "name": "Photo Stylizer",
+            "parameters": [
+                {
+                    "id": "s",
+                    "name": "Style",
+                    "type": "options",
+                    "options": ["Disney / Pixar", "Neon Noir"],
+                }
+            ],
+        }
+    )
+    page = unstyled(render.app_info_html(app))
+    chips = [kept for tag, kept in page.kept if tag == "code" and kept]
+    assert chips == [{"display": "inline-block", "white-space": "nowrap"}] * 2
+    assert any("Disney / Pixar, Neon Noir" in line for line in page.visible())
+
+
+def test_history_reads_well_without_css() -> None:
+    def entry(eid: str, style: str, created: float) -> JournalEntry:
+        return JournalEntry(
+            execution_id=eid,
+            app_id="app-t2i",
+            app_name="Text to Image",
+            inputs={"Prompt": "a lighthouse in a storm at night", "Style": style},
+            status="completed",
+            outputs=({"id": "o1", "status": "completed"},),
+            error=None,
+            webhook_url=None,
+            base_url="http://127.0.0.1:1",
+            created_at=created,
+            updated_at=created,
+            completed_at=created + 4,
+        )
+
+    newest = entry("3f2a9c4e-1b7d-4e8a-9c0f-5d6e7f8a9b0c", "Watercolor", 1_700_000_100.0)
+    older = entry("0b1c2d3e-0000-4000-8000-000000000000", "Anime", 1_700_000_000.0)
+    page = unstyled(
+        render.history_html([newest, older], {newest.execution_id: (PNG, "image/png")}, total=7)
+    )
+    lines = page.visible()
+    assert lines[0] == "History · Runs 1-2 of 7", lines
+    at = next(i for i, line in enumerate(lines) if "3f2a9c4e" in line)
+    assert lines[at].endswith("| 4.0 s | 3f2a9c4e |"), lines[at]  # the short id, whole
+    assert lines[at + 1] == "Prompt=a lighthouse in a storm at night, Style=Watercolor"
+    assert "changed: Style: Anime → Watercolor" in lines
+    assert "use these inputs" in lines
+    assert "5 more — %lamina history --offset 2" in lines
+    # Kept inline styles: ids and times never wrap; inputs break between words only.
+    assert ("span", {"white-space": "nowrap"}) in page.kept
+    assert (
+        "div",
+        {"overflow-wrap": "break-word", "word-break": "normal", "min-width": "160px"},
+    ) in page.kept
 
 
 def test_every_image_has_alt_text() -> None:
