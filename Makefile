@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
 
-.PHONY: lab test lint demo bench sandbox clean venv
+.PHONY: lab lab-reset test lint demo bench sandbox clean venv
 
 venv: $(STAMP)
 
@@ -18,9 +18,20 @@ $(STAMP): pyproject.toml
 # JupyterLab refuses to run as root (containers, CI machines) unless told.
 ALLOW_ROOT := $(if $(filter 0,$(shell id -u)),--allow-root,)
 
-## JupyterLab on the demo notebooks; they use the offline sandbox unless LAMINA_API_KEY is set.
+# Where `make lab` keeps its working copies, and what it runs there (tests use a stand-in).
+LAB_DIR ?= build/lab
+LAB_CMD ?= $(abspath $(BIN))/jupyter lab $(ALLOW_ROOT)
+
+## JupyterLab on working copies of the demo notebooks in build/lab/ (made from notebooks/ when
+## missing, never overwritten once edited), so notebooks/ stays clean; the notebooks use the
+## offline sandbox unless LAMINA_API_KEY is set.
 lab: $(STAMP)
-	cd notebooks && ../$(BIN)/jupyter lab $(ALLOW_ROOT) 01-quickstart.ipynb
+	$(BIN)/python scripts/lab_notebooks.py --dir $(LAB_DIR)
+	cd $(LAB_DIR) && $(LAB_CMD) 01-quickstart.ipynb
+
+## Fresh copies in build/lab/ on purpose; each edited copy is moved to build/lab/previous/ first.
+lab-reset: $(STAMP)
+	$(BIN)/python scripts/lab_notebooks.py --dir $(LAB_DIR) --reset
 
 ## The whole suite: lint (ruff, format check, mypy), then every test (browser tests skip
 ## without Chromium unless LAMINA_REQUIRE_BROWSER=1, as CI sets).

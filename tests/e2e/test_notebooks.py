@@ -6,10 +6,15 @@ the embedded sandbox on a compressed clock.
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import io
 import os
 import pwd
+import re
+import shutil
 import subprocess
+import sys
 import venv
 from pathlib import Path
 from typing import Any
@@ -31,8 +36,27 @@ def test_the_four_demo_notebooks_exist() -> None:
     assert [p.name for p in NOTEBOOKS] == EXPECTED
 
 
+def load_lab_copies() -> Any:
+    """scripts/lab_notebooks.py, what `make lab` runs before JupyterLab starts."""
+    if "lab_notebooks" in sys.modules:
+        return sys.modules["lab_notebooks"]
+    spec = importlib.util.spec_from_file_location(
+        "lab_notebooks", REPO / "scripts" / "lab_notebooks.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["lab_notebooks"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_committed_notebook_is_clean_and_small(path: Path) -> None:
+    assert_clean(path)
+
+
+def assert_clean(path: Path) -> None:
+    """What a tracked notebook must be: small, valid, no outputs, counts or widget state, no key."""
     assert path.stat().st_size < MAX_COMMITTED_BYTES, f"{path.name}: strip outputs before commit"
     nb = nbformat.read(path, as_version=4)
     nbformat.validate(nb)
@@ -92,6 +116,93 @@ def test_with_a_key_the_same_notebook_uses_the_configured_service(
     assert sandbox.api_key not in text
 
 
+def make(target: str, lab_dir: Path) -> subprocess.CompletedProcess[str]:
+    """`make TARGET` as a person types it, with JupyterLab replaced by `true` and this venv's
+    bin (the venv stamp is taken as up to date: a test never reinstalls the venv)."""
+    if shutil.which("make") is None:
+        pytest.skip("make is not installed")
+    cmd = [
+        "make", "--no-print-directory", "-o", ".venv/.installed", target, f"LAB_DIR={lab_dir}",
+        "LAB_CMD=true", f"BIN={Path(sys.executable).parent}",
+    ]  # fmt: skip
+    done = subprocess.run(cmd, cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, f"make {target} failed:\n{done.stdout}\n{done.stderr}"
+    return done
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.mark.kernel
+def test_make_lab_then_run_all_and_save_leaves_the_tracked_notebooks_clean(
+    tmp_path: Path,
+) -> None:
+    """`make lab`, Run All, save, `make lab` again, `make test`: notebooks/ never changes, the
+    saved copy is never overwritten, and `make lab-reset` keeps it aside."""
+    tracked = {p.name: sha256(p) for p in NOTEBOOKS}
+    lab = tmp_path / "build" / "lab"  # the layout of build/lab/, away from a real user's copies
+    make("lab", lab)
+    assert sorted(p.name for p in lab.glob("*.ipynb")) == EXPECTED
+    assert all(sha256(lab / name) == digest for name, digest in tracked.items())
+
+    # Run All + save in JupyterLab = execute the working copy and write it back in place.
+    runner = load_runner()
+    copy = lab / "01-quickstart.ipynb"
+    env = runner.kernel_env(tmp_path / "kernel-home", FAST)
+    run = runner.execute(copy, lab, env, timeout=180, html=False)
+    assert run.ok, run.error
+    assert run.executed == copy
+    saved = copy.read_bytes()
+    code = [c for c in nbformat.reads(saved.decode(), as_version=4).cells if c.cell_type == "code"]
+    assert all(c.execution_count for c in code) and code[0].outputs, "the save kept no run"
+
+    for path in NOTEBOOKS:
+        assert sha256(path) == tracked[path.name], f"{path.name} changed under make lab"
+        assert_clean(path)  # what `make test` checks: still green
+
+    again = make("lab", lab)
+    assert copy.read_bytes() == saved, "make lab overwrote a notebook the user had saved"
+    for note in ("new copy", "updated from", "yours is kept"):  # notebooks/ did not change
+        assert note not in again.stdout, again.stdout
+
+    reset = make("lab-reset", lab)
+    assert sha256(copy) == tracked[copy.name]
+    (aside,) = (lab / "previous").glob("*/01-quickstart.ipynb")
+    assert aside.read_bytes() == saved and f"previous/{aside.parent.name}" in reset.stdout
+
+
+def test_lab_copies_follow_notebooks_until_edited_and_keep_the_users_own(tmp_path: Path) -> None:
+    """After a `git pull`: an untouched copy takes the new version; an edited one stays, with a
+    note; a notebook of the user's own in build/lab/ is never touched."""
+    copies = load_lab_copies()
+    source, lab = tmp_path / "notebooks", tmp_path / "lab"
+    source.mkdir()
+    for name in ("a.ipynb", "b.ipynb"):
+        (source / name).write_text(f'{{"v": 1, "name": "{name}"}}')
+    first = copies.prepare(lab, source)
+    assert first.created == ["a.ipynb", "b.ipynb"]
+    (lab / "b.ipynb").write_text('{"edited": true}')
+    (lab / "mine.ipynb").write_text('{"mine": true}')
+    for name in ("a.ipynb", "b.ipynb"):
+        (source / name).write_text(f'{{"v": 2, "name": "{name}"}}')
+
+    pulled = copies.prepare(lab, source)
+    assert pulled.refreshed == ["a.ipynb"] and pulled.stale == ["b.ipynb"]
+    assert (lab / "a.ipynb").read_text() == (source / "a.ipynb").read_text()
+    assert (lab / "b.ipynb").read_text() == '{"edited": true}'
+    assert "b.ipynb: yours is kept" in copies.summary(pulled, lab)
+    assert copies.prepare(lab, source).stale == ["b.ipynb"], "the note stays until a reset"
+
+    reset = copies.prepare(lab, source, reset=True)
+    assert list(reset.moved) == ["b.ipynb"]
+    assert reset.moved["b.ipynb"].read_text() == '{"edited": true}'
+    assert (lab / "b.ipynb").read_text() == (source / "b.ipynb").read_text()
+    assert (lab / "mine.ipynb").read_text() == '{"mine": true}'
+    second = copies.prepare(lab, source, reset=True)  # nothing edited: nothing moved, no folder
+    assert second.moved == {} and len(list((lab / "previous").iterdir())) == 1
+
+
 def test_runner_reports_a_failing_notebook_and_exits_non_zero(tmp_path: Path) -> None:
     nb = nbformat.v4.new_notebook(
         cells=[
@@ -127,7 +238,14 @@ def test_binder_requirements_install_the_repo_with_compatible_widget_pins() -> N
     lines = [ln for ln in lines if ln]
     assert lines[0].startswith("."), "binder must install this repository (repo2docker: '.')"
     pins = {Requirement(ln).name.lower().replace("_", "-"): Requirement(ln) for ln in lines[1:]}
-    for name in ("jupyterlab", "ipywidgets", "jupyterlab-widgets", "imageio-ffmpeg"):
+    names = (
+        "jupyterlab",
+        "ipywidgets",
+        "jupyterlab-widgets",
+        "imageio-ffmpeg",
+        "jupyter-server-proxy",
+    )
+    for name in names:
         assert name in pins and str(pins[name].specifier).startswith("=="), f"pin {name}"
     # Every widget package ipywidgets itself asks for must be satisfied by our pins.
     ipywidgets_version = str(pins["ipywidgets"].specifier)[2:]
@@ -174,6 +292,14 @@ def test_binder_environment_runs_every_notebook(tmp_path: Path) -> None:
     )
     assert check.returncode == 0, check.stderr
     assert str(env_dir) in check.stdout and str(REPO) not in check.stdout.split()[0]
+    # The Jupyter server there routes /proxy/PORT/ (session/proxy.py sends sandbox media so).
+    extensions = subprocess.run(
+        [str(python), "-m", "jupyter", "server", "extension", "list"],
+        capture_output=True, text=True, cwd=tmp_path, env={**os.environ, "HOME": str(tmp_path)},
+    )  # fmt: skip
+    listing = re.sub(r"\x1b\[[0-9;]*m", "", extensions.stdout + extensions.stderr)
+    assert re.search(r"jupyter_server_proxy enabled", listing), listing
+    assert re.search(r"jupyter_server_proxy \S+ OK", listing), listing
     demo = subprocess.run(
         [str(python), str(REPO / "scripts" / "run_notebooks.py"), "--out", str(tmp_path / "out"),
          "--time-scale", str(FAST)],
