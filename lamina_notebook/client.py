@@ -1,5 +1,6 @@
 """LaminaClient: the async client of the Lamina API (one httpx.AsyncClient, one ``_send`` choke
-point with the rate budget, safe retries and error translation) and its endpoint methods.
+point with the rate budget, safe retries and error translation) and its endpoint methods, in
+either edition of the API (:mod:`editions`); the ``/v1``-only calls are in :mod:`extras`.
 """
 
 from __future__ import annotations
@@ -8,6 +9,7 @@ import asyncio
 import logging
 import os
 import time
+import warnings
 from collections.abc import AsyncIterator, Callable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +19,7 @@ import httpx
 
 from . import __version__
 from .config import resolve_credentials
+from .editions import Edition, EditionProbe, fixed_edition, is_absent
 from .errors import (
     AppNotFoundError,
     ConfigurationError,
@@ -25,8 +28,9 @@ from .errors import (
     NotFoundError,
     WaitTimeout,
 )
+from .extras import ExtrasMixin
 from .models import App, Execution
-from .scheduling import Poller, RateBudget, Watch
+from .scheduling import LONG_POLL_MAX, LONG_POLLS, Poller, RateBudget, Watch
 from .starts import (
     DEFAULT_JOURNAL,
     journal_lost_start,
@@ -47,7 +51,9 @@ from .transport import (
     resolve_by_name,
     started_execution,
 )
+from .uploads import MAX_UPLOAD_BYTES
 from .validation import MAX_BODY_BYTES, InputValue, ValidInputs, validate_inputs
+from .webhooks import is_loopback_host
 
 if TYPE_CHECKING:  # pragma: no cover
     from .journal import Journal, JournalEntry
@@ -58,16 +64,25 @@ __all__ = ["LaminaClient"]
 log = logging.getLogger(__name__)
 
 _DEFAULT: Any = DEFAULT_JOURNAL
+#: (base URL, receiver URL) pairs already warned about: a loopback receiver for a remote API.
+_WARNED_LOOPBACK: set[tuple[str, str]] = set()
 
 
-class LaminaClient:
+class LaminaClient(ExtrasMixin):
     """Async client of the Lamina API.
 
     Credentials come from the arguments, else ``LAMINA_API_KEY`` / ``LAMINA_BASE_URL``, else
     ``~/.lamina/config.json``. Every request goes through one :class:`RateBudget` (default 90
     per minute, under the service's 100); reads are retried with capped, jittered backoff; run
     creation is only resent when it surely never reached the server (or got a 429). All
-    executions being waited on are polled by one shared :class:`Poller`.
+    executions being waited on are watched by one shared :class:`Poller` (with the service's
+    long-poll for up to ``max_long_polls`` of them where the edition has it).
+
+    ``api_edition`` (None: ``LAMINA_API_EDITION``, else ``"auto"``) picks the API's edition:
+    ``"api"`` (``/api/apps/{id}/executions``), ``"v1"`` (``/v1/apps/{id}/runs``, plus cancel,
+    uploads, estimates, run lists, account) or ``"auto"`` (found once per base URL at the
+    first request, see :class:`~lamina_notebook.editions.EditionProbe`). The older
+    ``api_prefix`` still works: ``"/v1"`` means the v1 edition, ``"/api"`` the api one.
 
     A client belongs to the event loop it is first used on (front ends run it on a dedicated
     loop thread); use it with ``async with`` or call :meth:`aclose`.
@@ -78,7 +93,8 @@ class LaminaClient:
         api_key: str | None = None,
         base_url: str | None = None,
         *,
-        api_prefix: str = "/api",
+        api_edition: str | None = None,
+        api_prefix: str | None = None,
         transport: httpx.AsyncBaseTransport | None = None,
         timeout: float = 30.0,
         rate_limit: float = 90,
@@ -91,14 +107,20 @@ class LaminaClient:
         retry_backoff: float = 0.5,
         retry_backoff_cap: float = 8.0,
         max_body_bytes: int | None = MAX_BODY_BYTES,
+        max_upload_bytes: int = MAX_UPLOAD_BYTES,
+        max_long_polls: int = LONG_POLLS,
     ) -> None:
+        fixed = fixed_edition(api_edition, api_prefix)
         creds = resolve_credentials(api_key, base_url, api_prefix=api_prefix)
         self.base_url = creds.base_url
         self.key_source = creds.key_source
-        self.api_prefix = "/" + api_prefix.strip("/") if api_prefix.strip("/") else ""
         self._auth = KeyAuth(creds.api_key) if creds.api_key else None
+        self._editions = EditionProbe(self.base_url, fixed, share=transport is None)
+        self.timeout = timeout
         self.max_retries = max_retries
         self.max_body_bytes = max_body_bytes
+        self.max_upload_bytes = max_upload_bytes
+        self.max_long_polls = max_long_polls
         self.poll_interval = poll_interval
         self.min_poll_interval = min_poll_interval
         self.budget = RateBudget(rate_limit, rate_period, burst=rate_burst)
@@ -119,7 +141,15 @@ class LaminaClient:
             backoff=retry_backoff,
             backoff_cap=retry_backoff_cap,
         )
-        self._poller = Poller(self._poll_fetch, self.budget, on_change=self._record_update)
+        self._poller = Poller(
+            self._poll_fetch,
+            self.budget,
+            on_change=self._record_update,
+            wait_fetch=self._long_poll,
+        )
+        if self._editions.edition is not None:
+            self._settle(self._editions.edition)
+        self._assets: dict[str, str] = {}  # sha256 -> asset URL uploaded by this client
         self._apps: dict[str, App] = {}
         self._app_names: dict[str, str] = {}  # casefolded name -> app id, once resolved
         self._exec_apps: dict[str, tuple[str | None, str | None]] = {}
@@ -132,6 +162,56 @@ class LaminaClient:
 
     def __repr__(self) -> str:
         return f"LaminaClient(base_url={self.base_url!r}, key_source={self.key_source!r})"
+
+    # -- the edition ----------------------------------------------------------------------------
+
+    @property
+    def edition_name(self) -> str | None:
+        """``"api"`` or ``"v1"``; None while ``auto`` has not found the edition yet."""
+        found = self._editions.edition
+        return None if found is None else found.name
+
+    @property
+    def api_prefix(self) -> str | None:
+        """The path prefix in use (``"/api"``, ``"/v1"``); None while not known yet."""
+        found = self._editions.edition
+        return None if found is None else found.prefix
+
+    @property
+    def edition_probes(self) -> int:
+        """Extra requests this client spent on finding the edition (0 or 1)."""
+        return self._editions.probes
+
+    async def edition(self) -> Edition:
+        """The edition this client speaks; ``auto`` finds it with one GET if not known yet
+        (never with a run POST)."""
+        self._bind()
+        found = await self._editions.resolve(self._probe)
+        self._settle(found)
+        return found
+
+    async def _probe(self, edition: Edition) -> bool:
+        """True when ``edition`` answers ``GET .../apps?limit=1``; False on "no such route"."""
+        try:
+            await self._get_json(edition, "/apps", {"limit": "1"})
+        except LaminaError as exc:
+            if is_absent(exc):
+                return False
+            raise
+        return True
+
+    def _settle(self, edition: Edition | None) -> None:
+        """Configure what depends on the edition (the long-polls) once it is known."""
+        if edition is not None:
+            self._poller.max_long_polls = (
+                self.max_long_polls if edition.offers("server_wait") else 0
+            )
+
+    async def _offered(self, feature: str, what: str) -> Edition:
+        """The edition, if it offers ``feature``; else NotOfferedError naming the fix."""
+        edition = await self.edition()
+        edition.require(feature, what)
+        return edition
 
     async def __aenter__(self) -> LaminaClient:
         self._bind()
@@ -187,8 +267,8 @@ class LaminaClient:
             )
         return self._auth
 
-    def _url(self, path: str) -> str:
-        return f"{self.base_url}{self.api_prefix}{path}"
+    def _url(self, edition: Edition, path: str) -> str:
+        return f"{self.base_url}{edition.prefix}{path}"
 
     def _same_origin(self, url: str) -> bool:
         a, b = urlsplit(url), urlsplit(self.base_url)
@@ -214,12 +294,22 @@ class LaminaClient:
         )
 
     async def _get_json(
-        self, path: str, params: Mapping[str, str] | None = None, *, token_held: bool = False
+        self,
+        edition: Edition,
+        path: str,
+        params: Mapping[str, str] | None = None,
+        *,
+        token_held: bool = False,
+        timeout: float | None = None,
     ) -> Any:
         """GET an API path and parse JSON; an unreadable 2xx body is fetched again (it's a read)."""
         for attempt in range(self.max_retries + 1):
             reply = await self._send(
-                "GET", self._url(path), params=params, token_held=token_held and attempt == 0
+                "GET",
+                self._url(edition, path),
+                params=params,
+                token_held=token_held and attempt == 0,
+                timeout=timeout,
             )
             try:
                 return parse_json(reply, path)
@@ -240,8 +330,15 @@ class LaminaClient:
             if not isinstance(limit, int) or isinstance(limit, bool) or limit < 1:
                 raise ConfigurationError(f"limit must be a positive integer, got {limit!r}.")
             params["limit"] = str(limit)
-        data = envelope_data(await self._get_json("/apps", params or None), "/apps", list)
-        return [App.from_json(item) for item in data]
+
+        async def call(edition: Edition) -> list[App]:
+            doc = await self._get_json(edition, "/apps", params or None)
+            return [App.from_json(item) for item in envelope_data(doc, "/apps", list)]
+
+        self._bind()
+        apps = await self._editions.first_call(call)  # while auto looks: the call is the probe
+        self._settle(self._editions.edition)
+        return apps
 
     async def get_app(self, app_id: str) -> App:
         """One app with its parameters (cached: apps do not change during a session)."""
@@ -250,7 +347,8 @@ class LaminaClient:
         if cached is not None:
             return cached
         path = f"/apps/{quote(app_id, safe='')}"
-        app = App.from_json(envelope_data(await self._get_json(path), path, dict))
+        doc = await self._get_json(await self.edition(), path)
+        app = App.from_json(envelope_data(doc, path, dict))
         if app.parameters is None:
             app = App.from_json({**app.raw, "parameters": []})
         self._apps[app_id] = app
@@ -308,10 +406,13 @@ class LaminaClient:
         self._bind()
         resolved = await self.resolve_app(app)
         clean = self.validate_inputs(resolved, inputs)
-        hook = webhook or (self._receiver.url if self._receiver is not None else None)
+        hook = webhook or self._receiver_hook()
         if hook is not None:
             check_webhook_url(hook)
-        start = asyncio.get_running_loop().create_task(self._start(resolved, dict(clean), hook))
+        edition = await self.edition()  # known by now (a GET found it), never guessed by a POST
+        start = asyncio.get_running_loop().create_task(
+            self._start(edition, resolved, dict(clean), hook)
+        )
         self._starts.add(start)
         start.add_done_callback(self._start_done)
         try:
@@ -330,12 +431,18 @@ class LaminaClient:
         if not task.cancelled() and task.exception() is not None:
             log.debug("run start failed: %s", task.exception())
 
-    async def _start(self, app: App, inputs: dict[str, InputValue], hook: str | None) -> Execution:
-        path = f"/apps/{quote(app.app_id, safe='')}/executions"
+    async def _start(
+        self, edition: Edition, app: App, inputs: dict[str, InputValue], hook: str | None
+    ) -> Execution:
+        path = edition.app_runs(app.app_id)
         params = {"webhook": hook} if hook else None
         try:
             reply = await self._send(
-                "POST", self._url(path), params=params, body={"inputs": inputs}, creates_run=True
+                "POST",
+                self._url(edition, path),
+                params=params,
+                body={"inputs": inputs},
+                creates_run=True,
             )
             execution = started_execution(reply, path).with_app(app.app_id, app.name)
         except LaminaError as exc:
@@ -345,7 +452,7 @@ class LaminaClient:
                 )
             raise
         self._remember_app(execution.execution_id, app.app_id, app.name)
-        if hook is not None and self._receiver is not None and hook == self._receiver.url:
+        if hook is not None and hook == self._receiver_hook():
             self._webhooked.add(execution.execution_id)
         journal_started(
             self.journal, execution, app=app, inputs=inputs, base_url=self.base_url, webhook=hook
@@ -380,18 +487,43 @@ class LaminaClient:
     async def _fetch_execution(self, execution_id: str, *, token_held: bool = False) -> Execution:
         if not token_held:  # the poller's ids were checked when their watch began
             execution_id = require_id(execution_id, "execution id")
-        path = f"/executions/{quote(execution_id, safe='')}"
-        data = envelope_data(await self._get_json(path, token_held=token_held), path, dict)
-        return self._tag(Execution.from_json(data))
+        try:
+            edition = await self.edition()
+        except BaseException:
+            if token_held:
+                self.budget.refund()
+            raise
+        path = edition.run(execution_id)
+        doc = await self._get_json(edition, path, token_held=token_held)
+        return self._tag(Execution.from_json(envelope_data(doc, path, dict)))
 
     async def _poll_fetch(self, execution_id: str) -> Execution:
         """The poller's GET, sent with the budget token the poller took (the Sender releases
         it after that try; a retry takes its own)."""
         return await self._fetch_execution(execution_id, token_held=True)
 
+    async def _long_poll(self, execution_id: str, hold: float) -> Execution:
+        """The poller's long-poll: ``GET /v1/runs/{id}/wait?timeout=`` with the token the
+        poller took; the service answers when the run ends or after ``hold`` seconds."""
+        try:
+            edition = await self.edition()
+        except BaseException:
+            self.budget.refund()
+            raise
+        path = edition.run(execution_id) + "/wait"
+        seconds = max(1, min(int(LONG_POLL_MAX), round(hold)))
+        doc = await self._get_json(
+            edition,
+            path,
+            {"timeout": str(seconds)},
+            token_held=True,
+            timeout=seconds + self.timeout,  # the service may hold it that long
+        )
+        return self._tag(Execution.from_json(envelope_data(doc, path, dict)))
+
     async def signing_keys(self) -> list[dict[str, Any]]:
         """The service's webhook verification keys (JWKs); this answer has no ``data`` wrapper."""
-        doc = await self._get_json("/webhooks/signing-key")
+        doc = await self._get_json(await self.edition(), "/webhooks/signing-key")
         keys = doc.get("keys") if isinstance(doc, dict) else None
         if not isinstance(keys, list) or not all(isinstance(k, dict) for k in keys):
             raise InvalidResponseError(
@@ -409,7 +541,7 @@ class LaminaClient:
             )
         return max(value, self.min_poll_interval)
 
-    async def watch(
+    def watch(
         self,
         execution: Execution | str,
         *,
@@ -421,9 +553,22 @@ class LaminaClient:
         Stopping the iteration (``break``, cancellation) stops watching only; the run goes on
         and can be resumed. ``timeout`` (seconds) raises :class:`WaitTimeout`.
         """
+        return self._states(execution, timeout=timeout, interval=interval, progress=True)
+
+    async def _states(
+        self,
+        execution: Execution | str,
+        *,
+        timeout: float | None,
+        interval: float | None,
+        progress: bool,
+    ) -> AsyncIterator[Execution]:
+        """:meth:`watch`; ``progress=False`` when only the end matters (a long-poll may then
+        hold for up to 120 s: one request instead of one per interval)."""
         self._bind()
         initial = execution if isinstance(execution, Execution) else None
         execution_id = require_id(initial.execution_id if initial else execution, "execution id")
+        await self.edition()  # the long-polls depend on it
         every = self._interval(interval)
         hooked = self._receiver is not None and execution_id in self._webhooked
         w = self._poller.watch(
@@ -432,6 +577,7 @@ class LaminaClient:
             initial=initial,
             first_poll_in=self._first_poll_in(initial, every),
             webhook=hooked,
+            progress=progress,
         )
         try:
             async for state in _drain(w, execution_id, timeout):
@@ -487,9 +633,17 @@ class LaminaClient:
         on_update: Callable[[Execution], None] | None = None,
         check: bool = False,
     ) -> Execution:
-        """Wait for a terminal state; ``check=True`` raises ExecutionFailed on failure."""
+        """Wait for a terminal state; ``check=True`` raises ExecutionFailed on failure.
+
+        Where the edition has the service's long-poll, a wait without ``on_update`` costs one
+        request per run and up to 120 s; with ``on_update`` it still sees the end the moment
+        it happens and the states in between as often as polling would.
+        """
         last: Execution | None = None
-        async for state in self.watch(execution, timeout=timeout, interval=interval):
+        states = self._states(
+            execution, timeout=timeout, interval=interval, progress=on_update is not None
+        )
+        async for state in states:
             last = state
             if on_update is not None:
                 on_update(state)
@@ -502,7 +656,8 @@ class LaminaClient:
         entry = self.journal.get(execution_id) if self.journal is not None else None
         if entry is not None:
             self._remember_app(execution_id, entry.app_id, entry.app_name)
-            if self._receiver is not None and entry.webhook_url == self._receiver.url:
+            hook = self._receiver_hook()
+            if hook is not None and entry.webhook_url == hook:
                 self._webhooked.add(execution_id)
         try:
             return await self.get_execution(execution_id)
@@ -554,7 +709,8 @@ class LaminaClient:
         """Take completion from ``receiver``'s verified deliveries; None switches back to polling.
 
         Runs started afterwards get the receiver's URL as webhook; their polling drops to a slow
-        safety net.
+        safety net. A receiver only this machine can reach (127.0.0.1, no ``public_url``) is
+        not handed to a service elsewhere: that warns once and those runs are polled as usual.
         """
         if self._unsubscribe is not None:
             self._unsubscribe()
@@ -562,6 +718,37 @@ class LaminaClient:
         self._receiver = receiver
         if receiver is not None:
             self._unsubscribe = receiver.subscribe(self._deliver_threadsafe)
+            if self._unreachable(receiver):
+                self._warn_unreachable(receiver)
+
+    def _unreachable(self, receiver: WebhookReceiver) -> bool:
+        """True when ``receiver`` listens on loopback but the API is elsewhere."""
+        return receiver.is_loopback and not is_loopback_host(urlsplit(self.base_url).hostname)
+
+    def _receiver_hook(self) -> str | None:
+        """The webhook URL for runs started now: the receiver's, if the service can reach it."""
+        receiver = self._receiver
+        if receiver is None or self._unreachable(receiver):
+            return None
+        return receiver.url
+
+    def _warn_unreachable(self, receiver: WebhookReceiver) -> None:
+        try:
+            where = receiver.url
+        except LaminaError:  # not listening yet
+            where = f"{receiver.host}:{receiver.port or '<port>'}"
+        key = (self.base_url, where)
+        if key in _WARNED_LOOPBACK:
+            return
+        _WARNED_LOOPBACK.add(key)
+        message = (
+            f"The webhook receiver listens on {where}, which {self.base_url} cannot reach, so "
+            "it is not used: runs are polled as usual. To get webhooks, give it a public "
+            "address that forwards to it: WebhookReceiver(public_url='https://<your tunnel>"
+            f"{receiver.path}') (a tunnel such as ngrok or cloudflared)."
+        )
+        log.warning(message)
+        warnings.warn(message, RuntimeWarning, stacklevel=3)
 
     def _deliver_threadsafe(self, execution: Execution) -> None:
         """Called on the receiver's thread: hop onto the client's loop."""

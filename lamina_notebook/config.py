@@ -37,6 +37,8 @@ DEFAULT_BASE_URL = "https://app.uselamina.ai"
 SOURCE_ARGUMENT = "argument"
 SOURCE_ENV = "LAMINA_API_KEY"
 SOURCE_FILE = "~/.lamina/config.json"
+#: Path prefixes of the API's editions, stripped from a base URL that ends with one.
+EDITION_PREFIXES = ("/api", "/v1")
 
 
 @dataclass(frozen=True)
@@ -57,11 +59,13 @@ def config_path() -> Path:
     return Path.home() / ".lamina" / "config.json"
 
 
-def normalize_base_url(url: str, api_prefix: str = "/api") -> str:
-    """Validate an http(s) base URL and strip a trailing slash and a trailing ``api_prefix``.
+def normalize_base_url(url: str, api_prefix: str | None = None) -> str:
+    """Validate an http(s) base URL and strip a trailing slash and a trailing ``api_prefix``
+    (None: either edition's prefix, ``/api`` or ``/v1``).
 
     ``https://app.uselamina.ai/api`` (the form the seed's samples use) becomes
-    ``https://app.uselamina.ai``, so the prefix is never doubled.
+    ``https://app.uselamina.ai``, so the prefix is never doubled and the edition setting,
+    not the base URL, decides which one is spoken.
     """
     text = url.strip()
     parts = urlsplit(text)
@@ -77,9 +81,14 @@ def normalize_base_url(url: str, api_prefix: str = "/api") -> str:
             hint=f"Use scheme://host[:port] only, e.g. {DEFAULT_BASE_URL}.",
         )
     path = parts.path.rstrip("/")
-    prefix = "/" + api_prefix.strip("/") if api_prefix.strip("/") else ""
-    if prefix and path.endswith(prefix):
-        path = path[: -len(prefix)]
+    if api_prefix is None:
+        prefixes: tuple[str, ...] = EDITION_PREFIXES
+    else:
+        prefixes = ("/" + api_prefix.strip("/"),) if api_prefix.strip("/") else ()
+    for prefix in prefixes:
+        if path.endswith(prefix):
+            path = path[: -len(prefix)]
+            break
     return f"{parts.scheme}://{parts.netloc}{path}"
 
 
@@ -146,7 +155,7 @@ def resolve_credentials(
     api_key: str | None = None,
     base_url: str | None = None,
     *,
-    api_prefix: str = "/api",
+    api_prefix: str | None = None,
     env: dict[str, str] | None = None,
 ) -> Credentials:
     """Find the key and base URL: arguments, then the environment, then the CLI's file.

@@ -1,4 +1,5 @@
-"""Typed, frozen views of the service's JSON: App, Parameter, Execution, Output.
+"""Typed, frozen views of the service's JSON: App, Parameter, Execution, Output, and the
+``/v1`` extras: Estimate, RunSummary/RunPage (the list of runs) and Account.
 
 Every ``from_json`` tolerates unknown extra fields (kept in ``raw``) and the newer variants the
 contract names (``runId`` for ``executionId``, ``key``, ``progress``, ``mimeType``). Whether an
@@ -17,12 +18,16 @@ from .errors import InvalidResponseError
 
 __all__ = [
     "TERMINAL_STATUSES",
+    "Account",
     "App",
+    "Estimate",
     "Execution",
     "Media",
     "Output",
     "Parameter",
     "Progress",
+    "RunPage",
+    "RunSummary",
     "parse_timestamp",
 ]
 
@@ -403,5 +408,190 @@ class Execution:
             progress=Progress.from_json(d.get("progress")),
             app_id=_str_or_none(d.get("appId")),
             app_name=_str_or_none(d.get("appName")),
+            raw=dict(d),
+        )
+
+
+def _int_or_none(value: Any) -> int | None:
+    """A count from JSON (``12``, ``12.0``, ``"12"``); None when absent or not a number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        return int(float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+@dataclass(frozen=True)
+class Estimate:
+    """What a run of an app is expected to cost, from ``POST /v1/apps/{id}/estimate``.
+
+    Credits: ``expected`` (with ``minimum``/``maximum``), the workspace's ``balance`` and
+    whether it can afford the run (``affordable``: the service counts credits that runs in
+    flight will still spend). ``breakdown`` holds the per-step entries as sent
+    (``{"nodeId", "nodeType", "credits"}``).
+    """
+
+    app_id: str
+    name: str
+    expected: int | None
+    minimum: int | None = None
+    maximum: int | None = None
+    balance: int | None = None
+    affordable: bool | None = None
+    breakdown: tuple[Mapping[str, Any], ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    def times(self, runs: int) -> int | None:
+        """Expected credits of ``runs`` such runs (a sweep's cost); None when unknown."""
+        return None if self.expected is None else self.expected * runs
+
+    @classmethod
+    def from_json(cls, payload: Any) -> Estimate:
+        d = _require_mapping(payload, "an estimate")
+        credits = d.get("estimatedCredits")
+        credits = credits if isinstance(credits, Mapping) else {}
+        breakdown = d.get("breakdown")
+        affordable = d.get("affordable")
+        return cls(
+            app_id=str(d.get("appId") or ""),
+            name=str(d.get("name") or ""),
+            expected=_int_or_none(credits.get("expected")),
+            minimum=_int_or_none(credits.get("min", credits.get("minimum"))),
+            maximum=_int_or_none(credits.get("max", credits.get("maximum"))),
+            balance=_int_or_none(d.get("currentBalance")),
+            affordable=None if affordable is None else _flag(affordable, False),
+            breakdown=tuple(b for b in breakdown if isinstance(b, Mapping))
+            if isinstance(breakdown, list)
+            else (),
+            raw=dict(d),
+        )
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """One row of ``GET /v1/runs``: a run as the service lists it (no outputs).
+
+    ``source`` says where it was started (``api``, ``web``, ...); :meth:`to_execution` gives
+    the Execution-shaped view the rest of the package uses.
+    """
+
+    run_id: str
+    status: str
+    workflow_id: str | None = None
+    source: str | None = None
+    error_message: str | None = None
+    created_at: datetime | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def execution_id(self) -> str:
+        """The same id under the package's usual name."""
+        return self.run_id
+
+    @property
+    def is_terminal(self) -> bool:
+        return self.status in TERMINAL_STATUSES
+
+    def to_execution(self) -> Execution:
+        """This row as an :class:`Execution` without outputs (fetch the run for those)."""
+        return Execution.from_json({**self.raw, "runId": self.run_id, "status": self.status})
+
+    @classmethod
+    def from_json(cls, payload: Any) -> RunSummary:
+        d = _require_mapping(payload, "a run")
+        run_id = d.get("runId") or d.get("executionId") or d.get("id")
+        if not run_id:
+            raise InvalidResponseError("run without a runId", snippet=str(dict(d))[:200])
+        status = str(d.get("status") or "queued").strip().lower()
+        return cls(
+            run_id=str(run_id),
+            status=_STATUS_ALIASES.get(status, status),
+            workflow_id=_str_or_none(d.get("workflowId")),
+            source=_str_or_none(d.get("source")),
+            error_message=_str_or_none(d.get("errorMessage")),
+            created_at=parse_timestamp(d.get("createdAt")),
+            started_at=parse_timestamp(d.get("startedAt")),
+            completed_at=parse_timestamp(d.get("completedAt")),
+            raw=dict(d),
+        )
+
+
+@dataclass(frozen=True)
+class RunPage:
+    """One page of ``GET /v1/runs`` (newest first): ``runs`` and the ``pagination`` numbers."""
+
+    runs: tuple[RunSummary, ...]
+    total: int
+    limit: int
+    offset: int
+
+    @property
+    def has_more(self) -> bool:
+        """True when runs after this page match too (ask again with ``offset + limit``)."""
+        return self.offset + len(self.runs) < self.total
+
+    @classmethod
+    def from_json(cls, payload: Any) -> RunPage:
+        """From the whole answer ``{"data": [...], "pagination": {...}}``."""
+        d = _require_mapping(payload, "a list of runs")
+        rows = d.get("data")
+        if not isinstance(rows, list):
+            raise InvalidResponseError(
+                'the list of runs has no "data" list', snippet=str(dict(d))[:200]
+            )
+        runs = tuple(RunSummary.from_json(r) for r in rows)
+        page = d.get("pagination")
+        page = page if isinstance(page, Mapping) else {}
+        total = _int_or_none(page.get("total"))
+        return cls(
+            runs=runs,
+            total=len(runs) if total is None else total,
+            limit=_int_or_none(page.get("limit")) or len(runs),
+            offset=_int_or_none(page.get("offset")) or 0,
+        )
+
+
+@dataclass(frozen=True)
+class Account:
+    """Who an API key belongs to, from ``GET /v1/account`` (the key itself is never in it)."""
+
+    user_id: str | None
+    email: str | None
+    workspace_id: str | None
+    workspace_name: str | None
+    workspace_slug: str | None
+    role: str | None
+    memberships: tuple[Mapping[str, Any], ...] = ()
+    raw: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
+
+    @property
+    def workspace(self) -> str:
+        """``"Name (slug), role"`` for a status line; parts the service left out are skipped."""
+        name = self.workspace_name or self.workspace_slug or self.workspace_id or "unknown"
+        slug = f" ({self.workspace_slug})" if self.workspace_slug and self.workspace_name else ""
+        role = f", {self.role}" if self.role else ""
+        return f"{name}{slug}{role}"
+
+    @classmethod
+    def from_json(cls, payload: Any) -> Account:
+        d = _require_mapping(payload, "an account")
+        user = d.get("user")
+        user = user if isinstance(user, Mapping) else {}
+        ws = d.get("workspace")
+        ws = ws if isinstance(ws, Mapping) else {}
+        members = d.get("memberships")
+        return cls(
+            user_id=_str_or_none(user.get("id")),
+            email=_str_or_none(user.get("email")),
+            workspace_id=_str_or_none(ws.get("id")),
+            workspace_name=_str_or_none(ws.get("name")),
+            workspace_slug=_str_or_none(ws.get("slug")),
+            role=_str_or_none(ws.get("role")),
+            memberships=tuple(m for m in members if isinstance(m, Mapping))
+            if isinstance(members, list)
+            else (),
             raw=dict(d),
         )

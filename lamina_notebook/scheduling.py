@@ -1,5 +1,6 @@
 """The client-wide rate budget (a rolling window every request goes through) and the shared poller
-that watches all active executions with one task instead of one loop per run.
+that watches all active executions with one task instead of one loop per run (with the
+service's long-poll, ``GET /v1/runs/{id}/wait``, for a few of them where the edition has it).
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .errors import (
+    APIError,
     InvalidResponseError,
     LaminaError,
     RateLimitError,
@@ -24,12 +26,25 @@ from .errors import (
 )
 from .models import Execution
 
-__all__ = ["Poller", "RateBudget", "Watch", "backoff_delay", "change_key"]
+__all__ = [
+    "LONG_POLLS",
+    "LONG_POLL_MAX",
+    "Poller",
+    "RateBudget",
+    "Watch",
+    "backoff_delay",
+    "change_key",
+]
 
 log = logging.getLogger(__name__)
 
 #: Errors after which polling the same execution again may well succeed.
 TRANSIENT_ERRORS = (TransportError, ServerError, RateLimitError, InvalidResponseError)
+#: The longest the service holds a long-poll (``?timeout=``, seconds), and the shortest we ask.
+LONG_POLL_MAX = 120.0
+LONG_POLL_MIN = 1.0
+#: How many runs are long-polled at once; the others are polled (see :class:`Poller`).
+LONG_POLLS = 8
 
 
 def backoff_delay(attempt: int, base: float, cap: float) -> float:
@@ -201,6 +216,11 @@ class RateBudget:
         return active / (self.per_second * share)
 
 
+def _absent(exc: BaseException) -> bool:
+    """An answer meaning "no such route or run" (404/405/410)."""
+    return isinstance(exc, APIError) and exc.status_code in (404, 405, 410)
+
+
 def change_key(execution: Execution) -> tuple[Any, ...]:
     """What counts as a change worth reporting: status, progress and each output's state.
 
@@ -215,6 +235,8 @@ def change_key(execution: Execution) -> tuple[Any, ...]:
 
 
 Fetch = Callable[[str], Awaitable[Execution]]
+#: ``wait_fetch(execution_id, hold)``: a long-poll the service holds up to ``hold`` seconds.
+WaitFetch = Callable[[str, float], Awaitable[Execution]]
 Item = Execution | BaseException
 
 
@@ -226,9 +248,14 @@ class _Entry:
     webhook: bool = False
     last: Execution | None = None
     queues: list[asyncio.Queue[Item]] = field(default_factory=list)
+    lively: list[asyncio.Queue[Item]] = field(default_factory=list)  # want every state soon
     failures: int = 0
     in_flight: bool = False
     removed: bool = False
+    plain_due: float = 0.0  # when a plain poll is due if no long-poll is free at first
+    task: asyncio.Task[None] | None = None
+    hold: float | None = None  # the hold of the long-poll in flight
+    check_wait: bool = False  # a long-poll got 404: is the run or the endpoint missing?
 
 
 class Watch:
@@ -275,11 +302,22 @@ class Poller:
     :meth:`deliver`, i.e. a verified webhook) ends the watch. After ``max_failures``
     consecutive transient errors the error goes to the subscribers.
 
+    Long-polls: with ``wait_fetch`` and ``max_long_polls > 0`` (the ``/v1`` edition's
+    ``GET /v1/runs/{id}/wait``), up to that many runs are watched by a request the service
+    holds until the run ends or ``hold`` seconds pass, so the end is seen the moment it
+    happens. A watch that only wants the end (``progress=False``) holds for
+    :data:`LONG_POLL_MAX` (one request per 120 s instead of one per interval) and starts at
+    once; one that wants every state holds for its spacing (progress as often as polling,
+    the end at once). The others, and webhooked runs, are polled. Each long-poll takes a
+    budget token like any request. If the service has no such endpoint (404 for a run a
+    plain GET finds), long-polls are switched off for this poller.
+
     ``fetch(execution_id)`` must make the GET with the budget token the poller already holds,
     and release it once that GET's answer is in (or it failed), or refund it if it sends nothing:
     not at the end of the whole fetch, since a retry inside it may need that very slot.
-    LaminaClient's fetch does this through its :class:`~lamina_notebook.transport.Sender`.
-    ``on_change(execution)`` is called (on the loop) for every new state, e.g. to journal it.
+    LaminaClient's fetch does this through its :class:`~lamina_notebook.transport.Sender`;
+    ``wait_fetch`` likewise. ``on_change(execution)`` is called (on the loop) for every new
+    state, e.g. to journal it.
     """
 
     def __init__(
@@ -293,14 +331,18 @@ class Poller:
         safety_factor: float = 10.0,
         max_backoff: float = 60.0,
         max_in_flight: int = 8,
+        wait_fetch: WaitFetch | None = None,
+        max_long_polls: int = 0,
     ) -> None:
         self._fetch = fetch
+        self._wait_fetch = wait_fetch
         self._budget = budget
         self._on_change = on_change
         self.share = share
         self.max_failures = max_failures
         self.safety_factor = safety_factor
         self.max_backoff = max_backoff
+        self.max_long_polls = max_long_polls
         self._entries: dict[str, _Entry] = {}
         self._delivered: OrderedDict[str, Execution] = OrderedDict()
         self._task: asyncio.Task[None] | None = None
@@ -308,8 +350,10 @@ class Poller:
         self._wake: asyncio.Event | None = None
         self._slots: asyncio.Semaphore | None = None
         self._max_in_flight = max_in_flight
+        self._long_in_flight = 0
         self._closed = False
         self.polls = 0
+        self.long_polls = 0  # of self.polls, how many were long-polls
 
     @property
     def active(self) -> int:
@@ -323,8 +367,13 @@ class Poller:
         initial: Execution | None = None,
         first_poll_in: float = 0.0,
         webhook: bool = False,
+        progress: bool = True,
     ) -> Watch:
-        """Subscribe to ``execution_id``; the current state (if known) is the first item."""
+        """Subscribe to ``execution_id``; the current state (if known) is the first item.
+
+        ``progress=False``: this subscriber needs only the end promptly (intermediate states
+        still arrive, as often as the watch happens to see them).
+        """
         if self._closed:
             raise LaminaError("The client is closed.", hint="Create a new LaminaClient.")
         queue: asyncio.Queue[Item] = asyncio.Queue()
@@ -333,6 +382,9 @@ class Poller:
         if entry is None:
             first = self._first_poll(interval, first_poll_in, webhook)
             entry = _Entry(execution_id, interval, time.monotonic() + first, webhook)
+            entry.plain_due = entry.next_due
+            if not progress and not webhook and self._long_polls_on:
+                entry.next_due = time.monotonic()  # a quiet long-poll may start at once
             entry.last = delivered or initial
             if entry.last is None or not entry.last.is_terminal:
                 self._entries[execution_id] = entry
@@ -346,8 +398,34 @@ class Poller:
             queue.put_nowait(entry.last)
         if not entry.removed:
             entry.queues.append(queue)
+            if progress:
+                entry.lively.append(queue)
+                self._shorten_hold(entry)
             self._kick()
         return Watch(self, entry, queue)
+
+    @property
+    def _long_polls_on(self) -> bool:
+        return self._wait_fetch is not None and self.max_long_polls > 0
+
+    def _may_long_poll(self, entry: _Entry) -> bool:
+        return (
+            self._long_polls_on
+            and self._long_in_flight < self.max_long_polls
+            and not entry.webhook
+            and not entry.check_wait
+        )
+
+    def _hold(self, entry: _Entry) -> float:
+        """How long the service may hold this entry's long-poll."""
+        if not entry.lively:
+            return LONG_POLL_MAX
+        return min(LONG_POLL_MAX, max(LONG_POLL_MIN, self._spacing(entry)))
+
+    def _shorten_hold(self, entry: _Entry) -> None:
+        """A subscriber wanting progress joined a long hold: ask again with a short one."""
+        if entry.task is not None and entry.hold is not None and entry.hold > self._hold(entry):
+            entry.task.cancel()
 
     def _first_poll(self, interval: float, first_poll_in: float, webhook: bool) -> float:
         """A scheduled first poll (not a "look now") follows the rules of later ones.
@@ -362,7 +440,10 @@ class Poller:
         return max(first_poll_in, self._budget.min_interval(len(self._entries) + 1, self.share))
 
     def deliver(self, execution: Execution) -> None:
-        """Take a verified webhook delivery as the answer for a watched (or future) execution."""
+        """Take a verified webhook delivery as the answer for a watched (or future) execution.
+
+        Also the client's way to report a state it learned otherwise (a cancel's answer).
+        """
         if execution.is_terminal:
             self._delivered[execution.execution_id] = execution
             while len(self._delivered) > 1000:
@@ -419,9 +500,13 @@ class Poller:
     def _unsubscribe(self, entry: _Entry, queue: asyncio.Queue[Item]) -> None:
         if queue in entry.queues:
             entry.queues.remove(queue)
+        if queue in entry.lively:
+            entry.lively.remove(queue)
         if not entry.queues and not entry.removed:
             entry.removed = True
             self._entries.pop(entry.execution_id, None)
+            if entry.task is not None and entry.hold is not None:
+                entry.task.cancel()  # nobody waits for that long-poll's answer any more
             self._kick()
 
     def _spacing(self, entry: _Entry) -> float:
@@ -436,39 +521,72 @@ class Poller:
         assert self._wake is not None and self._slots is not None
         while self._entries:
             entry = self._next_entry()
-            delay = None if entry is None else entry.next_due - time.monotonic()
+            now = time.monotonic()
+            delay = None if entry is None else entry.next_due - now
             if entry is None or (delay is not None and delay > 0):
                 self._wake.clear()
                 with contextlib.suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(self._wake.wait(), delay)
                 continue
-            await self._slots.acquire()
+            long_poll = self._may_long_poll(entry)
+            if not long_poll and entry.plain_due > now:  # it came early for a long-poll
+                entry.next_due = entry.plain_due
+                continue
+            if not long_poll:
+                await self._slots.acquire()
             await self._budget.acquire()  # the fetch's first try releases it
             if entry.removed or entry.in_flight:
                 self._budget.refund()
-                self._slots.release()
+                if not long_poll:
+                    self._slots.release()
                 continue
             entry.in_flight = True
-            task = asyncio.get_running_loop().create_task(self._poll(entry))
+            hold = self._hold(entry) if long_poll else None
+            if hold is not None:
+                self._long_in_flight += 1
+            task = asyncio.get_running_loop().create_task(self._poll(entry, hold))
+            entry.task, entry.hold = task, hold
             self._polls.add(task)
             task.add_done_callback(self._polls.discard)
 
-    async def _poll(self, entry: _Entry) -> None:
+    async def _poll(self, entry: _Entry, hold: float | None) -> None:
         assert self._slots is not None and self._wake is not None
         started = time.monotonic()  # the next poll is due one spacing after this one began,
         try:  # so request latency does not stretch the interval
             self.polls += 1
-            execution = await self._fetch(entry.execution_id)
+            if hold is None:
+                execution = await self._fetch(entry.execution_id)
+            else:
+                assert self._wait_fetch is not None
+                self.long_polls += 1
+                execution = await self._wait_fetch(entry.execution_id, hold)
+        except asyncio.CancelledError:
+            if self._closed:
+                raise
+            entry.next_due = time.monotonic()  # cut short on purpose: ask again at once
         except Exception as exc:
-            self._failed(entry, exc)
+            if hold is not None and _absent(exc):
+                entry.check_wait = True  # is the run missing, or the endpoint? a GET tells
+                entry.next_due = entry.plain_due = time.monotonic()
+            else:
+                self._failed(entry, exc)
         else:
             entry.failures = 0
+            entry.plain_due = 0.0
             entry.next_due = started + self._spacing(entry)
+            if hold is None and entry.check_wait:
+                entry.check_wait = False  # the run is there: the service lacks the long-poll
+                self.max_long_polls = 0
+                log.info("the service has no long-poll for runs; polling instead")
             if not entry.removed:
                 self._observe(entry, execution)
         finally:
             entry.in_flight = False
-            self._slots.release()
+            entry.task = entry.hold = None
+            if hold is None:
+                self._slots.release()
+            else:
+                self._long_in_flight -= 1
             self._wake.set()
 
     def _failed(self, entry: _Entry, exc: Exception) -> None:

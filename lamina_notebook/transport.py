@@ -72,6 +72,15 @@ class Reply:
     content: bytes
 
 
+@dataclass(frozen=True)
+class _Extra:
+    """What few requests add: raw bytes with their headers, a longer timeout."""
+
+    content: bytes | None = None
+    headers: Mapping[str, str] | None = None
+    timeout: float | None = None
+
+
 class Sender:
     """Sends one logical request: a budget token, httpx, retries, error translation.
 
@@ -112,8 +121,17 @@ class Sender:
         creates_run: bool = False,
         token_held: bool = False,
         max_bytes: int | None = None,
+        content: bytes | None = None,
+        headers: Mapping[str, str] | None = None,
+        timeout: float | None = None,
     ) -> Reply:
-        """A 2xx reply; else an :class:`APIError`, or a :class:`TransportError` (no answer)."""
+        """A 2xx reply; else an :class:`APIError`, or a :class:`TransportError` (no answer).
+
+        ``body`` goes out as JSON, ``content`` as raw bytes (with ``headers``, e.g. an upload's
+        Content-Type); ``timeout`` overrides the client's for this request (a long-poll).
+        A 3xx is an error saying where it pointed: API requests never follow redirects (a
+        custom key header would go along); only key-less GETs (output files) do.
+        """
         self.in_flight += 1
         try:
             return await self._send(
@@ -126,6 +144,7 @@ class Sender:
                 creates_run=creates_run,
                 token_held=token_held,
                 max_bytes=max_bytes,
+                extra=_Extra(content, headers, timeout),
             )
         finally:
             self.in_flight -= 1
@@ -142,6 +161,7 @@ class Sender:
         creates_run: bool,
         token_held: bool,
         max_bytes: int | None,
+        extra: _Extra,
     ) -> Reply:
         attempt = 0
         while True:
@@ -152,7 +172,7 @@ class Sender:
                 await self.budget.acquire()
             try:
                 try:
-                    reply = await self.exchange(method, url, params, body, auth, max_bytes)
+                    reply = await self.exchange(method, url, params, body, auth, max_bytes, extra)
                 finally:
                     if budgeted:
                         self.budget.release()
@@ -166,13 +186,17 @@ class Sender:
                     await self.backoff(attempt, method, url, type(exc).__name__)
                     continue
                 raise transport_error(exc, method, url, sent, creates_run) from exc
-            if reply.status_code < 400:
+            if reply.status_code < 300:
                 return reply
-            error = error_for(reply, creates_run)
+            error = error_for(reply, creates_run, method, url)
             if isinstance(error, RateLimitError):
                 # Refused, so nothing ran: even a POST may go again. Everyone waits for
-                # Retry-After so the other calls do not keep hitting the limit.
+                # Retry-After (else RateLimit-Reset) so the other calls do not keep hitting
+                # the limit; the older plain-text 429 ("Too many requests from this IP")
+                # is a 429 all the same.
                 wait = error.retry_after
+                if wait is None:
+                    wait = _reset_seconds(reply.headers.get("ratelimit-reset"))
                 if wait is None:
                     wait = backoff_delay(attempt + 1, self.backoff_base, self.backoff_cap)
                 wait = min(wait, MAX_RETRY_PAUSE)
@@ -195,10 +219,21 @@ class Sender:
         body: Any,
         auth: httpx.Auth | None,
         max_bytes: int | None,
+        extra: _Extra | None = None,
     ) -> Reply:
         """One HTTP exchange, the body read in full (or up to ``max_bytes``)."""
-        request = self.http.build_request(method, url, params=params, json=body)
-        response = await self.http.send(request, auth=auth, stream=True)
+        extra = extra or _Extra()
+        request = self.http.build_request(
+            method,
+            url,
+            params=params,
+            json=body,
+            content=extra.content,
+            headers=extra.headers,
+            timeout=httpx.USE_CLIENT_DEFAULT if extra.timeout is None else extra.timeout,
+        )
+        follow = method == "GET" and auth is None  # never carry the key header elsewhere
+        response = await self.http.send(request, auth=auth, stream=True, follow_redirects=follow)
         try:
             chunks: list[bytes] = []
             size = 0
@@ -272,12 +307,62 @@ def transport_error(
     )
 
 
-def error_for(reply: Reply, creates_run: bool) -> APIError:
-    """The APIError for an HTTP error reply; a 5xx on run creation says the run may exist."""
+def error_for(reply: Reply, creates_run: bool, method: str = "", url: str = "") -> APIError:
+    """The APIError for an HTTP error reply (3xx too); a 5xx on run creation says the run
+    may exist, a 3xx never does (a redirect means the request went to the wrong place)."""
+    if 300 <= reply.status_code < 400:
+        return redirect_error(reply, method, url)
     error = error_from_response(reply.status_code, reply.content, dict(reply.headers))
     if creates_run and reply.status_code >= 500:
         error.hint = MAY_HAVE_STARTED
     return error
+
+
+def redirect_error(reply: Reply, method: str, url: str) -> APIError:
+    """A 3xx answer as an error naming where it pointed; nothing was started by it.
+
+    The client never follows an API redirect: the key header would go along, and a POST
+    would be resent somewhere else. The contract documents none, so it means a wrong base
+    URL (or edition), and the hint says which base URL the Location suggests.
+    """
+    location = reply.headers.get("location", "").strip()
+    shown = location[:200] + ("..." if len(location) > 200 else "")
+    where = f"pointing to {shown}" if location else "without saying where (no Location)"
+    what = f"{method} {url_path(url)}" if method else url_path(url)
+    nothing = " Nothing was started there; it was not sent again." if method == "POST" else ""
+    target = urlsplit(location) if location else None
+    if target is not None and target.scheme in ("http", "https") and target.netloc:
+        origin = f"{target.scheme}://{target.netloc}"
+        here = urlsplit(url)
+        if (target.scheme, target.netloc) != (here.scheme, here.netloc):
+            hint = (
+                f"The API answered from another address: set LAMINA_BASE_URL={origin} (or "
+                f"base_url=) if that is the Lamina service, then try again."
+            )
+        else:
+            hint = (
+                "The service moved this path: check the API edition (LAMINA_API_EDITION: "
+                "'auto', 'v1' or 'api') and that LAMINA_BASE_URL has no extra path."
+            )
+    else:
+        hint = "Check LAMINA_BASE_URL (scheme://host of the Lamina API) and try again."
+    return APIError(
+        f"{what} was answered with a redirect (HTTP {reply.status_code}) {where}; "
+        f"redirects are not followed.{nothing}",
+        status_code=reply.status_code,
+        hint=hint,
+    )
+
+
+def _reset_seconds(value: str | None) -> float | None:
+    """``RateLimit-Reset`` as seconds to wait (the draft standard's delta seconds)."""
+    try:
+        seconds = float(value) if value is not None else None
+    except ValueError:
+        return None
+    if seconds is None or not 0 <= seconds < float("inf"):
+        return None
+    return seconds
 
 
 def parse_json(reply: Reply, path: str) -> Any:

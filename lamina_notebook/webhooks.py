@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import ipaddress
 import json
 import logging
 import threading
@@ -18,6 +19,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING, Any, Union
+from urllib.parse import urlsplit
 
 from .errors import InvalidResponseError, WebhookVerificationError
 from .models import Execution
@@ -30,6 +32,7 @@ __all__ = [
     "TIMESTAMP_HEADER",
     "WebhookReceiver",
     "WebhookStats",
+    "is_loopback_host",
     "load_public_keys",
     "verify_webhook",
 ]
@@ -244,6 +247,20 @@ def verify_webhook(
 # -- receiver -----------------------------------------------------------------------------------
 
 
+def is_loopback_host(host: str | None) -> bool:
+    """True for ``localhost``, ``127.x.x.x``, ``::1`` (and the wildcard addresses, whose URL
+    the receiver gives as 127.0.0.1): addresses only this machine can reach."""
+    if not host:
+        return False
+    name = host.strip("[]").lower()
+    if name in ("localhost", "0.0.0.0", "::") or name.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 @dataclass
 class WebhookStats:
     """Counters of a receiver (read them; the receiver updates them under its lock)."""
@@ -437,6 +454,13 @@ class WebhookReceiver:
         if ":" in host:
             host = f"[{host}]"
         return f"http://{host}:{port}{self.path}"
+
+    @property
+    def is_loopback(self) -> bool:
+        """True when deliveries can only come from this machine: no ``public_url`` (or a
+        loopback one) and a loopback host, so a service elsewhere can never reach it."""
+        host = urlsplit(self.public_url).hostname if self.public_url else self.host
+        return is_loopback_host(host)
 
     # -- subscribers --------------------------------------------------------------------------
 

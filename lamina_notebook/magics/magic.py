@@ -20,7 +20,7 @@ from IPython.core.magic import (
     no_var_expand,
 )
 from IPython.utils.text import DollarFormatter
-from traitlets import Bool, Float, Int, Unicode, observe, validate
+from traitlets import Bool, Float, Int, TraitError, Unicode, observe, validate
 from traitlets.config import Configurable
 
 from ..errors import LaminaError
@@ -36,6 +36,7 @@ __all__ = ["LaminaMagics", "load_ipython_extension", "unload_ipython_extension"]
 # trait name -> Settings field, for the traits that are plain settings.
 _TRAIT_TO_SETTING = {
     "base_url": "base_url",
+    "api_edition": "api_edition",
     "api_prefix": "api_prefix",
     "poll_interval": "poll_interval",
     "timeout": "timeout",
@@ -70,7 +71,18 @@ class LaminaMagics(Magics, Configurable):
         allow_none=True,
         help="Lamina API base URL (default: LAMINA_BASE_URL, else https://app.uselamina.ai).",
     ).tag(config=True)
-    api_prefix = Unicode("/api", help="Path prefix of the API ('/api', or '/v1').").tag(config=True)
+    api_edition = Unicode(
+        "",
+        help="Edition of the Lamina API: 'auto' (the default: /v1 when the service has it, "
+        "else /api; found once at the first request), 'v1' or 'api'. Empty: "
+        "LAMINA_API_EDITION, else auto.",
+    ).tag(config=True)
+    api_prefix = Unicode(
+        "",
+        help="Path prefix of the API, only when it sits elsewhere (e.g. '/gateway/v1' behind "
+        "a proxy); a prefix ending in /v1 means the v1 edition, any other the api one. "
+        "Empty: from api_edition.",
+    ).tag(config=True)
     poll_interval = Float(
         3.0,
         help="Seconds between status checks of a run (at least 1; Lamina asks for 3-15).",
@@ -124,6 +136,18 @@ class LaminaMagics(Magics, Configurable):
     def _positive_rate(self, proposal: Any) -> int:
         return max(1, int(proposal["value"]))
 
+    @validate("api_edition")
+    def _known_edition(self, proposal: Any) -> str:
+        from ..editions import edition_setting
+
+        value = str(proposal["value"] or "").strip()
+        if not value:
+            return ""
+        try:
+            return edition_setting(value)
+        except LaminaError as exc:
+            raise TraitError(str(exc)) from None
+
     @observe(*_TRAIT_TO_SETTING)
     def _setting_changed(self, change: Any) -> None:
         if "session" in self.__dict__:
@@ -150,6 +174,8 @@ class LaminaMagics(Magics, Configurable):
         values = {field: getattr(self, trait) for trait, field in _TRAIT_TO_SETTING.items()}
         values["timeout"] = values["timeout"] or None
         values["base_url"] = values["base_url"] or None
+        values["api_edition"] = values["api_edition"] or None
+        values["api_prefix"] = values["api_prefix"] or None
         values["journal_path"] = values["journal_path"] or None
         self.session.configure(**values)
         if self.api_key:

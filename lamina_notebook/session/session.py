@@ -34,6 +34,7 @@ _CLIENT_FIELDS = frozenset(
     {
         "api_key",
         "base_url",
+        "api_edition",
         "api_prefix",
         "poll_interval",
         "min_poll_interval",
@@ -58,7 +59,8 @@ class Settings:
 
     api_key: str | None = field(default=None, repr=False)
     base_url: str | None = None
-    api_prefix: str = "/api"
+    api_edition: str | None = None  # "auto" | "api" | "v1"; None: LAMINA_API_EDITION, else auto
+    api_prefix: str | None = None  # the older setting: "/v1" means the v1 edition
     poll_interval: float = 3.0
     min_poll_interval: float = 1.0  # the service's guidance; tests against the sandbox lower it
     timeout: float | None = None  # how long a blocking run waits; None = until it ends
@@ -136,17 +138,19 @@ class Session:
         """The effective client settings besides poll intervals (the key only as a digest);
         None when they cannot be resolved (the client build will say why)."""
         from ..config import resolve_credentials
+        from ..editions import fixed_edition
 
         s = self.settings
         try:
             creds = resolve_credentials(s.api_key, s.base_url, api_prefix=s.api_prefix)
+            edition = fixed_edition(s.api_edition, s.api_prefix)
         except Exception:
             return None
         key = hashlib.sha256(creds.api_key.encode()).hexdigest() if creds.api_key else None
         return (
             key,
             creds.base_url,
-            s.api_prefix,
+            edition,  # None: auto (what it finds is remembered per base URL)
             s.request_timeout,
             s.rate_limit,
             s.max_retries,
@@ -170,6 +174,7 @@ class Session:
 
         s = self.settings
         kwargs: dict[str, Any] = {
+            "api_edition": s.api_edition,
             "api_prefix": s.api_prefix,
             "timeout": s.request_timeout,
             "rate_limit": s.rate_limit,

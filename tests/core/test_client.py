@@ -1,8 +1,9 @@
 """LaminaClient against the real sandbox over loopback: endpoints, names, validation, runs,
 waiting, resuming, the journal, webhooks, and the key never leaking.
 
-Faults and retries are in ``test_client_faults.py``; the rate budget and poller in
-``test_scheduling.py``.
+Every test runs twice, once per edition of the API (``/api`` and ``/v1``, the ``edition``
+fixture). Faults and retries are in ``test_client_faults.py``; the rate budget and poller in
+``test_scheduling.py``; what only ``/v1`` offers in ``test_v1_*.py``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
-from client_support import fast_client
+from client_support import edition, fast_client, is_run_post  # noqa: F401 (edition: fixture)
 
 from lamina_notebook.client import LaminaClient
 from lamina_notebook.errors import (
@@ -39,6 +40,8 @@ from lamina_notebook.errors import (
 from lamina_notebook.journal import Journal
 from lamina_notebook.models import Execution
 from lamina_notebook.sandbox import Sandbox
+
+pytestmark = pytest.mark.usefixtures("edition")
 
 T = TypeVar("T")
 PHOTO = "https://example.com/cat.jpg"
@@ -436,7 +439,7 @@ class HeldRunReplies(httpx.AsyncBaseTransport):
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         response = await self.inner.handle_async_request(request)
-        if request.method == "POST" and request.url.path.endswith("/executions"):
+        if is_run_post(request):
             await self.hold()
         return response
 
@@ -587,7 +590,7 @@ def test_wrong_envelopes_are_invalid_responses_and_headers_are_set() -> None:
 
     def service(request: httpx.Request) -> httpx.Response:
         seen.append(request)
-        if request.url.path == "/api/apps":
+        if request.url.path.endswith("/apps"):  # either edition
             return httpx.Response(200, json={"apps": []})
         return httpx.Response(200, json={"data": {"keys": "none"}})
 

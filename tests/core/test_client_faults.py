@@ -1,5 +1,6 @@
 """Retries under injected faults, proven by the sandbox's own counters: reads retry through 5xx,
 429, drops and garbage; run creation is never resent once it may have reached the server.
+Every test runs once per edition of the API (the ``edition`` fixture).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from client_support import fast_client
+from client_support import edition, fast_client  # noqa: F401 (edition: fixture)
 
 from lamina_notebook.client import LaminaClient
 from lamina_notebook.errors import (
@@ -26,6 +27,8 @@ from lamina_notebook.errors import (
 )
 from lamina_notebook.models import App, Execution
 from lamina_notebook.sandbox import Sandbox
+
+pytestmark = pytest.mark.usefixtures("edition")
 
 PHOTO = "https://example.com/cat.jpg"
 FAULTS_OFF = {

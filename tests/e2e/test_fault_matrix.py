@@ -48,7 +48,7 @@ class CountingTransport(httpx.AsyncBaseTransport):
         self.posts: dict[int | None, list[int | str]] = defaultdict(list)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        is_post = request.method == "POST" and request.url.path.endswith("/executions")
+        is_post = request.method == "POST" and request.url.path.endswith(("/executions", "/runs"))
         try:
             response = await self.inner.handle_async_request(request)
         except httpx.TransportError as exc:
