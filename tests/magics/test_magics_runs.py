@@ -19,6 +19,7 @@ from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from magics_support import TEST_POLL, loaded_shell, magic, texts
 
+from lamina_notebook import render
 from lamina_notebook.journal import Journal
 from lamina_notebook.sandbox import Sandbox
 from lamina_notebook.session import get_session
@@ -43,8 +44,9 @@ def test_blocking_run_with_quoted_names_returns_a_result_with_embedded_image(
     assert shell.user_ns["fox"] is result
     assert result.inputs == {"Prompt": "a red fox", "Aspect Ratio": "16:9"}
     data, metadata = result._repr_mimebundle_()
-    assert "image/jpeg" in data or "image/png" in data
-    assert "data:image/" in data["text/html"]
+    # One copy of the picture, inside the HTML card (render's measured choice).
+    assert set(data) == {"text/plain", "text/html"}
+    assert data["text/html"].count("data:image/") == 1
     assert metadata["lamina"]["execution_id"] == result.execution_id
     assert metadata["lamina"]["inputs"]["Aspect Ratio"] == "16:9"
     assert cap.outputs == []  # progress was a text line in a terminal, and is cleared
@@ -141,8 +143,10 @@ def test_an_unconfirmed_start_shows_in_history_and_resume_explains_it(
     _, hist = magic(shell, "history")
     for mime in ("text/plain", "text/html"):
         table = texts(hist, mime)
-        assert entry.execution_id in table and "unconfirmed" in table
+        # History shows short ids (render.short_id); the HTML keeps the full id on hover.
+        assert render.short_id(entry.execution_id) in table and "unconfirmed" in table
         assert "MAY exist" in table and "Lamina app" in table
+    assert f'title="{entry.execution_id}"' in texts(hist, "text/html")
     _, cap = magic(shell, f"resume {entry.execution_id}")
     shown = texts(cap)
     assert "UnconfirmedRunError" in shown and "not one the Lamina service knows" in shown
@@ -255,7 +259,11 @@ def test_history_lists_runs_and_o_stores_rows(shell: InteractiveShell) -> None:
     second, _ = magic(shell, 'run "Product Copywriter" "Product=a blue teapot with spots"')
     _, cap = magic(shell, "history -o rows")
     out = texts(cap)
-    assert first.execution_id in out and second.execution_id in out
+    # Short ids in the table (render.short_id); the full ids are in the HTML titles (hover).
+    assert (
+        render.short_id(first.execution_id) in out and render.short_id(second.execution_id) in out
+    )
+    assert f'title="{first.execution_id}"' in texts(cap, "text/html")
     assert "%lamina resume" in texts(cap, "text/html")
     rows = shell.user_ns["rows"]
     try:
@@ -265,7 +273,9 @@ def test_history_lists_runs_and_o_stores_rows(shell: InteractiveShell) -> None:
     else:
         assert list(rows["execution_id"]) == [second.execution_id, first.execution_id]
     _, cap = magic(shell, 'history --app "Text to Image" --limit 5')
-    assert first.execution_id in texts(cap) and second.execution_id not in texts(cap)
+    shown = texts(cap)
+    assert render.short_id(first.execution_id) in shown
+    assert render.short_id(second.execution_id) not in shown
 
 
 def test_save_writes_outputs_and_manifest(shell: InteractiveShell, tmp_path: Path) -> None:
