@@ -100,10 +100,13 @@ class JupyterLab:
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     process: subprocess.Popen[bytes] | None = None
     log_path: Path | None = None
+    # The server's base URL path ("/user/NAME/" on JupyterHub and Binder); "/" by default.
+    base_path: str = "/"
 
     @property
     def base_url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+        """Origin plus base path, without a trailing "/" (paths are appended with one)."""
+        return f"http://127.0.0.1:{self.port}{self.base_path.rstrip('/')}"
 
     def url(self, path: str) -> str:
         """`path` under the lab server, with the token (sets the auth cookie on first load)."""
@@ -124,6 +127,7 @@ class JupyterLab:
             "--port", str(self.port), "--allow-root", f"--IdentityProvider.token={self.token}",
             f"--ServerApp.root_dir={self.root_dir}", f"--LabApp.workspaces_dir={workspaces}",
             f"--LabApp.user_settings_dir={settings}", "--ServerApp.port_retries=0",
+            f"--ServerApp.base_url={self.base_path}",
         ]  # fmt: skip
         self.log_path = self.home / "jupyterlab.log"
         log = self.log_path.open("wb")
