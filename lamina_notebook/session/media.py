@@ -2,8 +2,10 @@
 
 The kernel fetches the bytes (so outputs show where the browser cannot reach the URL: Binder,
 the sandbox, expired signed URLs in saved notebooks) and downscales them to ``embed_max_px``.
-Runs on the runtime loop; ffmpeg work goes to a worker thread, Pillow work to the one image
-thread (:func:`in_image_thread`).
+At a run's completion :func:`fetch_outputs` also makes what the journal keeps of each output
+(:class:`~lamina_notebook.journal.StoredMedia`: kind, type, size, dimensions, duration and a
+small JPEG thumbnail) and keeps small videos' bytes. Runs on the runtime loop; ffmpeg work goes
+to a worker thread, Pillow work to the one image thread (:func:`in_image_thread`).
 """
 
 from __future__ import annotations
@@ -13,27 +15,45 @@ import base64
 import binascii
 import concurrent.futures
 import functools
+import logging
+import mimetypes
 import os
+import re
+import struct
 import subprocess
 import tempfile
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, TypeVar
+from urllib.parse import urlsplit
+
+from ..journal import StoredMedia
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..client import LaminaClient
     from ..models import Execution, Media, Output
 
 __all__ = [
+    "EMBED_VIDEO_BYTES",
     "GALLERY_THUMB_PX",
     "HISTORY_THUMB_PX",
     "PREVIEW_THUMB_PX",
+    "STORED_THUMB_BYTES",
+    "STORED_THUMB_PX",
+    "FetchedOutputs",
     "MediaCache",
+    "VideoProbe",
     "fetch_media",
+    "fetch_outputs",
     "in_image_thread",
     "poster_frame",
+    "probe_video",
+    "stored_thumbnail",
 ]
+
+log = logging.getLogger("lamina_notebook.session")
 
 T = TypeVar("T")
 
@@ -43,6 +63,14 @@ GALLERY_THUMB_PX = 320
 HISTORY_THUMB_PX = 96
 #: Longest side of the preview under a ``url`` input of the widget.
 PREVIEW_THUMB_PX = 160
+#: Longest side of the thumbnail the journal keeps of each output: twice a history row's, so
+#: it stays sharp on HiDPI screens and in grid cells.
+STORED_THUMB_PX = HISTORY_THUMB_PX * 2
+#: Byte budget of one stored thumbnail (JPEG): 1 000 runs stay about 10 MB at most.
+STORED_THUMB_BYTES = 12_000
+#: Completed videos up to this size are kept as bytes (``Result.videos``), so a saved notebook
+#: can embed them; bigger ones are shown by their poster and link.
+EMBED_VIDEO_BYTES = 2 * 1024 * 1024
 
 # Big enough for a short sandbox/preview video; larger downloads are not worth a poster.
 MAX_IMAGE_BYTES = 40 * 1024 * 1024
@@ -172,11 +200,25 @@ def _data_url_bytes(url: str) -> bytes | None:
         return None
 
 
-def poster_frame(video: bytes, timeout: float = 30.0) -> bytes | None:
-    """The first frame of ``video`` as PNG bytes, via imageio-ffmpeg's binary; None without it.
+@dataclass(frozen=True)
+class VideoProbe:
+    """A video's first frame (PNG) with its pixel size, and its duration when ffmpeg said."""
+
+    poster: bytes = field(repr=False)
+    width: int | None
+    height: int | None
+    duration: float | None
+
+
+_DURATION = re.compile(rb"Duration: (\d+):(\d\d):(\d\d(?:\.\d+)?)")
+
+
+def probe_video(video: bytes, timeout: float = 30.0) -> VideoProbe | None:
+    """The first frame and duration of ``video`` via imageio-ffmpeg's binary; None without it
+    (or when ffmpeg cannot read the bytes).
 
     imageio-ffmpeg is optional (the ``video`` extra); without it videos show no poster, just
-    the player and the link.
+    the player and the link. Blocking: call it in a worker thread.
     """
     try:
         import imageio_ffmpeg
@@ -190,8 +232,7 @@ def poster_frame(video: bytes, timeout: float = 30.0) -> bytes | None:
         proc = subprocess.run(
             [
                 exe,
-                "-v",
-                "error",
+                "-hide_banner",
                 "-i",
                 path,
                 "-frames:v",
@@ -210,4 +251,220 @@ def poster_frame(video: bytes, timeout: float = 30.0) -> bytes | None:
         return None
     finally:
         os.unlink(path)
-    return proc.stdout if proc.returncode == 0 and proc.stdout else None
+    if proc.returncode != 0 or not proc.stdout.startswith(b"\x89PNG\r\n\x1a\n"):
+        return None
+    width, height = struct.unpack(">II", proc.stdout[16:24])  # the PNG's IHDR chunk
+    found = _DURATION.search(proc.stderr)
+    duration = None
+    if found:
+        hours, minutes, seconds = found.groups()
+        duration = int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+    return VideoProbe(proc.stdout, int(width), int(height), duration)
+
+
+def poster_frame(video: bytes, timeout: float = 30.0) -> bytes | None:
+    """The first frame of ``video`` as PNG bytes (see :func:`probe_video`); None without it."""
+    probe = probe_video(video, timeout)
+    return probe.poster if probe is not None else None
+
+
+def stored_thumbnail(data: bytes, max_px: int = STORED_THUMB_PX) -> bytes:
+    """The journal's thumbnail of an image: JPEG within :data:`STORED_THUMB_BYTES`.
+
+    Transparency is flattened onto white (one format for every stored thumbnail); the quality
+    steps down, then the size, until it fits. Raises ValueError when the bytes are no image.
+    Pillow work: call it in the image thread.
+    """
+    import io
+
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    try:
+        img: Image.Image = Image.open(io.BytesIO(data))
+        img.draft("RGB", (max_px, max_px))
+        img = ImageOps.exif_transpose(img) or img
+        img = img.convert("RGBA")
+        img.thumbnail((max(1, max_px), max(1, max_px)), Image.Resampling.LANCZOS)
+    except (UnidentifiedImageError, OSError, ValueError, Image.DecompressionBombError) as exc:
+        raise ValueError(f"not an image Pillow can read: {exc}") from exc
+    flat = Image.new("RGB", img.size, "white")
+    flat.paste(img, mask=img.getchannel("A"))
+    while True:
+        for quality in (80, 70, 60, 50):
+            out = io.BytesIO()
+            flat.save(out, format="JPEG", quality=quality, optimize=True)
+            if out.tell() <= STORED_THUMB_BYTES:
+                return out.getvalue()
+        if max(flat.size) <= 32:
+            return out.getvalue()  # a 32 px JPEG is far below the budget; never loops forever
+        flat = flat.resize((max(1, flat.width * 3 // 4), max(1, flat.height * 3 // 4)))
+
+
+def _image_size(data: bytes) -> tuple[int | None, int | None]:
+    """Pixel size of an image as displayed (EXIF rotation applied) from its header only."""
+    import io
+
+    from PIL import Image
+
+    try:
+        with Image.open(io.BytesIO(data)) as img:
+            width, height = img.size
+            if img.getexif().get(0x0112) in (5, 6, 7, 8):  # rotated a quarter turn
+                width, height = height, width
+            return width, height
+    except Exception:  # untrusted bytes: no size rather than a crash
+        return None, None
+
+
+def _image_versions(data: bytes, max_px: int) -> tuple[Media, bytes, tuple[int | None, int | None]]:
+    """One image's embedded version (``max_px``), stored thumbnail and original pixel size.
+
+    The thumbnail is made from the embedded version (already small), not the original.
+    """
+    from ..files import thumbnail
+
+    embed = thumbnail(data, max_px)
+    return embed, stored_thumbnail(embed[0]), _image_size(data)
+
+
+@dataclass
+class FetchedOutputs:
+    """What :func:`fetch_outputs` found: embedded media, small videos, and the journal's record.
+
+    ``media``: ``{output id: (bytes, mime)}`` downscaled images and video posters (as
+    :func:`fetch_media`); ``videos``: ``{output id: bytes}`` of completed videos up to
+    :data:`EMBED_VIDEO_BYTES`; ``stored``: one :class:`StoredMedia` per completed non-text
+    output, with a thumbnail where the bytes could be fetched and read.
+    """
+
+    media: dict[str, Media] = field(default_factory=dict)
+    videos: dict[str, bytes] = field(default_factory=dict)
+    stored: list[StoredMedia] = field(default_factory=list)
+
+
+async def fetch_outputs(
+    client: LaminaClient,
+    execution: Execution,
+    max_px: int = 1024,
+    *,
+    video_max_bytes: int = EMBED_VIDEO_BYTES,
+) -> FetchedOutputs:
+    """Fetch a finished run's images and videos once: for display and for the journal.
+
+    Every completed output that is not text gets a :class:`StoredMedia` (kind and type always,
+    size and thumbnail when its bytes could be fetched; audio and plain links are never
+    downloaded). Failures never raise: the output is then recorded without a thumbnail.
+    """
+    wanted = [
+        o for o in execution.outputs if o.is_completed and o.value and o.kind not in ("text",)
+    ]
+    found = await asyncio.gather(*(_one_output(client, o, max_px, video_max_bytes) for o in wanted))
+    fetched = FetchedOutputs()
+    for output, (stored, media, video) in zip(wanted, found, strict=True):
+        fetched.stored.append(stored)
+        if media is not None:
+            fetched.media[output.id] = media
+        if video is not None:
+            fetched.videos[output.id] = video
+    return fetched
+
+
+async def _one_output(
+    client: LaminaClient, output: Output, max_px: int, video_max_bytes: int
+) -> tuple[StoredMedia, Media | None, bytes | None]:
+    kind = output.kind
+    dims = output.dimensions or {}
+    base = StoredMedia(
+        output_id=output.id,
+        kind=kind,
+        mime=_output_mime(output),
+        width=_int_or_none(dims.get("width")),
+        height=_int_or_none(dims.get("height")),
+        duration=output.duration_seconds,
+    )
+    if kind not in ("image", "video"):
+        return base, None, None
+    try:
+        if kind == "image":
+            return await _fetch_image(client, output, max_px, base)
+        return await _fetch_video(client, output, max_px, video_max_bytes, base)
+    except asyncio.CancelledError:
+        raise
+    except Exception as exc:  # untrusted bytes/URLs, expired links: kind and type only
+        log.debug("no media for output %s: %s", output.id, exc)
+        return base, None, None
+
+
+async def _fetch_image(
+    client: LaminaClient, output: Output, max_px: int, base: StoredMedia
+) -> tuple[StoredMedia, Media | None, bytes | None]:
+    assert output.value is not None
+    data = _data_url_bytes(output.value)
+    ctype = None
+    if data is None:
+        data, ctype = await client.fetch_bytes(output.value, max_bytes=MAX_IMAGE_BYTES)
+    embed, thumb, (width, height) = await in_image_thread(_image_versions, data, max_px)
+    stored = StoredMedia(
+        output_id=base.output_id,
+        kind=base.kind,
+        mime=_bytes_mime(data, ctype) or base.mime,
+        thumb=thumb,
+        byte_size=len(data),
+        width=width or base.width,
+        height=height or base.height,
+        duration=base.duration,
+    )
+    return stored, embed, None
+
+
+async def _fetch_video(
+    client: LaminaClient, output: Output, max_px: int, video_max_bytes: int, base: StoredMedia
+) -> tuple[StoredMedia, Media | None, bytes | None]:
+    assert output.value is not None
+    if output.value.startswith("data:"):
+        return base, None, None
+    data, ctype = await client.fetch_bytes(output.value, max_bytes=MAX_VIDEO_BYTES)
+    small = data if len(data) <= video_max_bytes else None
+    probe = await asyncio.to_thread(probe_video, data)
+    embed = thumb = None
+    if probe is not None:
+        embed, thumb, _size = await in_image_thread(_image_versions, probe.poster, max_px)
+    stored = StoredMedia(
+        output_id=base.output_id,
+        kind=base.kind,
+        mime=_bytes_mime(data, ctype) or base.mime,
+        thumb=thumb,
+        byte_size=len(data),
+        width=(probe.width if probe else None) or base.width,
+        height=(probe.height if probe else None) or base.height,
+        duration=(probe.duration if probe else None) or base.duration,
+    )
+    return stored, embed, small
+
+
+def _output_mime(output: Output) -> str | None:
+    """The output's media type as the service said or its URL's extension tells."""
+    if output.mime_type:
+        return output.mime_type
+    value = output.value or ""
+    if value.startswith("data:"):
+        return value[5:].split(";", 1)[0].split(",", 1)[0] or None
+    guessed, _ = mimetypes.guess_type(urlsplit(value).path)
+    return guessed
+
+
+def _bytes_mime(data: bytes, ctype: str | None) -> str | None:
+    from ..files import sniff_mime
+
+    sniffed = sniff_mime(data)
+    if sniffed:
+        return sniffed
+    header = (ctype or "").split(";", 1)[0].strip().lower()
+    return header if "/" in header and header != "application/octet-stream" else None
+
+
+def _int_or_none(value: Any) -> int | None:
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None

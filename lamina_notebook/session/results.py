@@ -2,7 +2,10 @@
 
 Both display themselves through ``_repr_mimebundle_`` (built by ``render``), so ``Out[n]``, ``_``
 and a saved notebook show the outputs with no widget state. A RunHandle watches its execution on
-the session's runtime loop; stopping the watch never stops the run at the service.
+the session's runtime loop; stopping the watch never stops the run at the service. When a run
+ends, what the journal keeps of its outputs (thumbnails, sizes) is stored before its Result is
+handed out, so history, grids and reuse draw from local data. ``launch(..., reuse=True)`` hands
+back a completed identical run from the journal instead of paying for it again.
 """
 
 from __future__ import annotations
@@ -10,23 +13,37 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import logging
 import threading
 import time
 import uuid
-from collections.abc import Callable, Generator, Mapping
+from collections.abc import Callable, Generator, Iterable, Mapping, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import stopped_watching
 from ..models import Media
-from .media import fetch_media
+from .media import fetch_outputs
 from .runtime import wait_future
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..journal import JournalEntry, StoredMedia
     from ..models import App, Execution
     from .session import Session
 
-__all__ = ["Result", "RunHandle", "has_kernel", "launch", "resume", "submit_uninterrupted"]
+__all__ = [
+    "Result",
+    "ReuseSavings",
+    "RunHandle",
+    "has_kernel",
+    "launch",
+    "resume",
+    "reuse_savings",
+    "submit_uninterrupted",
+]
+
+log = logging.getLogger("lamina_notebook.session")
 
 Bundle = tuple[dict[str, Any], dict[str, Any]]
 
@@ -34,22 +51,34 @@ Bundle = tuple[dict[str, Any], dict[str, Any]]
 class Result:
     """A finished run: the final :class:`Execution`, its embedded media and the inputs used.
 
-    Attributes not defined here are read from the execution (``result.status``,
-    ``result.outputs``, ``result.execution_id``...).
+    ``videos`` holds the bytes of small completed videos (up to ``media.EMBED_VIDEO_BYTES``) so
+    a saved notebook can embed them. ``reused_from`` is the id of the journaled run this
+    result was taken from instead of running again (then ``reused`` is True, ``media`` holds
+    the journal's thumbnails and nothing was sent to the service). Attributes not defined here
+    are read from the execution (``result.status``, ``result.outputs``, ``result.execution_id``).
     """
 
     def __init__(
         self,
         execution: Execution,
         media: Mapping[str, Media] | None = None,
-        inputs: Mapping[str, str] | None = None,
+        inputs: Mapping[str, Any] | None = None,
         *,
         session: Session | None = None,
+        videos: Mapping[str, bytes] | None = None,
+        reused_from: str | None = None,
     ) -> None:
         self.execution = execution
         self.media: dict[str, Media] = dict(media or {})
-        self.inputs: dict[str, str] = dict(inputs or {})
+        self.inputs: dict[str, Any] = dict(inputs or {})
+        self.videos: dict[str, bytes] = dict(videos or {})
+        self.reused_from = reused_from
         self._session = session
+
+    @property
+    def reused(self) -> bool:
+        """True when this is a journaled run handed back instead of a new one."""
+        return self.reused_from is not None
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__") or name == "execution":  # keep copy/pickle protocols sane
@@ -60,7 +89,7 @@ class Result:
         e = self.execution
         return (
             f"<Result {e.app_name or e.app_id or 'app'} {e.execution_id} {e.status}: "
-            f"{e.outputs_done}/{e.outputs_total} outputs>"
+            f"{e.outputs_done}/{e.outputs_total} outputs{' (reused)' if self.reused else ''}>"
         )
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Bundle:
@@ -131,24 +160,33 @@ class RunHandle:
     """A run in flight. Watching happens on the runtime loop; the run itself is the service's.
 
     ``result()`` blocks until it ends, ``await handle`` awaits it, ``stop()`` stops watching
-    (the run goes on and ``%lamina resume ID`` or ``result()`` picks it up again).
-    ``on_change(cb)`` registers ``cb(handle)``, called in the loop thread after every change.
+    (the run goes on and ``%lamina resume ID`` or ``result()`` picks it up again), ``cancel()``
+    cancels it at the service. ``on_change(cb)`` registers ``cb(handle)``, called in the loop
+    thread after every change.
+
+    The handle watches with a client taken in the thread that asks (``watch()`` from the main
+    thread takes the session's current client); on the loop thread it keeps the one it was
+    created with (``client=``), since asking the session there could deadlock while another
+    thread replaces the client. A handle made on the loop thread must be given its client.
+    ``result=`` makes a finished handle (a reused run: ``reused`` is True).
     """
 
     def __init__(
         self,
         session: Session,
         execution: Execution,
-        inputs: Mapping[str, str] | None = None,
+        inputs: Mapping[str, Any] | None = None,
         *,
         timeout: float | None = None,
+        client: Any = None,
+        result: Result | None = None,
     ) -> None:
         self.session = session
         self.execution = execution
-        self.inputs: dict[str, str] = dict(inputs or {})
+        self.inputs: dict[str, Any] = dict(inputs or {})
         self.timeout = timeout
         self.started = time.monotonic()
-        self._result: Result | None = None
+        self._result: Result | None = result
         self._error: BaseException | None = None
         self._future: concurrent.futures.Future[Result] | None = None
         self._stopped = False
@@ -156,7 +194,7 @@ class RunHandle:
         self._display_id: str | None = None
         self._live = False
         self._lock = threading.Lock()
-        self._client: Any = None  # the client watching (set by watch(), in the caller's thread)
+        self._client: Any = client  # the client watching (see the class docstring)
 
     @property
     def eta(self) -> float | None:
@@ -165,7 +203,13 @@ class RunHandle:
         Computed when asked (a journal read), never in the constructor, so a Ctrl-C right
         after a run was created cannot land in I/O between the POST and the watch.
         """
-        client = self._client if self._client is not None else self.session.client
+        if self.done():
+            return None
+        client = self._client
+        if client is None and not self.session.runtime.in_loop_thread():
+            client = self.session.client
+        if client is None:
+            return None
         return client.eta(self.execution, time.monotonic() - self.started)
 
     # -- state ----------------------------------------------------------------------------
@@ -176,6 +220,11 @@ class RunHandle:
     @property
     def status(self) -> str:
         return self.execution.status
+
+    @property
+    def reused(self) -> bool:
+        """True for a completed identical run taken from the journal (nothing was sent)."""
+        return self._result is not None and self._result.reused
 
     @property
     def future(self) -> concurrent.futures.Future[Result] | None:
@@ -193,17 +242,33 @@ class RunHandle:
         return self._result is not None or self._error is not None
 
     def __repr__(self) -> str:
-        return f"<RunHandle {self.execution.app_name or ''} {self.execution_id} {self.status}>"
+        reused = " (reused)" if self.reused else ""
+        name = self.execution.app_name or ""
+        return f"<RunHandle {name} {self.execution_id} {self.status}{reused}>"
 
     # -- watching -------------------------------------------------------------------------
     def watch(self) -> RunHandle:
-        """Start (or restart after :meth:`stop`) watching on the loop; returns self."""
+        """Start (or restart after :meth:`stop` or a failed watch) watching; returns self.
+
+        A new watch forgets the previous one's error (a lost connection), so Resume works.
+        """
+        if self._result is not None:
+            return self
+        client = self._client
+        if not self.session.runtime.in_loop_thread():
+            client = self.session.client  # the current one, taken here (never on the loop)
         with self._lock:
-            if self.done() or (self._future is not None and not self._future.done()):
+            if self._result is not None or (self._future is not None and not self._future.done()):
                 return self
+            if client is None:
+                raise RuntimeError(
+                    "a RunHandle created on the lamina-loop thread needs its client "
+                    "(RunHandle(..., client=client)) to watch from there"
+                )
+            self._error = None
             self._stopped = False
-            self._client = self.session.client
-            self._future = self.session.runtime.submit(self._watch(self._client))
+            self._client = client
+            self._future = self.session.runtime.submit(self._watch(client))
         return self
 
     async def _watch(self, client: Any) -> Result:
@@ -212,8 +277,15 @@ class RunHandle:
                 self.execution_id, timeout=self.timeout, on_update=self._on_update, check=False
             )
             self._on_update(final)
-            media = await fetch_media(client, final, self.session.settings.embed_max_px)
-            self._result = Result(final, media, self.inputs, session=self.session)
+            fetched = await fetch_outputs(client, final, self.session.settings.embed_max_px)
+            await _store_media(client, final.execution_id, fetched.stored)
+            self._result = Result(
+                self.execution,
+                fetched.media,
+                self.inputs,
+                session=self.session,
+                videos=fetched.videos,
+            )
             return self._result
         except asyncio.CancelledError:
             raise
@@ -254,18 +326,38 @@ class RunHandle:
                 future.cancel()
         self.refresh_display()
 
+    def cancel(self) -> Execution:
+        """Cancel the run at the service (it stops producing and billing); its state after.
+
+        Blocks the calling thread (not the loop's) for the one request. A finished handle (a
+        reused run too) sends nothing. The edition ``/api`` offers no cancel: the client's
+        error says so. A watch going on ends with the cancelled state; a stopped one shows it.
+        """
+        if self._result is not None:
+            return self.execution
+        client = self._client if self._client is not None else self.session.client
+        execution: Execution = self.session.run(self._cancel(client))
+        return execution
+
+    async def _cancel(self, client: Any) -> Execution:
+        state: Execution = await client.cancel(self.execution_id)
+        if state.execution_id == self.execution_id and state.status:
+            self._on_update(state)
+        return self.execution
+
     def result(
         self, timeout: float | None = None, on_tick: Callable[[], Any] | None = None
     ) -> Result:
         """Block until the run ends and return its :class:`Result` (restarts a stopped watch).
 
-        Raises the watch's error (e.g. ``WaitTimeout``); ``timeout`` here only limits this call
-        (``concurrent.futures.TimeoutError``), the watch keeps going.
+        Raises the watch's error (e.g. ``WaitTimeout``; :meth:`watch` tries again);
+        ``timeout`` here only limits this call (``concurrent.futures.TimeoutError``), the
+        watch keeps going.
         """
-        self.watch()
+        if self._error is None:
+            self.watch()
         future = self._future
-        assert future is not None or self.done()
-        if self._result is None and future is not None:
+        if self._result is None and self._error is None and future is not None:
             deadline = None if timeout is None else time.monotonic() + timeout
 
             def tick() -> None:
@@ -284,8 +376,9 @@ class RunHandle:
         return self._result
 
     def __await__(self) -> Generator[Any, None, Result]:
-        self.watch()
-        if self._future is not None:
+        if self._error is None:
+            self.watch()
+        if self._future is not None and self._result is None and self._error is None:
             yield from asyncio.wrap_future(self._future).__await__()
         return self.result()
 
@@ -374,18 +467,54 @@ def launch(
     *,
     webhook: str | None = None,
     timeout: float | None = None,
+    reuse: bool = False,
+    variant: int | None = None,
+    fresh: bool = False,
 ) -> tuple[RunHandle, bool]:
     """Start a run (one POST, never retried blindly) and begin watching it.
 
     Returns ``(handle, interrupted)``; ``interrupted`` is True when Ctrl-C came during the
     POST (the run exists; the caller should stop watching and say how to resume).
+
+    Reuse: with ``reuse=True`` (or ``variant=N``), a completed run of the same request in the
+    journal (same app, same inputs after validation, same service, same variant; 0 unless
+    given) comes back as a finished handle (``handle.reused``; its Result's media are the
+    journal's thumbnails) and no run is sent. ``variant=N`` asks for sample N deliberately:
+    reused if journaled, else run and journaled as variant N. ``fresh=True`` always runs and
+    journals the request's next variant (a new sample, never a reuse). Reuse and variants
+    need the app's parameters to validate the inputs (cached after the first lookup).
     """
+    if fresh and variant is not None:
+        raise ValueError("fresh=True runs the next variant; give fresh=True or variant=N")
+    if variant is not None and (isinstance(variant, bool) or int(variant) < 0):
+        raise ValueError(f"variant must be a whole number from 0, not {variant!r}")
     client = session.client
-    execution, interrupted = submit_uninterrupted(
-        session,
-        client.run(app, inputs, webhook=webhook),  # ValidInputs stay trusted
-    )
-    handle = RunHandle(session, execution, inputs, timeout=timeout)
+    journal = getattr(client, "journal", None)
+    wanted = int(variant or 0)
+    if journal is not None and (reuse or fresh or variant is not None):
+        resolved = session.run(client.resolve_app(app))
+        clean = client.validate_inputs(resolved, inputs)  # no request: InputValidationError
+        if fresh:
+            wanted = journal.next_variant(resolved.app_id, clean, base_url=client.base_url)
+        else:
+            entry = journal.find_reusable(
+                resolved.app_id, clean, base_url=client.base_url, variant=wanted
+            )
+            if entry is not None:
+                return _reused_handle(session, client, entry), False
+        app, inputs = resolved, clean
+
+    async def start() -> Execution:
+        execution: Execution = await client.run(app, inputs, webhook=webhook)
+        if wanted and journal is not None:  # before control returns, like the start itself
+            try:
+                journal.set_variant(execution.execution_id, wanted)
+            except Exception as exc:  # the run is journaled; only its variant number is lost
+                log.warning("could not record variant %s of %s: %s", wanted, execution, exc)
+        return execution
+
+    execution, interrupted = submit_uninterrupted(session, start())  # ValidInputs stay trusted
+    handle = RunHandle(session, execution, inputs, timeout=timeout, client=client)
     if not interrupted:
         try:
             handle.watch()
@@ -396,16 +525,68 @@ def launch(
     return handle, interrupted
 
 
+def _reused_handle(session: Session, client: Any, entry: JournalEntry) -> RunHandle:
+    """A finished handle on a journaled run, drawn from the journal alone (no request)."""
+    stored: dict[str, StoredMedia] = {}
+    with contextlib.suppress(Exception):  # unreadable media: the Result shows links instead
+        stored = client.journal.media([entry.execution_id]).get(entry.execution_id, {})
+    media = {oid: m.thumbnail for oid, m in stored.items() if m.thumbnail is not None}
+    execution = entry.to_execution()
+    result = Result(execution, media, entry.inputs, session=session, reused_from=entry.execution_id)
+    return RunHandle(session, execution, entry.inputs, client=client, result=result)
+
+
+async def _store_media(client: Any, execution_id: str, stored: Sequence[StoredMedia]) -> None:
+    """Keep what is known of a finished run's outputs in the journal (a worker thread: the
+    file may wait on another kernel's lock). A failure costs only the offline copy."""
+    journal = getattr(client, "journal", None)
+    if journal is None or not stored:
+        return
+    try:
+        await asyncio.to_thread(journal.record_media, execution_id, stored)
+    except Exception as exc:
+        log.warning("could not store the media of %s in the journal: %s", execution_id, exc)
+
+
+@dataclass(frozen=True)
+class ReuseSavings:
+    """What reusing journaled runs saved: ``runs`` not sent, and their ``credits`` when the
+    price of every one is known (None otherwise: a partial sum would understate it)."""
+
+    runs: int
+    credits: float | None
+
+
+def reuse_savings(
+    items: Iterable[Result | RunHandle | None], credits: Mapping[str, float] | None = None
+) -> ReuseSavings:
+    """Count the reused runs among ``items`` (Results or handles; None and runs in flight
+    are skipped) and sum their price from ``credits`` (app id -> credits of one run, e.g. the
+    ``expected`` of ``client.estimate(app)``) when it is known for each of their apps."""
+    apps: list[str | None] = []
+    for item in items:
+        if isinstance(item, RunHandle):
+            if not item.reused:
+                continue
+            apps.append(item.execution.app_id)
+        elif isinstance(item, Result) and item.reused:
+            apps.append(item.execution.app_id)
+    total: float | None = None
+    if credits is not None and all(a is not None and a in credits for a in apps):
+        total = float(sum(credits[a] for a in apps if a is not None))
+    return ReuseSavings(runs=len(apps), credits=total)
+
+
 def resume(session: Session, execution_id: str, *, timeout: float | None = None) -> RunHandle:
     """A handle on an existing execution (also one started by an earlier kernel), watching."""
     client = session.client
     execution = session.run(client.resume(execution_id))
-    inputs: dict[str, str] = {}
+    inputs: dict[str, Any] = {}
     entry = _journal_entry(client, execution_id)
     if entry is not None:
         inputs = dict(entry.inputs or {})
         execution = execution.with_app(entry.app_id, entry.app_name)
-    return RunHandle(session, execution, inputs, timeout=timeout).watch()
+    return RunHandle(session, execution, inputs, timeout=timeout, client=client).watch()
 
 
 def _journal_entry(client: Any, execution_id: str) -> Any:

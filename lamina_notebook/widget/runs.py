@@ -110,7 +110,7 @@ class WidgetRun:
     def adopt(self, execution: Execution) -> None:
         """Watch an existing execution (e.g. picked in History while still in flight)."""
         self.client = self.session.client
-        self._watch_handle(RunHandle(self.session, execution, self.inputs))
+        self._watch_handle(RunHandle(self.session, execution, self.inputs, client=self.client))
 
     async def _create(self) -> None:
         try:
@@ -124,7 +124,7 @@ class WidgetRun:
             if not isinstance(exc, Exception):
                 raise
             return
-        self._watch_handle(RunHandle(self.session, execution, self.inputs))
+        self._watch_handle(RunHandle(self.session, execution, self.inputs, client=self.client))
 
     def _watch_handle(self, handle: RunHandle) -> None:
         """Start watching ``handle`` and only then hand it out (``created``).
