@@ -95,7 +95,9 @@ class Result:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Bundle:
         from .. import render
 
-        return render.execution_bundle(self.execution, self.media, inputs=self.inputs)
+        return render.execution_bundle(
+            self.execution, self.media, inputs=self.inputs, videos=self.videos
+        )
 
     @property
     def urls(self) -> list[str]:

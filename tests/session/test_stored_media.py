@@ -83,6 +83,8 @@ def test_a_video_run_stores_its_poster_duration_and_keeps_small_video_bytes(
     video = next(o for o in result.outputs if o.kind == "video")
     data, _ = session.run(session.client.fetch_bytes(video.value or ""))
     assert result.videos[video.id] == data and len(data) <= 2 * 1024 * 1024
+    html = result._repr_mimebundle_()[0]["text/html"]
+    assert "data:video/mp4;base64," in html  # embedded, so a saved notebook plays it
     item = stored_of(session, result.execution_id)[video.id]
     assert (item.kind, item.mime, item.byte_size) == ("video", "video/mp4", len(data))
     assert item.thumb is not None and max(image_size(item.thumb)) <= STORED_THUMB_PX
