@@ -1081,6 +1081,61 @@ def test_history_stars_notes_and_use_these_inputs() -> None:
     assert f"  in a widget: {value}" in plain.splitlines()
 
 
+def test_history_from_a_real_journal_draws_offline(tmp_path: Path) -> None:
+    """The journal's own API (query, media, previous_runs, stars, notes) feeds one page."""
+    from lamina_notebook.journal import Journal, StoredMedia
+
+    def run(eid: str, app: str, style: str, created: str) -> Execution:
+        return Execution.from_json(
+            {
+                "executionId": eid,
+                "status": "completed",
+                "createdAt": created,
+                "outputs": [
+                    {
+                        "id": "out-1",
+                        "label": "Image",
+                        "type": "image",
+                        "value": f"https://expired.example/{eid}.png",
+                        "status": "completed",
+                    }
+                ],
+            }
+        )
+
+    with Journal(tmp_path / "journal.sqlite3") as journal:
+        rows = [
+            ("11111111-a", "Photo Stylizer", "Anime", "2026-01-01T00:00:01Z"),
+            ("22222222-b", "Text to Image", "Anime", "2026-01-01T00:00:02Z"),
+            ("33333333-c", "Photo Stylizer", "Watercolor", "2026-01-01T00:00:03Z"),
+        ]
+        for eid, app, style, created in rows:
+            journal.record_started(
+                run(eid, app, style, created),
+                app_id=f"id-{app}",
+                app_name=app,
+                inputs={"Style": style, "Prompt": "a fox"},
+                base_url=None,
+            )
+        journal.record_media("33333333-c", [StoredMedia("out-1", "image", "image/png", JPEG)])
+        journal.set_star("33333333-c")
+        journal.set_note("33333333-c", "best so far")
+        entries, total = journal.query(limit=2)
+        media = journal.media([e.execution_id for e in entries])
+        previous = journal.previous_runs(entries)
+    html = render.history_html(entries, media, total=total, previous=previous)
+    parser = audit(html)
+    assert [a["src"] for t, a in parser.tags if t == "img"] == [
+        "data:image/jpeg;base64," + base64.b64encode(JPEG).decode()
+    ]
+    text = text_of(html)
+    assert "★" in text and "note: best so far" in text
+    assert "changed: Style: Anime → Watercolor" in text  # against 11111111, not on this page
+    assert "1 more — %lamina history --offset 2" in text
+    plain = render.history_text(entries, total=total, previous=previous)
+    assert "33333333" in plain and "33333333-c" not in plain.split("Use these inputs")[0]
+
+
 def test_hostile_strings_in_every_history_field_are_inert() -> None:
     entries = [
         _row(
