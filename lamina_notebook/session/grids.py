@@ -39,7 +39,7 @@ from ..grids import (
     cell_key,
     plan,
 )
-from .media import fetch_media
+from .media import STORED_THUMB_PX, fetch_outputs
 from .runtime import wait_future
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,8 +61,8 @@ __all__ = [
 
 log = logging.getLogger(__name__)
 
-#: Longest side of a grid cell's stored thumbnail (the journal keeps about this size).
-GRID_THUMB_PX = 192
+#: Longest side of a grid cell's thumbnail: the journal's stored thumbnail, made at completion.
+GRID_THUMB_PX = STORED_THUMB_PX
 #: A grid whose cells' prices differ is estimated cell by cell, at most this many requests
 #: (the rest at the average): estimates spend the same rate budget as runs.
 MAX_ESTIMATES = 24
@@ -542,23 +542,27 @@ class GridRun:
             await self._watch(keys[0], source.execution_id, followers=keys[1:])
 
     async def _thumbnail(self, execution: Execution) -> Media | None:
-        """The first output's thumbnail: from the journal, else fetched once and stored."""
+        """The first output's thumbnail: the journal's, else made once (as every run's is:
+        :func:`~.media.fetch_outputs`) and stored, so a later kernel draws it offline."""
         if not execution.is_completed:
             return None
         stored = self._stored_thumb(execution.execution_id)
         if stored is not None:
             return stored
         try:
-            media = await fetch_media(self._client, execution, GRID_THUMB_PX)
+            fetched = await fetch_outputs(
+                self._client, execution, STORED_THUMB_PX, video_max_bytes=0
+            )
         except Exception:  # no thumbnail is no reason to fail a cell
             return None
-        if not media:
-            return None
-        self._store_media(execution, media)
-        for out in execution.outputs:
-            if out.id in media:
-                return media[out.id]
-        return None
+        if self._journal is not None and fetched.stored:
+            try:
+                await asyncio.to_thread(
+                    self._journal.record_media, execution.execution_id, fetched.stored
+                )
+            except (LaminaError, ValueError) as exc:
+                log.warning("could not store thumbnails of %s: %s", execution.execution_id, exc)
+        return next((m.thumbnail for m in fetched.stored if m.thumbnail), None)
 
     def _stored_thumb(self, execution_id: str) -> Media | None:
         if self._journal is None:
@@ -567,25 +571,7 @@ class GridRun:
             stored = self._journal.media([execution_id]).get(execution_id, {})
         except LaminaError:
             return None
-        for item in stored.values():
-            if item.thumbnail is not None:
-                return item.thumbnail
-        return None
-
-    def _store_media(self, execution: Execution, media: Mapping[str, Media]) -> None:
-        from ..journal import StoredMedia
-
-        if self._journal is None:
-            return
-        items = [
-            StoredMedia(o.id, o.kind, o.mime_type, thumb=media[o.id][0])
-            for o in execution.outputs
-            if o.id in media and len(media[o.id][0]) <= 64 * 1024
-        ]
-        try:
-            self._journal.record_media(execution.execution_id, items)
-        except (LaminaError, ValueError) as exc:
-            log.warning("could not store thumbnails of %s: %s", execution.execution_id, exc)
+        return next((m.thumbnail for m in stored.values() if m.thumbnail), None)
 
     # -- the journal ------------------------------------------------------------------------
     def _record(self) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import html as htmllib
 import json
 import re
 
-from test_grids import JPEG, Page, check_safe, complete_grid, hostile_grid
+from test_grid_render import JPEG, Page, check_safe, complete_grid, hostile_grid
 
 from lamina_notebook.grids import CellState
 from lamina_notebook.journal import JournalEntry
