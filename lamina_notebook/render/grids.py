@@ -221,7 +221,7 @@ def _done_html(
     if src:
         img = (
             f'<img src="{esc(src)}" alt="{alt}" title="{alt}" '
-            'style="max-width:100%;height:auto;display:block">'
+            'style="width:100%;height:auto;display:block">'
         )
         return link(target, img) if _linkable(target) else img
     if _linkable(target):
