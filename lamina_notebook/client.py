@@ -147,8 +147,8 @@ class LaminaClient(ExtrasMixin):
             on_change=self._record_update,
             wait_fetch=self._long_poll,
         )
-        if self._editions.edition is not None:
-            self._settle(self._editions.edition)
+        self._settled: Edition | None = None
+        self._settle(self._editions.edition)
         self._assets: dict[str, str] = {}  # sha256 -> asset URL uploaded by this client
         self._apps: dict[str, App] = {}
         self._app_names: dict[str, str] = {}  # casefolded name -> app id, once resolved
@@ -201,8 +201,10 @@ class LaminaClient(ExtrasMixin):
         return True
 
     def _settle(self, edition: Edition | None) -> None:
-        """Configure what depends on the edition (the long-polls) once it is known."""
-        if edition is not None:
+        """Configure what depends on the edition (the long-polls) once, when it is known (the
+        poller may switch long-polls off later, if the service lacks them after all)."""
+        if edition is not None and edition is not self._settled:
+            self._settled = edition
             self._poller.max_long_polls = (
                 self.max_long_polls if edition.offers("server_wait") else 0
             )

@@ -75,15 +75,15 @@ def prepare_upload(
 
 def _read(source: Any, max_bytes: int) -> tuple[bytes, str]:
     """The bytes of ``source`` and the file name to use when none is given."""
+    image_module = sys.modules.get("PIL.Image")  # an image object means Pillow is loaded
+    if image_module is not None and isinstance(source, image_module.Image):
+        return _png(source), "image.png"
+    if hasattr(source, "__array_interface__"):  # numpy arrays and their kin
+        return _png(_image_from_array(source)), "image.png"
     if isinstance(source, (bytes, bytearray, memoryview)):
         return bytes(source), "upload"
     if isinstance(source, (str, os.PathLike)):
         return _read_file(source, max_bytes)
-    image_module = sys.modules.get("PIL.Image")
-    if image_module is not None and isinstance(source, image_module.Image):
-        return _png(source), "image.png"
-    if hasattr(source, "__array_interface__"):
-        return _png(_image_from_array(source)), "image.png"
     raise ConfigurationError(
         f"Cannot upload a {type(source).__name__}: upload() takes a file path, bytes, a PIL "
         "image or an image array (numpy).",

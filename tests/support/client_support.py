@@ -3,8 +3,10 @@ runs in, shared by the client test modules."""
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
@@ -44,3 +46,90 @@ def edition(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> 
     (so every client the test builds, and a subprocess it starts, speaks that edition)."""
     monkeypatch.setenv("LAMINA_API_EDITION", request.param)
     yield request.param
+
+
+@dataclass(frozen=True)
+class Exchange:
+    """One request as it left the client and how it was answered (no headers: no key)."""
+
+    method: str
+    path: str
+    query: dict[str, str]
+    body_keys: tuple[str, ...]  # top-level keys of a JSON body; ("<bytes>",) for raw content
+    status: int
+    answer_keys: tuple[str, ...]  # top-level keys of a JSON answer
+
+    @property
+    def line(self) -> str:
+        """``GET /v1/runs/ID -> 200``, as in a wire transcript."""
+        query = "?" + "&".join(f"{k}=..." for k in self.query) if self.query else ""
+        return f"{self.method} {self.path}{query} -> {self.status}"
+
+
+class Recorder(httpx.AsyncBaseTransport):
+    """The real HTTP transport, recording every exchange. ``absent`` (a path prefix such as
+    ``"/v1"``, or a compiled pattern) makes it answer 404 there without sending anything, the
+    way a service that lacks that edition (or endpoint) does: an ``/api``-only Lamina, from
+    the one sandbox."""
+
+    def __init__(self, absent: str | re.Pattern[str] | None = None) -> None:
+        self.inner = httpx.AsyncHTTPTransport()
+        self.absent = absent
+        self.exchanges: list[Exchange] = []
+        self.requests: list[httpx.Request] = []
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        self.requests.append(request)
+        if self._is_absent(request.url.path):
+            body = {
+                "error": f"No route {request.method} {request.url.path}.",
+                "code": "NOT_FOUND",
+                "retryable": False,
+            }
+            response = httpx.Response(404, json=body, request=request)
+        else:
+            response = await self.inner.handle_async_request(request)
+            await response.aread()
+        self.exchanges.append(_exchange(request, response))
+        headers = [
+            (k, v)
+            for k, v in response.headers.multi_items()
+            if k.lower() not in ("content-encoding", "content-length", "transfer-encoding")
+        ]
+        return httpx.Response(
+            response.status_code, headers=headers, content=response.content, request=request
+        )
+
+    def _is_absent(self, path: str) -> bool:
+        if isinstance(self.absent, re.Pattern):
+            return self.absent.search(path) is not None
+        return bool(self.absent) and path.startswith(f"{self.absent}/")
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+    def lines(self) -> list[str]:
+        return [e.line for e in self.exchanges]
+
+
+def _keys(raw: bytes, content_type: str | None) -> tuple[str, ...]:
+    if not raw:
+        return ()
+    if content_type is not None and "json" not in content_type:
+        return ("<bytes>",)
+    try:
+        doc = json.loads(raw)
+    except ValueError:
+        return ("<bytes>",)
+    return tuple(sorted(doc)) if isinstance(doc, dict) else ()
+
+
+def _exchange(request: httpx.Request, response: httpx.Response) -> Exchange:
+    return Exchange(
+        method=request.method,
+        path=request.url.path,
+        query=dict(request.url.params),
+        body_keys=_keys(request.content, request.headers.get("content-type")),
+        status=response.status_code,
+        answer_keys=_keys(response.content, response.headers.get("content-type")),
+    )
