@@ -24,6 +24,7 @@ FIGURES = {
     "4": "weight",
     "5": "load_time",
     "6": "capacity",
+    "7": "history",
 }
 
 

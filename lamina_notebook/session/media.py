@@ -290,7 +290,7 @@ def stored_thumbnail(data: bytes, max_px: int = STORED_THUMB_PX) -> bytes:
     flat = Image.new("RGB", img.size, "white")
     flat.paste(img, mask=img.getchannel("A"))
     while True:
-        for quality in (80, 70, 60, 50):
+        for quality in (75, 65, 55, 45):
             out = io.BytesIO()
             flat.save(out, format="JPEG", quality=quality, optimize=True)
             if out.tell() <= STORED_THUMB_BYTES:

@@ -78,7 +78,7 @@ def test_unknown_figure_names_the_choices() -> None:
         timeout=60,
     )
     assert proc.returncode == 2
-    assert "choose from 1, 2, 3, 4, 5, 6" in proc.stderr
+    assert "choose from " + ", ".join(FIGURES) in proc.stderr
 
 
 # -- figure 1: the lower bound under a rolling window ------------------------------------------
