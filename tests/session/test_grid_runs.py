@@ -432,3 +432,19 @@ def test_a_grid_killed_at_half_resumes_in_a_new_process_running_only_missing_cel
             assert {c.key for c in run.cells} == {cell_key(x, y) for x in STYLES for y in PROMPTS}
         finally:
             s.close()
+
+
+def test_a_live_display_redraws_in_place_and_ends_with_the_whole_grid(session: Session) -> None:
+    from IPython.utils.capture import capture_output
+
+    run = start_grid(session, grid_plan(session, "Style=Anime|Watercolor", "Prompt=a fox|a cat"))
+    with capture_output() as cap:
+        run.display(live=True)
+        run.wait(60)
+    outputs = cap.outputs
+    assert not outputs[0].update and outputs[0].transient["display_id"]
+    display_id = outputs[0].transient["display_id"]
+    updates = outputs[1:]
+    assert updates and all(o.update and o.transient["display_id"] == display_id for o in updates)
+    final = updates[-1].data["text/html"]
+    assert final.count("data:image/jpeg;base64,") == 4 and "4 completed" in final
