@@ -448,3 +448,19 @@ def test_a_live_display_redraws_in_place_and_ends_with_the_whole_grid(session: S
     assert updates and all(o.update and o.transient["display_id"] == display_id for o in updates)
     final = updates[-1].data["text/html"]
     assert final.count("data:image/jpeg;base64,") == 4 and "4 completed" in final
+
+
+def test_on_the_api_edition_the_price_is_the_run_count(sb: Sandbox) -> None:
+    s = session_for(sb, api_edition="api")
+    try:
+        p = grid_plan(s, "Style=Anime|Watercolor|Pixel Art", fixed={"Prompt": "a fox"})
+        estimates = sb.stats.estimates
+        cost = grid_cost(s, p)
+        assert sb.stats.estimates == estimates  # not offered: nothing asked
+        assert (cost.runs, cost.expected, cost.affordable) == (3, None, None)
+        assert "gives no credit estimate: the price is 3 run(s)" in cost.basis
+        assert cost.needs_confirmation(2) and not cost.needs_confirmation(3)
+        run = start_grid(s, p).wait(60)
+        assert [c.status for c in run.cells] == ["completed"] * 3
+    finally:
+        s.close()
