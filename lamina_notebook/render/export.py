@@ -153,18 +153,22 @@ def _manifest_table(cells: Sequence[CellState]) -> str:
 
 def export_history_html(
     entries: Sequence[Any],
-    media: Mapping[str, Media] | None = None,
+    media: Mapping[str, Media | Mapping[str, Any]] | None = None,
     *,
     title: str = "Lamina history",
     query: str | None = None,
     generated: str | None = None,
 ) -> str:
     """A page of journal entries (``%lamina export QUERY out.html``): one row per run with
-    its embedded thumbnail (``media[execution_id]``), app, status, full inputs and links."""
+    its embedded thumbnail, app, status, full inputs and links.
+
+    ``media[execution_id]`` is a ``Media`` pair, or what ``Journal.media`` returns for the run
+    (``{output_id: StoredMedia}``: the first stored thumbnail is shown).
+    """
     media = media or {}
     rows = []
     for e in entries:
-        thumb = media.get(e.execution_id)
+        thumb = _first_thumb(media.get(e.execution_id))
         uri = data_uri(*thumb) if thumb else None
         img = (
             f'<img src="{esc(uri)}" alt="{esc(e.app_name or "run")}" '
@@ -206,3 +210,14 @@ def export_history_html(
         f"<footer>Made with lamina-notebook{esc(' · ' + generated) if generated else ''}.</footer>"
     )
     return _page(title, body)
+
+
+def _first_thumb(found: Media | Mapping[str, Any] | None) -> Media | None:
+    """A ``Media`` pair as given, or the first ``.thumbnail`` of a run's stored media."""
+    if found is None or isinstance(found, tuple):
+        return found
+    for item in found.values():
+        thumb = getattr(item, "thumbnail", None)
+        if thumb is not None:
+            return thumb  # type: ignore[no-any-return]
+    return None

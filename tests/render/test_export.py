@@ -6,11 +6,12 @@ from __future__ import annotations
 import html as htmllib
 import json
 import re
+from typing import Any
 
 from test_grid_render import JPEG, Page, check_safe, complete_grid, hostile_grid
 
 from lamina_notebook.grids import CellState
-from lamina_notebook.journal import JournalEntry
+from lamina_notebook.journal import JournalEntry, StoredMedia
 from lamina_notebook.render.export import (
     MAX_PAGE_IMAGE_BYTES,
     export_history_html,
@@ -102,7 +103,8 @@ def test_history_page() -> None:
         )
         for i in range(3)
     ]
-    media = {"exec-0": (JPEG, "image/jpeg"), "exec-1": (b"<svg/>", "image/svg+xml")}
+    stored = {"o0": StoredMedia("o0", "image"), "o1": StoredMedia("o1", "image", thumb=JPEG)}
+    media: dict[str, Any] = {"exec-0": stored, "exec-1": (b"<svg/>", "image/svg+xml")}
     page_html = export_history_html(entries, media, query="fox", generated="today")
     page = check_page(page_html)
     text = " ".join(page.text)
