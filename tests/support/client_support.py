@@ -58,6 +58,7 @@ class Exchange:
     body_keys: tuple[str, ...]  # top-level keys of a JSON body; ("<bytes>",) for raw content
     status: int
     answer_keys: tuple[str, ...]  # top-level keys of a JSON answer
+    data_keys: tuple[str, ...] = ()  # keys of its "data" (of the first item, for a list)
 
     @property
     def line(self) -> str:
@@ -124,12 +125,24 @@ def _keys(raw: bytes, content_type: str | None) -> tuple[str, ...]:
     return tuple(sorted(doc)) if isinstance(doc, dict) else ()
 
 
+def _data_keys(raw: bytes) -> tuple[str, ...]:
+    try:
+        data = json.loads(raw).get("data")
+    except (ValueError, AttributeError):
+        return ()
+    if isinstance(data, list):
+        data = data[0] if data else None
+    return tuple(sorted(data)) if isinstance(data, dict) else ()
+
+
 def _exchange(request: httpx.Request, response: httpx.Response) -> Exchange:
+    answer = _keys(response.content, response.headers.get("content-type"))
     return Exchange(
         method=request.method,
         path=request.url.path,
         query=dict(request.url.params),
         body_keys=_keys(request.content, request.headers.get("content-type")),
         status=response.status_code,
-        answer_keys=_keys(response.content, response.headers.get("content-type")),
+        answer_keys=answer,
+        data_keys=_data_keys(response.content) if "data" in answer else (),
     )
