@@ -259,9 +259,28 @@ def test_doctor_reports_versions_key_source_reachability_and_journal(
         "HTTP 200",
         os.environ["LAMINA_JOURNAL"],
         sandbox_env.base_url,
+        "/v1 (auto)",  # the edition auto found
+        "Sandbox Workspace (sandbox), owner",  # from GET /v1/account
     ):
         assert word in out, word
     assert sandbox_env.api_key not in out + texts(cap, "text/html")
+    assert "sandbox@example.com" not in out  # an email would stay in a saved notebook
+
+
+def test_doctor_shows_the_edition_set_with_config(shell: InteractiveShell) -> None:
+    from traitlets import TraitError
+
+    with capture_output():
+        shell.run_line_magic("config", "LaminaMagics.api_edition = 'api'")
+    assert get_session().settings.api_edition == "api"
+    _, cap = magic(shell, "doctor")
+    out = texts(cap)
+    assert "/api (LaminaMagics.api_edition='api')" in out and "HTTP 200" in out
+    assert "workspace" not in out  # the /api edition has no account
+    magics = next(c for c in shell.configurables if isinstance(c, LaminaMagics))
+    with pytest.raises(TraitError, match="not an edition"):
+        magics.api_edition = "v2"
+    assert magics.api_edition == "api"
 
 
 def test_doctor_reports_an_unreachable_base_url(
