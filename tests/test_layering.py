@@ -26,6 +26,8 @@ CORE = [
     "models",
     "config",
     "validation",
+    "editions",
+    "grids",
     "scheduling",
     "transport",
     "starts",
