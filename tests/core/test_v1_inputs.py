@@ -110,6 +110,26 @@ def test_what_the_client_sends_the_service_accepts(
     assert isinstance(outcome, Execution) and outcome.status == "queued"
 
 
+def test_the_awkward_apps_run_to_completion_on_fetchable_pictures(sb: Sandbox) -> None:
+    """End to end: each item of a multiple url input is fetched by the service."""
+    samples = [f"{sb.base_url}/samples/{n}.png" for n in ("portrait", "product", "landscape")]
+    cases = {
+        "Mood Board": {"Reference Images": samples, "Title": ""},
+        "Selfie With Celebrity": {"your_photo_image_url": samples[0], "celebrity_text": "Ada"},
+        "Model Photoshoot": {"Garment": samples[1], "Background": "beach", "Quality": "Standard "},
+    }
+
+    async def main() -> dict[str, Execution]:
+        async with fast_client(sb, journal=None) as c:
+            runs = {app: await c.run(app, inputs) for app, inputs in cases.items()}
+            return {app: await c.wait(run) for app, run in runs.items()}
+
+    fetches = sb.stats.url_fetches
+    finals = asyncio.run(main())
+    assert all(f.is_completed for f in finals.values()), finals
+    assert sb.stats.url_fetches - fetches == 3 + 1 + 1  # the board's three, one each other
+
+
 REFUSED = [
     ("Mood Board", {"Title": "no pictures"}, "Reference Images"),  # no default: must be given
     ("Mood Board", {"Reference Images": []}, "Reference Images"),
