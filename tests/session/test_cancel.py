@@ -18,8 +18,8 @@ SHOOT_INPUTS = {"Garment": "https://example.com/shirt.jpg", "Background": "white
 
 @pytest.fixture(scope="module")
 def slow() -> Iterator[Sandbox]:
-    """A tenth of real time, runs queued for 10 server seconds: a whole second to cancel in."""
-    with Sandbox(time_scale=0.1, rate_limit=0, queue_seconds=10.0) as sb:
+    """A tenth of real time, runs queued for 50 server seconds: five real ones to cancel in."""
+    with Sandbox(time_scale=0.1, rate_limit=0, queue_seconds=50.0) as sb:
         yield sb
 
 
