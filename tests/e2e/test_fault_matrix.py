@@ -374,5 +374,6 @@ def test_fault_matrix_in_a_kernel_shows_only_readable_outcomes(tmp_path: Path) -
     for line in widget_lines:
         assert "completed" in line or "failed" in line or MAY_EXIST in line or "HTTP 5" in line
     history = "\n".join(_text_of(o) for o in outputs[-1])
-    assert all(i in history for i in created), "a run confirmed in the kernel is not in history"
+    shown = [render.short_id(i) for i in created]  # history lists short ids (full id on hover)
+    assert all(i in history for i in shown), "a run confirmed in the kernel is not in history"
     assert stats["run_creations"] >= len(created)
