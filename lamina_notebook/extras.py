@@ -160,7 +160,7 @@ class ExtrasMixin:
         if self.journal is not None:
             try:
                 self.journal.remember_asset(item.sha256, asset_url, base_url=self.base_url)
-            except LaminaError as exc:  # the upload worked; only its reuse is lost
+            except Exception as exc:  # the upload worked; only its reuse is lost
                 log.warning("could not journal the asset of %s (%s)", item.filename, exc)
         return asset_url
 
@@ -251,7 +251,7 @@ def _journaled_asset(client: _Client, sha256: str) -> str | None:
         return None
     try:
         return client.journal.asset(sha256, base_url=client.base_url)
-    except LaminaError:  # an unusable journal only costs the reuse
+    except Exception:  # an unusable journal only costs the reuse
         return None
 
 
