@@ -127,8 +127,12 @@ def test_runs_survive_a_killed_kernel_and_resume_in_a_new_one(
     try:
         second.run("%load_ext lamina_notebook")
         second.run(FAST_POLL)
-        history = text(second.run("%lamina history"))
-        assert all(i in history for i in ids), history
+        shown_history = second.run("%lamina history")
+        history = text(shown_history)
+        html = "".join(o.get("data", {}).get("text/html", "") for o in shown_history)
+        # the text shows short ids (8 characters), the HTML the full ids on hover
+        assert all(i[:8] in history for i in ids), history
+        assert all(f'title="{i}"' in html for i in ids), html[:2000]
         for n, execution_id in enumerate(ids):
             shown = second.run(f"%lamina resume {execution_id} -o r{n}")
             results = [o for o in shown if o["type"] == "execute_result"]
