@@ -11,6 +11,7 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from .process import watch_parent
 from .server import DEFAULT_CREDITS, DEFAULT_KEY, LOOPBACK, Sandbox
 
 
@@ -97,6 +98,13 @@ def parser() -> argparse.ArgumentParser:
         help="Ed25519 private key file for webhooks (created if missing)",
     )
     p.add_argument(
+        "--exit-with-parent",
+        metavar="PID",
+        type=int,
+        default=None,
+        help="stop when process PID ends (how %%lamina sandbox runs it next to a kernel)",
+    )
+    p.add_argument(
         "--allow-remote-urls",
         action="store_true",
         help="fetch url inputs and deliver webhooks to non-loopback hosts too",
@@ -141,6 +149,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     # Explicit handlers: a shell's background job inherits SIGINT as ignored.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
+    if args.exit_with_parent is not None:
+        watch_parent(args.exit_with_parent, stop)
     print(f"Lamina sandbox running at {sb.base_url}  (API: {sb.base_url}/api and {sb.base_url}/v1)")
     print(f"API key: {sb.api_key}")
     print(f"Try: curl -H 'x-api-key: {sb.api_key}' {sb.base_url}/api/apps")

@@ -70,6 +70,7 @@ class Settings:
     rate_limit: int = 90
     journal_path: str | None = None
     sandbox_time_scale: float = 1.0
+    sandbox_process: bool = True  # %lamina sandbox in a child process (False: in this process)
 
 
 @dataclass
@@ -77,7 +78,7 @@ class SandboxState:
     """The sandbox the session points at, and the settings to restore when it stops."""
 
     base_url: str
-    embedded: Any | None  # the in-process Sandbox, None for an external LAMINA_SANDBOX_URL
+    embedded: Any | None  # the SandboxProcess (or in-process Sandbox); None for LAMINA_SANDBOX_URL
     previous: tuple[str | None, str | None, str | None]  # api_key, base_url, key_origin
 
 
@@ -297,10 +298,16 @@ class Session:
             key = os.environ.get("LAMINA_SANDBOX_KEY") or SANDBOX_KEY
             state = SandboxState(external.rstrip("/"), None, previous)
         else:
-            from ..sandbox import Sandbox
+            from ..sandbox import Sandbox, SandboxProcess
 
             scale = self.settings.sandbox_time_scale if time_scale is None else time_scale
-            sb = Sandbox(time_scale=scale)
+            # A child process by default: the sandbox's drawing then never holds the kernel's
+            # GIL (see sandbox/process.py); in-process only when asked (fast test set-ups).
+            sb: Sandbox | SandboxProcess = (
+                SandboxProcess(time_scale=scale)
+                if self.settings.sandbox_process
+                else Sandbox(time_scale=scale)
+            )
             sb.start()
             key = sb.api_key
             state = SandboxState(sb.base_url, sb, previous)
