@@ -17,6 +17,7 @@
     ├── TransportError                the request did not get a complete answer
     ├── InvalidResponseError          the answer was not the JSON the contract promises
     ├── ExecutionFailed               the run ended ``failed`` or ``cancelled`` (``execution``)
+    │   └── RunFailed                 ... raised by ``%lamina run`` so the cell fails
     ├── WaitTimeout                   gave up waiting; the run goes on (``execution_id``)
     └── WebhookVerificationError      a delivery failed signature/timestamp/id checks
 
@@ -48,6 +49,7 @@ __all__ = [
     "PermissionDeniedError",
     "Problem",
     "RateLimitError",
+    "RunFailed",
     "ServerError",
     "TransportError",
     "UnconfirmedRunError",
@@ -250,12 +252,35 @@ class ExecutionFailed(LaminaError):
 
     def __init__(self, execution: Execution) -> None:
         self.execution = execution
-        reason = (
-            execution.error_message
-            or "; ".join(f"{o.label}: {o.error}" for o in execution.outputs if o.error)
-            or "no reason given"
-        )
+        reason = _failure_reason(execution)
         super().__init__(f"Execution {execution.execution_id} {execution.status}: {reason}")
+
+
+class RunFailed(ExecutionFailed):
+    """``%lamina run``'s run ended ``failed`` or ``cancelled``: raised after its card is shown,
+    so the cell fails and Run All stops there, as ``replicate.run``'s ``ModelError`` does.
+
+    The message names the app, the short id and the service's reason once; ``hint`` says how
+    to carry on past failures instead (the magic's ``--no-raise``).
+    """
+
+    def __init__(self, execution: Execution, *, hint: str | None = None) -> None:
+        super().__init__(execution)
+        reason = _failure_reason(execution)
+        what = execution.app_name or execution.app_id or "The"
+        verb = "was cancelled" if execution.status == "cancelled" else execution.status
+        self.message = f"{what} run {execution.execution_id[:8]} {verb}: {reason}"
+        self.hint = hint
+        self.args = (self.message,)
+
+
+def _failure_reason(execution: Execution) -> str:
+    """The service's message, else the first output errors, else "no reason given"."""
+    return (
+        execution.error_message
+        or "; ".join(f"{o.label}: {o.error}" for o in execution.outputs if o.error)
+        or "no reason given"
+    )
 
 
 class WaitTimeout(LaminaError):

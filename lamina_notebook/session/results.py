@@ -95,9 +95,29 @@ class Result:
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> Bundle:
         from .. import render
 
-        return render.execution_bundle(
-            self.execution, self.media, inputs=self.inputs, videos=self.videos
-        )
+        e = self.execution
+        data = {
+            "text/plain": render.execution_text(e, inputs=self.inputs),
+            "text/html": render.execution_html(
+                self._shown_execution(), self.media, inputs=self.inputs, videos=self.videos
+            ),
+        }
+        return data, render.execution_metadata(e, inputs=self.inputs)
+
+    def _shown_execution(self) -> Execution:
+        """The execution with the sandbox's loopback media URLs as the page can load them
+        (through the Jupyter server's proxy on Binder: ``proxy.display_execution``); the text
+        part keeps the URLs as they are, for downloads and terminals."""
+        session = self._session
+        if session is None or session.sandbox is None:
+            return self.execution
+        from .proxy import display_execution
+
+        try:
+            return display_execution(self.execution, session)
+        except Exception as exc:  # a malformed LAMINA_PROXY_PREFIX: show the URLs as they are
+            log.warning("media URLs left as they are: %s", exc)
+            return self.execution
 
     @property
     def urls(self) -> list[str]:

@@ -66,11 +66,14 @@ class Settings:
     timeout: float | None = None  # how long a blocking run waits; None = until it ends
     request_timeout: float = 30.0
     max_retries: int = 5  # retries of reads (never of a run creation)
-    embed_max_px: int = 1024
+    embed_max_px: int = 512  # one embedded copy per image; ~88 KB per saved photo output
     rate_limit: int = 90
     journal_path: str | None = None
     sandbox_time_scale: float = 1.0
     sandbox_process: bool = True  # %lamina sandbox in a child process (False: in this process)
+    # A grid (or batch) starting more new runs than this asks first ("Start N runs (~C
+    # credits)? [y/N]"); one that the balance cannot cover always asks. None: only then.
+    confirm_over: int | None = 10
 
 
 @dataclass
