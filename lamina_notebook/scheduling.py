@@ -215,11 +215,16 @@ class RateBudget:
         self._tokens = 0.0
         self._updated = self._paused_until  # refill only once the pause is over: no burst
 
-    def min_interval(self, active: int, share: float) -> float:
-        """Seconds between polls of each of ``active`` executions so they use ``share`` of it."""
+    def min_interval(self, active: int, share: float, held: int = 0) -> float:
+        """Seconds between polls of each of ``active`` executions so they use ``share`` of it.
+
+        ``held``: slots that requests held open by the service (long-polls) take for as long
+        as they last; the polls get what is left of the share (at least a quarter of it).
+        """
         if self.unlimited or active <= 0:
             return 0.0
-        return active / (self.per_second * share)
+        room = max(self.rate * share - held, self.rate * share / 4)
+        return active * self.period / room
 
 
 def _absent(exc: BaseException) -> bool:
@@ -304,7 +309,8 @@ class Poller:
     Each execution is due ``interval`` after its last poll began (its first poll at
     ``first_poll_in``, e.g. its expected completion); when many are active the interval
     is stretched to ``active / (rate * share)`` so polling keeps ``1 - share`` of the budget
-    for other calls and never bursts into 429s. A terminal state (from a poll or from
+    for other calls and never bursts into 429s (long-polls in flight hold slots of that share
+    too, so the polls' spacing grows with them). A terminal state (from a poll or from
     :meth:`deliver`, i.e. a verified webhook) ends the watch. After ``max_failures``
     consecutive transient errors the error goes to the subscribers.
 
@@ -448,7 +454,7 @@ class Poller:
             return 0.0
         if webhook:
             first_poll_in = max(first_poll_in, interval * self.safety_factor)
-        return max(first_poll_in, self._budget.min_interval(len(self._entries) + 1, self.share))
+        return max(first_poll_in, self._min_interval(len(self._entries) + 1))
 
     def deliver(self, execution: Execution) -> None:
         """Take a verified webhook delivery as the answer for a watched (or future) execution.
@@ -522,7 +528,12 @@ class Poller:
 
     def _spacing(self, entry: _Entry) -> float:
         interval = entry.interval * (self.safety_factor if entry.webhook else 1.0)
-        return max(interval, self._budget.min_interval(len(self._entries), self.share))
+        return max(interval, self._min_interval(len(self._entries)))
+
+    def _min_interval(self, active: int) -> float:
+        """The budget's spacing for ``active`` watched runs, the long-polls in flight (each
+        holding a slot while the service holds it) taken off the polls' share first."""
+        return self._budget.min_interval(active, self.share, held=self._long_in_flight)
 
     def _due(self, entry: _Entry) -> float:
         """When ``entry`` goes next: a run that came early for a long-poll waits, while every

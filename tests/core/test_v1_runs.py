@@ -26,7 +26,7 @@ from lamina_notebook.errors import (
 )
 from lamina_notebook.models import Execution
 from lamina_notebook.sandbox import Sandbox
-from lamina_notebook.scheduling import LONG_POLLS
+from lamina_notebook.scheduling import LONG_POLLS, RateBudget
 
 PHOTO = "https://example.com/cat.jpg"
 WAIT = re.compile(r"^/v1/runs/[^/]+/wait$")
@@ -234,6 +234,15 @@ def test_giving_up_on_a_wait_ends_its_long_poll(sb: Sandbox) -> None:
             assert not c.busy
 
     asyncio.run(main())
+
+
+def test_long_polls_in_flight_widen_the_polls_spacing() -> None:
+    """Each long-poll holds a budget slot while the service holds it: the polls get what is
+    left of their share, so polls and long-polls together stay within it."""
+    budget = RateBudget(90, 60.0)
+    assert budget.min_interval(30, 0.8) == pytest.approx(30 * 60 / 72)
+    assert budget.min_interval(30, 0.8, held=16) == pytest.approx(30 * 60 / 56)
+    assert budget.min_interval(30, 0.8, held=500) == pytest.approx(30 * 60 / 18)  # a floor
 
 
 # -- measured: long-polls or the shared poller for many runs under the budget -------------------
