@@ -26,7 +26,7 @@ from lamina_notebook.errors import (
 )
 from lamina_notebook.models import Execution
 from lamina_notebook.sandbox import Sandbox
-from lamina_notebook.scheduling import LONG_POLLS, RateBudget
+from lamina_notebook.scheduling import LONG_POLLS, Poller, RateBudget
 
 PHOTO = "https://example.com/cat.jpg"
 WAIT = re.compile(r"^/v1/runs/[^/]+/wait$")
@@ -243,6 +243,47 @@ def test_long_polls_in_flight_widen_the_polls_spacing() -> None:
     assert budget.min_interval(30, 0.8) == pytest.approx(30 * 60 / 72)
     assert budget.min_interval(30, 0.8, held=16) == pytest.approx(30 * 60 / 56)
     assert budget.min_interval(30, 0.8, held=500) == pytest.approx(30 * 60 / 18)  # a floor
+
+
+def test_the_poller_takes_its_long_polls_in_flight_off_the_share() -> None:
+    """Four quiet watches, room for two long-polls: two are held by the service, and the
+    spacing of the polls counts their two slots."""
+
+    async def main() -> None:
+        budget = RateBudget(90, 60.0)
+        release = asyncio.Event()
+
+        async def fetch(run_id: str) -> Execution:
+            budget.release()
+            return Execution(run_id, "running")
+
+        async def wait_fetch(run_id: str, hold: float) -> Execution:
+            await release.wait()  # the service holds it until the run ends
+            budget.release()
+            return Execution(run_id, "completed")
+
+        poller = Poller(fetch, budget, wait_fetch=wait_fetch, max_long_polls=2)
+        watches = [
+            poller.watch(
+                f"r{i}",
+                3.0,
+                initial=Execution(f"r{i}", "queued"),
+                first_poll_in=3.0,  # a plain poll would come after one interval
+                progress=False,
+            )
+            for i in range(4)
+        ]
+        await asyncio.sleep(0.05)
+        assert poller.long_polls == poller.polls == 2  # the two others wait their turn
+        assert poller._min_interval(4) == pytest.approx(4 * 60 / (72 - 2))
+        release.set()
+        for w in watches:
+            while not (await w.next(5)).is_terminal:
+                pass
+        assert poller.long_polls == 4 and poller.active == 0
+        await poller.aclose()
+
+    asyncio.run(main())
 
 
 # -- measured: long-polls or the shared poller for many runs under the budget -------------------
