@@ -45,8 +45,8 @@ LONG_POLL_MAX = 120.0
 LONG_POLL_MIN = 1.0
 #: How many runs are long-polled at once; the others are polled (see :class:`Poller`).
 #: Measured (``tests/core/test_v1_runs.py``, 24 runs of ~7 s under the default budget):
-#: polling alone saw each end ~10 s late (median; the budget stretches 24 runs' polls to one
-#: per 20 s) with 31 requests; long-polls saw them within 0.1 s with 24. Long-polls are
+#: polling alone saw each end about 10 s late (median; the budget stretches 24 runs' polls to
+#: one per 20 s) with 31-32 requests; long-polls saw them within 0.1 s with 24. Long-polls are
 #: better for many runs too, but each holds a budget slot while the service holds it, so
 #: their number is capped: 16 keep at most about a third of the 90-a-minute budget (a slot
 #: lasts one period past its answer), leaving the rest for starts and other calls.
