@@ -260,16 +260,18 @@ class RunFailed(ExecutionFailed):
     """``%lamina run``'s run ended ``failed`` or ``cancelled``: raised after its card is shown,
     so the cell fails and Run All stops there, as ``replicate.run``'s ``ModelError`` does.
 
-    The message names the app, the short id and the service's reason once; ``hint`` says how
-    to carry on past failures instead (the magic's ``--no-raise``).
+    The message names the app, the short id and the service's reason; ``headline`` is the
+    same without the reason, for a display right under the run's card (which shows the reason
+    already). ``hint`` says how to carry on past failures instead (the magic's
+    ``--no-raise``).
     """
 
     def __init__(self, execution: Execution, *, hint: str | None = None) -> None:
         super().__init__(execution)
-        reason = _failure_reason(execution)
         what = execution.app_name or execution.app_id or "The"
         verb = "was cancelled" if execution.status == "cancelled" else execution.status
-        self.message = f"{what} run {execution.execution_id[:8]} {verb}: {reason}"
+        self.headline = f"{what} run {execution.execution_id[:8]} {verb}"
+        self.message = f"{self.headline}: {_failure_reason(execution)}"
         self.hint = hint
         self.args = (self.message,)
 
