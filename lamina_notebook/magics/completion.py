@@ -20,7 +20,9 @@ if TYPE_CHECKING:  # pragma: no cover
 __all__ = ["CachedAppParameters", "complete", "current_token", "ipython_matcher"]
 
 _PREFIXES = ("%lamina", "%%lamina", "lamina")
-_APP_SUBS = ("run", "info", "widget")
+_APP_SUBS = ("run", "info", "widget", "estimate", "grid")
+_INPUT_SUBS = ("run", "estimate", "grid")
+_PARAM_OPTIONS = ("--param", "--x", "--y", "--z")
 
 
 def current_token(line_before_cursor: str) -> str:
@@ -37,10 +39,12 @@ def complete(
 ) -> list[str]:
     """Completions for the token being typed, each a whole replacement token.
 
-    Subcommands first; app names after ``run``/``info``/``widget``/``--app`` (quoted when
-    needed); after the app of ``run``, parameter names not given yet as ``Name=`` (or
-    ``"Aspect Ratio=`` with the quote left open for the value) and, after ``Name=``, the
-    parameter's option labels. ``app_params`` maps an app name (or id) to its parameters.
+    Subcommands first; app names after ``run``/``info``/``widget``/``estimate``/``grid``/
+    ``--app`` (quoted when needed); after the app of ``run``, ``estimate`` and ``grid``,
+    parameter names not given yet as ``Name=`` (or ``"Aspect Ratio=`` with the quote left open
+    for the value) and, after ``Name=``, the parameter's option labels; parameter names after
+    ``--param`` and a grid's ``--x``/``--y``/``--z``. ``app_params`` maps an app name (or id)
+    to its parameters.
     """
     from .help import SUBCOMMANDS
     from .parse import OPTIONS
@@ -60,7 +64,7 @@ def complete(
     params = _params_for(app_params, positionals[0]) if positionals else ()
     if pending_option == "--app":
         return [quote(a) for a in _starting(apps, partial)]
-    if pending_option == "--param":
+    if pending_option in _PARAM_OPTIONS:
         return [quote(p.name) for p in params if _starts(p.name, partial)]
     if pending_option:
         return []
@@ -68,7 +72,7 @@ def complete(
         return _starting([*OPTIONS[sub], "--help"], partial)
     if sub in _APP_SUBS and not positionals:
         return [quote(a) for a in _starting(apps, partial)]
-    if sub == "run":
+    if sub in _INPUT_SUBS:
         given = {w.partition("=")[0].strip() for w in positionals[1:]}
         return _complete_input(params, given, partial)
     return []

@@ -1,13 +1,16 @@
 """``%lamina`` / ``%%lamina``: the IPython magic, its traitlets settings, loading and unloading.
 
 Thin by design: :mod:`.parse` turns the line into a Command, :func:`.commands.dispatch` hands it
-to the subcommand's handler with the session and the shell, and a LaminaError becomes one
-message with the fix (:func:`.display.show_error`). Tab completion lives in :mod:`.completion`.
+to the subcommand's handler with the session and the shell. A LaminaError fails the cell with
+one short message and its fix (:func:`.display.brief`), so Run All stops at a mistake as it
+would at any Python error; ``short_errors = False`` shows the full traceback instead. Tab
+completion lives in :mod:`.completion`; ``%lamina?`` shows :data:`.help.HELP`.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import sys
 from typing import Any
@@ -25,6 +28,7 @@ from traitlets.config import Configurable
 
 from ..errors import LaminaError
 from ..session.session import Session, get_session, reset_session
+from .help import HELP
 
 # The parser, the renderer and the subcommands (which pull in the client, httpx and the results
 # code) are imported on the first %lamina call, not at %load_ext: loading the extension must
@@ -44,6 +48,7 @@ _TRAIT_TO_SETTING = {
     "rate_limit": "rate_limit",
     "journal_path": "journal_path",
     "sandbox_time_scale": "sandbox_time_scale",
+    "confirm_over": "confirm_over",
 }
 
 _NO_KEY_LINE = (
@@ -57,7 +62,8 @@ class LaminaMagics(Magics, Configurable):
     """Run Lamina AI apps from IPython: ``%lamina apps``, ``%lamina run APP Name=value``...
 
     Settings are traits: ``%config LaminaMagics.poll_interval = 5`` or, in
-    ``ipython_config.py``, ``c.LaminaMagics.poll_interval = 5``.
+    ``ipython_config.py``, ``c.LaminaMagics.poll_interval = 5``. ``%lamina?`` shows the
+    overview of the subcommands (:data:`.help.HELP`).
     """
 
     api_key = Unicode(
@@ -93,9 +99,10 @@ class LaminaMagics(Magics, Configurable):
         "%lamina resume reattaches); 0 waits until it ends.",
     ).tag(config=True)
     embed_max_px = Int(
-        1024,
+        512,
         help="Longest side, in pixels, of images embedded in the notebook (bigger ones "
-        "are downscaled; the full-size URL stays linked).",
+        "are downscaled; the full-size URL stays linked). 512 reads well on GitHub and "
+        "keeps a saved photo output near 90 KB.",
     ).tag(config=True)
     rate_limit = Int(
         90,
@@ -109,8 +116,22 @@ class LaminaMagics(Magics, Configurable):
     ).tag(config=True)
     short_errors = Bool(
         True,
-        help="Show Lamina errors as one message with the fix; False re-raises them "
-        "with the full traceback (for debugging).",
+        help="A Lamina error fails the cell with one short message and its fix; False "
+        "shows Python's full traceback instead (for debugging).",
+    ).tag(config=True)
+    raise_on_failure = Bool(
+        True,
+        help="A %lamina run (or resume) whose run fails or is cancelled shows its card, then "
+        "fails the cell (RunFailed), so Run All stops there; False lets the cell succeed "
+        "(the same as --no-raise on one line).",
+    ).tag(config=True)
+    confirm_over = Int(
+        10,
+        allow_none=True,
+        help="A %lamina grid starting more new runs than this asks 'Start N runs? [y/N]' "
+        "first (where nothing can answer, e.g. nbclient, it is refused: add --yes). Reused "
+        "cells are free and not counted; a grid the balance cannot cover always asks. "
+        "None: ask only then.",
     ).tag(config=True)
     sandbox_time_scale = Float(
         1.0,
@@ -131,6 +152,11 @@ class LaminaMagics(Magics, Configurable):
     @validate("embed_max_px")
     def _positive_px(self, proposal: Any) -> int:
         return max(16, int(proposal["value"]))
+
+    @validate("confirm_over")
+    def _count(self, proposal: Any) -> int | None:
+        value = proposal["value"]
+        return None if value is None else max(0, int(value))
 
     @validate("rate_limit")
     def _positive_rate(self, proposal: Any) -> int:
@@ -186,9 +212,8 @@ class LaminaMagics(Magics, Configurable):
     @needs_local_scope
     @line_cell_magic
     def lamina(self, line: str, cell: str | None = None, local_ns: Any = None) -> Any:
-        """Run Lamina AI apps. ``%lamina help`` lists subcommands; ``%lamina SUB --help``."""
         from .commands import dispatch
-        from .display import show_error
+        from .display import Interrupted, brief
         from .parse import parse
 
         shell = self.shell
@@ -206,13 +231,26 @@ class LaminaMagics(Magics, Configurable):
             except Exception:
                 return token
 
+        def resolve(expr: str) -> Any:
+            # A whole {expr} value: evaluated as IPython's formatter evaluates it, but the
+            # object is kept (an image, a Path, a list) rather than formatted into text.
+            return eval(expr, namespace)
+
         try:
-            return dispatch(parse(line, cell, expand=expand), self.session, shell)
+            cmd = parse(line, cell, expand=expand, resolve=resolve)
+            if cmd.raise_on_failure is None:
+                cmd = dataclasses.replace(cmd, raise_on_failure=self.raise_on_failure)
+            return dispatch(cmd, self.session, shell)
         except LaminaError as exc:
-            if not self.short_errors:
+            if self.short_errors:
+                brief(exc)
+            raise
+        except Interrupted as exc:
+            if self.short_errors:
                 raise
-            show_error(exc)
-            return None
+            raise KeyboardInterrupt(exc.message) from exc
+
+    lamina.__doc__ = HELP
 
 
 def _no_key_hint(magics: LaminaMagics) -> str | None:

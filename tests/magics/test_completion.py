@@ -34,9 +34,10 @@ PARAMS = {
 
 COMPLETIONS: list[tuple[str, list[str]]] = [
     ("%lamina ", list(SUBCOMMANDS)),
-    ("%lamina r", ["run", "resume"]),
-    ("%lamina s", ["sandbox", "status", "save"]),
-    ("%%lamina ru", ["run"]),
+    ("%lamina r", ["run", "resume", "runs"]),
+    ("%lamina s", ["sandbox", "status", "star", "save"]),
+    ("%%lamina ru", ["run", "runs"]),
+    ("%lamina gr", ["grid"]),
     ("%lamina help h", ["history", "help"]),
     ("%lamina run ", ['"Photo Stylizer"', '"Portrait Studio"', '"Story Writer"', "'Quote \"Me\"'"]),
     ("%lamina run p", ['"Photo Stylizer"', '"Portrait Studio"']),
@@ -53,7 +54,15 @@ COMPLETIONS: list[tuple[str, list[str]]] = [
     ('%lamina run "Photo Stylizer" "Aspect Ratio=1', ['"Aspect Ratio=16:9"', '"Aspect Ratio=1:1"']),
     ('%lamina run "Photo Stylizer" Style=d', ['"Style=Disney / Pixar"']),
     ('%lamina run "Photo Stylizer" Prompt=', []),
-    ('%lamina run "Photo Stylizer" --no', ["--no-wait"]),
+    ('%lamina run "Photo Stylizer" --no', ["--no-wait", "--no-raise"]),
+    ('%lamina grid "Photo Stylizer" --x ', ["Image", "Style", '"Aspect Ratio"', "Prompt"]),
+    ('%lamina grid "Photo Stylizer" --x Style St', ["Style="]),
+    (
+        '%lamina grid "Photo Stylizer" --x Style Prompt=fox --y ',
+        ["Image", "Style", '"Aspect Ratio"', "Prompt"],
+    ),
+    ('%lamina estimate "Photo Stylizer" Style=A', ["Style=Anime"]),
+    ("%lamina estimate Pho", ['"Photo Stylizer"']),
     ('%lamina run "Photo Stylizer" --webhook ', []),
     ('%lamina run "Photo Stylizer" -o ', []),
     ('%lamina run "Photo Stylizer" --no-wait ', ["Image=", "Style=", '"Aspect Ratio=', "Prompt="]),
@@ -171,7 +180,7 @@ def test_the_matcher_leaves_other_lines_to_ipython(
     _cache(session)
     assert "print" in [t for _, _, t in _completions(shell_with_matcher, "prin")]
     # on a %lamina line with completions of its own, only those are offered
-    assert _completions(shell_with_matcher, "%lamina ru") == [(8, 10, "run")]
+    assert _completions(shell_with_matcher, "%lamina ru") == [(8, 10, "run"), (8, 10, "runs")]
 
 
 def test_an_app_listed_without_parameters_reads_as_missing(

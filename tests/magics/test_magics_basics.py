@@ -14,7 +14,7 @@ import pytest
 from IPython.core.completer import provisionalcompleter
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from magics_support import loaded_shell, magic, texts
+from magics_support import fails, loaded_shell, magic, plain, run_cell, texts
 
 from lamina_notebook.errors import AppNotFoundError, InputValidationError
 from lamina_notebook.magics import LaminaMagics
@@ -64,9 +64,14 @@ def test_overview_and_every_subcommand_help(shell: InteractiveShell) -> None:
     for sub in command_help.SUBCOMMANDS:
         _, cap = magic(shell, f"{sub} --help")
         assert command_help.USAGE[sub] in cap.stdout, sub
+    # %lamina? is IPython's help of the magic: the overview, not a one-line docstring
     with capture_output() as cap:
         shell.run_cell("%lamina?")
-    assert "Run Lamina AI apps" in cap.stdout
+    assert command_help.HELP.splitlines()[0] in cap.stdout
+    assert "Subcommands:" in cap.stdout and "%lamina grid" in cap.stdout
+    assert "``" not in cap.stdout  # no raw reST markup
+    for sub in command_help.SUBCOMMANDS:
+        assert f"  {sub} " in cap.stdout, sub
 
 
 def test_config_sets_traits_and_the_session_follows(shell: InteractiveShell) -> None:
@@ -114,6 +119,29 @@ def test_apps_table_and_output_variable(shell: InteractiveShell) -> None:
     assert "Image to Video" in texts(cap)
 
 
+@pytest.mark.parametrize(
+    ("words", "wanted", "unwanted"),
+    [
+        ("photo style", ["Photo Stylizer"], ["Catalog Studio", "Text to Image"]),
+        ("STYLE photo", ["Photo Stylizer"], ["Catalog Studio"]),  # any order, any case
+        ("photos", ["Photo Stylizer", "Catalog Studio", "Model Photoshoot"], ["Text to Image"]),
+        ("catalóg", ["Catalog Studio"], ["Photo Stylizer"]),  # accents ignored
+        ("celeb selfie", ["Selfie With Celebrity"], ["Model Photoshoot"]),  # word prefixes
+        ("mood pictures", ["Mood Board"], []),  # a workspace app, found in the full list
+    ],
+)
+def test_apps_search_matches_every_word_as_a_user_expects(
+    shell: InteractiveShell, words: str, wanted: list[str], unwanted: list[str]
+) -> None:
+    _, cap = magic(shell, f"apps {words} -o found")
+    names = [a.name for a in shell.user_ns["found"]]
+    for name in wanted:
+        assert name in names, (words, names)
+    for name in unwanted:
+        assert name not in names, (words, names)
+    assert "No apps match" not in texts(cap)
+
+
 def test_info_shows_parameters_for_a_quoted_name_and_an_id(
     shell: InteractiveShell, sandbox_env: Any
 ) -> None:
@@ -126,28 +154,49 @@ def test_info_shows_parameters_for_a_quoted_name_and_an_id(
     assert "Disney / Pixar" in texts(cap, "text/html")
 
 
-def test_errors_are_one_message_with_the_fix_and_no_traceback(shell: InteractiveShell) -> None:
-    _, cap = magic(shell, 'run "Text to Image" "Style=Mars"')
+def test_errors_fail_the_cell_with_one_short_message_and_the_fix(
+    shell: InteractiveShell,
+) -> None:
+    """A mistake fails the cell (Run All stops there), shown as its message and fix: no
+    traceback through our frames, and the exception keeps its type."""
+    exc, cap = fails(shell, 'run "Text to Image" "Style=Mars"')
+    assert isinstance(exc, InputValidationError)
     out = texts(cap)
     assert "Photorealistic, Watercolor" in out  # the valid labels are the fix
     assert "Prompt" in out and "Traceback" not in out
-    assert "Traceback" not in texts(cap, "text/html")
-    _, cap = magic(shell, "info Nonexistent")
+    assert out.strip().startswith("InputValidationError: ")
+    assert "\x1b[1;31mInputValidationError" in cap.stdout  # the headline is red
+    assert cap.outputs == []  # said once, as the cell's error
+    exc, cap = fails(shell, "info Nonexistent")
+    assert isinstance(exc, AppNotFoundError)
     assert "Nonexistent" in texts(cap) and "%lamina apps" in texts(cap)
-    _, cap = magic(shell, "rnu")
+    _, cap = fails(shell, "rnu")
     assert "run" in texts(cap)  # "Did you mean 'run'?"
-    _, cap = magic(shell, 'run "Text to Image" Prompt=one two')
+    _, cap = fails(shell, 'run "Text to Image" Prompt=one two')
     assert "quote" in texts(cap).lower()
+    # the line after a failing magic in the same cell is not reached
+    result, cap = run_cell(shell, "%lamina info Nonexistent\nreached = True")
+    assert result.error_in_exec is not None and "reached" not in shell.user_ns
 
 
-def test_short_errors_false_reraises_for_debugging(shell: InteractiveShell) -> None:
+def test_a_direct_call_raises_the_error_itself(shell: InteractiveShell) -> None:
+    """Code calling the magic (run_line_magic) can catch the error by its type."""
+    with pytest.raises(InputValidationError) as info, capture_output():
+        shell.run_line_magic("lamina", 'run "Text to Image" "Style=Mars"')
+    assert "Photorealistic" in plain("\n".join(info.value._render_traceback_()))
+
+
+def test_short_errors_false_shows_the_full_traceback(shell: InteractiveShell) -> None:
     with capture_output():
         shell.run_line_magic("config", "LaminaMagics.short_errors = False")
     try:
-        with pytest.raises(InputValidationError):
+        with pytest.raises(InputValidationError) as info:
             shell.run_line_magic("lamina", 'run "Text to Image" "Style=Mars"')
+        assert not hasattr(info.value, "_render_traceback_")
         with pytest.raises(AppNotFoundError):
             shell.run_line_magic("lamina", "info Nonexistent")
+        _, cap = fails(shell, "info Nonexistent")
+        assert "Traceback" in plain(cap.stdout) and "AppNotFoundError" in plain(cap.stdout)
     finally:
         with capture_output():
             shell.run_line_magic("config", "LaminaMagics.short_errors = True")
@@ -180,7 +229,7 @@ def test_login_keeps_the_key_in_memory_and_save_writes_the_cli_file(
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
     assert sandbox_env.api_key not in texts(cap)
     monkeypatch.setattr("getpass.getpass", lambda prompt: "")
-    _, cap = magic(shell, "login")
+    _, cap = fails(shell, "login")
     assert "No key entered" in texts(cap)
 
 

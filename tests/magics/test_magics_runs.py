@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
-from magics_support import TEST_POLL, loaded_shell, magic, texts
+from magics_support import TEST_POLL, fails, loaded_shell, magic, plain, run_cell, texts
 
 from lamina_notebook import render
 from lamina_notebook.journal import Journal
@@ -133,11 +133,11 @@ def test_an_unconfirmed_start_shows_in_history_and_resume_explains_it(
     magic(shell, 'info "Text to Image"')
     sandbox_env.configure(error_rate=1.0)  # a 5xx: the run MAY have been created
     try:
-        value, cap = magic(shell, 'run "Text to Image" "Prompt=lost answer"')
+        _, cap = fails(shell, 'run "Text to Image" "Prompt=lost answer"')
     finally:
         sandbox_env.configure(error_rate=0.0)
     shown = texts(cap)
-    assert value is None and "MAY have been created" in shown and "Traceback" not in shown
+    assert "MAY have been created" in shown and "Traceback" not in shown
     [entry] = journal_rows()
     assert entry.status == "unconfirmed" and entry.execution_id in shown
     _, hist = magic(shell, "history")
@@ -147,35 +147,74 @@ def test_an_unconfirmed_start_shows_in_history_and_resume_explains_it(
         assert render.short_id(entry.execution_id) in table and "unconfirmed" in table
         assert "MAY exist" in table and "Lamina app" in table
     assert f'title="{entry.execution_id}"' in texts(hist, "text/html")
-    _, cap = magic(shell, f"resume {entry.execution_id}")
+    _, cap = fails(shell, f"resume {entry.execution_id}")
     shown = texts(cap)
     assert "UnconfirmedRunError" in shown and "not one the Lamina service knows" in shown
     assert "Lamina app" in shown and "Traceback" not in shown
 
 
-def test_a_failed_run_renders_the_failure_without_a_traceback(
+def test_a_failed_run_shows_its_card_then_fails_the_cell_briefly(
     shell: InteractiveShell,
     sandbox_env: Any,
 ) -> None:
+    from lamina_notebook.errors import ExecutionFailed, RunFailed
+
     sandbox_env.configure(fail_rate=1.0)
     try:
-        result, _ = magic(shell, 'run "Text to Image" Prompt=doomed')
+        exc, cap = fails(shell, 'run "Text to Image" Prompt=doomed -o doomed')
     finally:
         sandbox_env.configure(fail_rate=0.0)
-    assert result.is_failed
-    data, _ = result._repr_mimebundle_()
+    assert isinstance(exc, RunFailed) and isinstance(exc, ExecutionFailed)
+    result = shell.user_ns["doomed"]  # -o keeps the failed result
+    assert isinstance(result, Result) and result.is_failed
+    reason = result.execution.error_message
+    assert reason and reason in str(exc)  # the exception carries the service's reason
+    # the card (shown first) says why, once; the cell's error is one short line + the fix
+    [card] = cap.outputs
+    assert card.data["text/plain"].count(reason) == 1
+    assert card.data["text/html"].count(render.esc(reason)) == 1
+    shown = [on_screen(line) for line in plain(cap.stdout).split("\n")]
+    shown = [line for line in shown if line]  # the progress line was blanked
+    assert reason not in "\n".join(shown) and "Traceback" not in "\n".join(shown)
+    assert len(shown) == 2, shown
+    assert shown[0] == (
+        f"RunFailed: Text to Image run {result.execution_id[:8]} failed (the card above says why)."
+    )
+    assert "--no-raise" in shown[1] and "raise_on_failure" in shown[1]
+
+
+@pytest.mark.parametrize("how", ["--no-raise", "config"])
+def test_no_raise_keeps_a_failed_run_as_the_cells_value(
+    shell: InteractiveShell, sandbox_env: Any, how: str
+) -> None:
+    line = 'run "Text to Image" Prompt=doomed'
+    if how == "config":
+        with capture_output():
+            shell.run_line_magic("config", "LaminaMagics.raise_on_failure = False")
+    else:
+        line += " --no-raise"
+    sandbox_env.configure(fail_rate=1.0)
+    try:
+        result, cell = run_cell(shell, f"%lamina {line}")
+    finally:
+        sandbox_env.configure(fail_rate=0.0)
+    assert result.error_in_exec is None and result.result.is_failed
+    assert "RunFailed" not in texts(cell)
+    data, _ = result.result._repr_mimebundle_()
     assert "failed" in data["text/plain"] and "Traceback" not in data["text/plain"]
 
 
-def test_timeout_stops_waiting_and_names_resume(shell: InteractiveShell) -> None:
+def test_timeout_stops_waiting_fails_the_cell_and_names_resume(shell: InteractiveShell) -> None:
+    from lamina_notebook.errors import WaitTimeout
+
     get_session().configure(poll_interval=5.0)  # the first poll comes after the timeout
-    value, cap = magic(shell, 'run "Image to Video" Upload=https://example.com/a.png --timeout 0.2')
-    assert value is None
+    exc, cap = fails(shell, 'run "Image to Video" Upload=https://example.com/a.png --timeout 0.2')
+    assert isinstance(exc, WaitTimeout)
     out = texts(cap)
-    assert "Gave up waiting" in out and "%lamina resume" in out
+    assert "Gave up waiting" in out and "%lamina resume" in out and "Traceback" not in out
     execution_id = journal_rows()[0].execution_id
     get_session().configure(poll_interval=TEST_POLL)
-    result, _ = magic(shell, f"resume {execution_id}")
+    result, _ = magic(shell, f"resume {execution_id} --no-raise")
     assert result.execution_id == execution_id and result.is_terminal
 
 
@@ -189,24 +228,67 @@ def slow_sandbox(shell: InteractiveShell) -> Iterator[Any]:
         yield sb
 
 
-def test_ctrl_c_stops_watching_keeps_the_run_and_says_how_to_resume(
+def on_screen(line: str) -> str:
+    """What a terminal shows for ``line``: each ``\\r`` returns to its start and what follows
+    overwrites what was there."""
+    shown: list[str] = []
+    for part in line.split("\r"):
+        shown[: len(part)] = list(part)
+    return "".join(shown).rstrip()
+
+
+def _interrupt_once_journaled() -> None:
+    deadline = time.monotonic() + 30
+    while not journal_rows() and time.monotonic() < deadline:
+        time.sleep(0.02)
+    time.sleep(0.2)  # into the wait, past the POST
+    _thread.interrupt_main()  # a real SIGINT-equivalent in the main thread
+
+
+def test_ctrl_c_keeps_the_run_says_how_to_resume_or_cancel_and_stops_the_cell(
     shell: InteractiveShell,
     slow_sandbox: Any,
 ) -> None:
-    def interrupt_once_journaled() -> None:
-        deadline = time.monotonic() + 30
-        while not journal_rows() and time.monotonic() < deadline:
-            time.sleep(0.02)
-        _thread.interrupt_main()  # a real SIGINT-equivalent in the main thread
+    from lamina_notebook.magics.display import Interrupted
 
-    threading.Thread(target=interrupt_once_journaled, daemon=True).start()
-    handle, cap = magic(shell, 'run "Text to Image" Prompt=slow')
-    assert isinstance(handle, RunHandle)
-    assert handle.stopped and not handle.done()
-    assert f"%lamina resume {handle.execution_id}" in cap.stdout
-    assert slow_sandbox.stats.run_creations == 1
-    status, cap = magic(shell, f"status {handle.execution_id}")
+    threading.Thread(target=_interrupt_once_journaled, daemon=True).start()
+    # Two statements in one cell: the second is what Run All would run next; it must not.
+    result, cap = run_cell(shell, '%lamina run "Text to Image" Prompt=slow -o h\nafter = 1')
+    exc = result.error_in_exec
+    assert isinstance(exc, Interrupted) and isinstance(exc, KeyboardInterrupt)
+    assert "after" not in shell.user_ns  # the queue stopped
+    handle = shell.user_ns["h"]
+    assert isinstance(handle, RunHandle) and handle.stopped and not handle.done()
+    out = plain(cap.stdout)
+    # the hint, once: resume and cancel, with the full id; then one short line, no traceback
+    assert out.count(f"%lamina resume {handle.execution_id}") == 1
+    assert out.count(f"%lamina cancel {handle.execution_id}") == 1
+    assert "Traceback" not in out and out.count("KeyboardInterrupt") == 1
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("KeyboardInterrupt: the run goes on at the service")
+    # the progress line was ended before the message: nothing of it shares the hint's line
+    first_hint = next(line for line in out.split("\n") if "Stopped watching" in line)
+    assert on_screen(first_hint).startswith("Stopped watching"), repr(first_hint)
+    assert "queued" not in on_screen(first_hint) and "running" not in on_screen(first_hint)
+    assert slow_sandbox.stats.run_creations == 1  # still running at the service
+    status, cap = magic(shell, f"status {handle.execution_id[:8]}")
     assert status.status in ("queued", "running")
+    magic(shell, f"cancel {handle.execution_id[:8]}")
+    assert slow_sandbox.stats.cancellations == 1
+
+
+def test_ctrl_c_on_the_api_edition_names_no_cancel(
+    shell: InteractiveShell,
+    slow_sandbox: Any,
+) -> None:
+    """The /api edition cannot cancel: the hint says only how to resume."""
+    with capture_output():
+        shell.run_line_magic("config", "LaminaMagics.api_edition = 'api'")
+    threading.Thread(target=_interrupt_once_journaled, daemon=True).start()
+    result, cap = run_cell(shell, '%lamina run "Text to Image" Prompt=slow')
+    assert isinstance(result.error_in_exec, KeyboardInterrupt)
+    out = plain(cap.stdout)
+    assert "%lamina resume" in out and "%lamina cancel" not in out
 
 
 def test_status_and_resume_from_a_fresh_process(

@@ -103,6 +103,56 @@ OK: list[tuple[str, str | None, dict[str, Any]]] = [
         None,
         {"name": "widget", "app": "Photo Stylizer", "output_var": "w"},
     ),
+    ("apps photo style", None, {"name": "apps", "search": "photo style"}),
+    (
+        "run X Prompt=a variant=2 --reuse --no-raise",
+        None,
+        {"inputs": {"Prompt": "a", "variant": "2"}, "reuse": True, "raise_on_failure": False},
+    ),
+    ("run X --fresh", None, {"fresh": True, "reuse": False, "raise_on_failure": None}),
+    ("run X Upload=@me.jpg", None, {"inputs": {"Upload": "@me.jpg"}}),
+    (
+        'grid "Text to Image" --x Style --y "Prompt=a fox|a lighthouse" Aspect=1:1 --yes -o g',
+        None,
+        {
+            "name": "grid",
+            "app": "Text to Image",
+            "x": "Style",
+            "y": "Prompt=a fox|a lighthouse",
+            "z": None,
+            "inputs": {"Aspect": "1:1"},
+            "yes": True,
+            "output_var": "g",
+        },
+    ),
+    (
+        "grid X --x=Style --z Seed --fresh --no-wait",
+        None,
+        {"z": "Seed", "fresh": True, "wait": False},
+    ),
+    ("grid --resume g-12ab", None, {"name": "grid", "grid_id": "g-12ab", "app": None}),
+    ("grid --resume g-12ab --retry-failed", None, {"retry": True}),
+    ("estimate X Prompt=a -o price", None, {"name": "estimate", "app": "X", "output_var": "price"}),
+    ("cancel 1a2b", None, {"name": "cancel", "execution_id": "1a2b"}),
+    ("upload ./me.jpg -o url", None, {"name": "upload", "source": "./me.jpg", "output_var": "url"}),
+    (
+        "runs --status failed --app X --since 2h --limit 5 --offset 10",
+        None,
+        {"status": "failed", "app": "X", "since": "2h", "limit": 5, "offset": 10},
+    ),
+    ("runs --offset 0", None, {"offset": 0}),
+    (
+        "history red fox --starred --status completed,failed --offset 20",
+        None,
+        {"search": "red fox", "starred": True, "status": "completed,failed", "offset": 20},
+    ),
+    ("star 1a2b --off", None, {"name": "star", "execution_id": "1a2b", "off": True}),
+    ('note 1a2b "a keeper"', None, {"name": "note", "execution_id": "1a2b", "text": "a keeper"}),
+    ('note 1a2b ""', None, {"text": ""}),
+    ("note 1a2b two words", None, {"text": "two words"}),
+    ("export g-12ab grid.html", None, {"name": "export", "search": "g-12ab", "path": "grid.html"}),
+    ("export red fox foxes.html --since 1d", None, {"search": "red fox", "path": "foxes.html"}),
+    ("export all.html", None, {"search": None, "path": "all.html"}),
     ("run --help", None, {"name": "run", "help": True}),
     ("apps -h", None, {"name": "apps", "help": True}),
     ("save --help", None, {"name": "save", "help": True}),
@@ -145,7 +195,7 @@ BAD: list[tuple[str, str | None, list[str]]] = [
     ("apps", "body", ["takes no cell body"]),
     ("apps --limit 0", None, ["--limit needs a positive whole number", "Usage: %lamina apps"]),
     ("apps --limit many", None, ["--limit needs a positive whole number"]),
-    ("apps a b", None, ["Unexpected argument 'b'", "Quote values with spaces"]),
+    ("widget a b", None, ["Unexpected argument 'b'", "Quote values with spaces"]),
     ("info", None, ["info needs an app name or id", "%lamina apps lists them"]),
     ("info Photo Stylizer", None, ["Unexpected argument 'Stylizer'"]),
     ("status", None, ["status needs an execution id", "%lamina history lists them"]),
@@ -157,6 +207,18 @@ BAD: list[tuple[str, str | None, list[str]]] = [
     ("help fly", None, ["No help topic 'fly'"]),
     ("history --app", None, ["--app needs a value"]),
     ("history --app=", None, ["--app needs a non-empty value"]),
+    ("history --offset -1", None, ["--offset needs a whole number from 0"]),
+    ("grid X Style=Anime", None, ["A grid needs at least one axis", "--x Style"]),
+    ("grid --x Style", None, ["grid needs the app first"]),
+    ("grid --resume g-1 X", None, ["--resume picks the grid up as it was journaled"]),
+    ("grid X --x Style", "body", ["takes no cell body"]),
+    ("estimate", None, ["estimate needs the app first"]),
+    ("cancel", None, ["cancel needs an execution id", "first few characters"]),
+    ("upload", None, ["upload needs a file to upload"]),
+    ("note 1a2b", None, ["note needs the text of the note", '"" removes the note']),
+    ("star", None, ["star needs an execution id"]),
+    ("export", None, ["export needs the file to write"]),
+    ("runs --status", None, ["--status needs a value"]),
 ]
 
 
@@ -190,6 +252,45 @@ def test_expand_runs_per_token_after_splitting_with_a_real_shell() -> None:
     assert cmd.app == "Photo Stylizer"
     # An unknown variable is left as typed (IPython's rule), not an error.
     assert parse("run X Prompt={nope}", expand=shell.var_expand).inputs == {"Prompt": "{nope}"}
+
+
+def test_whole_braced_values_keep_python_objects_where_objects_are_taken() -> None:
+    """``Upload={img}`` keeps the image itself; strings and numbers expand as text; elsewhere
+    (info, history...) every token is text."""
+    from pathlib import Path
+
+    from IPython.core.interactiveshell import InteractiveShell
+
+    shell = InteractiveShell.instance()
+    image = object()
+    urls = ["https://a.example/1.png", "https://a.example/2.png"]
+    shell.user_ns.update(img=image, urls=urls, path=Path("me.jpg"), p="a fox", n=2)
+    ns = dict(shell.user_ns)
+
+    def resolve(expr: str) -> Any:
+        return eval(expr, ns)
+
+    cmd = parse(
+        'run X Upload={img} "Reference Images={urls}" Prompt={p} Seed={n} Where={path} '
+        "Prompt2=x{p}",
+        expand=shell.var_expand,
+        resolve=resolve,
+    )
+    assert cmd.inputs["Upload"] is image
+    assert cmd.inputs["Reference Images"] is urls
+    assert cmd.inputs["Where"] == Path("me.jpg")
+    assert cmd.inputs["Prompt"] == "a fox" and cmd.inputs["Seed"] == "2"
+    assert cmd.inputs["Prompt2"] == "xa fox"
+    assert parse("upload {img}", expand=shell.var_expand, resolve=resolve).source is image
+    assert parse("upload {p}", expand=shell.var_expand, resolve=resolve).source == "a fox"
+    assert parse("history {p}", expand=shell.var_expand, resolve=resolve).search == "a fox"
+    assert parse("run X Prompt={nope}", expand=shell.var_expand, resolve=resolve).inputs == {
+        "Prompt": "{nope}"
+    }
+    with pytest.raises(CommandError, match=r"A \{variable\} alone is not an input"):
+        parse("run X {img}", expand=shell.var_expand, resolve=resolve)
+    with pytest.raises(CommandError, match="needs text, not a Python object"):
+        parse("run X --webhook {img}", expand=shell.var_expand, resolve=resolve)
 
 
 def test_cell_body_is_not_expanded() -> None:
