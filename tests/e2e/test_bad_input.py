@@ -1,5 +1,6 @@
 """Bad input through the magics (a real InteractiveShell) and the widget: every mistake gives one
 clear message naming the fix, no traceback, and no request when the client could have known.
+A magic's mistake fails its cell (so Run All stops there), shown as that one message.
 
 Table-driven; the sandbox's own request counters prove "nothing was sent".
 """
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from magics_support import loaded_shell, magic, texts
+from magics_support import fails, loaded_shell, magic, plain, texts
 from traitlets import TraitError
 
 from lamina_notebook.errors import (
@@ -85,13 +86,13 @@ def shell(bsb: Sandbox, monkeypatch: pytest.MonkeyPatch) -> Iterator[Interactive
 
 
 def one_message(cap: Any) -> str:
-    """The single displayed message (text/plain), checked for the no-traceback rule."""
-    shown = [o.data for o in cap.outputs]
-    assert len(shown) == 1, [d.get("text/plain") for d in shown]
-    text, html = shown[0]["text/plain"], shown[0].get("text/html", "")
-    assert "Traceback" not in text + html + cap.stdout + cap.stderr
+    """The cell's error as the user sees it (IPython's display of the exception, on stdout):
+    one message with its headline, no traceback, nothing else displayed."""
+    assert cap.outputs == [], [o.data.get("text/plain") for o in cap.outputs]
+    text = plain(cap.stdout)
+    assert "Traceback" not in text + cap.stderr
     assert HEADLINE.search(text), text
-    return str(text)
+    return text
 
 
 # (case id, warm-up app or None, %lamina line, cell, expected fragments, requests allowed)
@@ -273,6 +274,66 @@ CASES: list[tuple[str, str | None, str, str | None, list[str], int | str]] = [
         0,
     ),
     ("bad-limit", None, "apps --limit -3", None, ["limit"], 0),
+    (
+        "upload-missing-file",
+        None,
+        "upload ./no-such-photo.jpg",
+        None,
+        ["No file at 'no-such-photo.jpg'", "relative paths start at"],
+        0,
+    ),
+    (
+        "at-file-missing",
+        "Photo Stylizer",
+        'run "Photo Stylizer" Upload=@no-such-photo.jpg',
+        None,
+        ["No file 'no-such-photo.jpg'", "relative to the notebook's folder", "@@"],
+        0,
+    ),
+    (
+        "list-not-json",
+        "Mood Board",
+        'run "Mood Board" "Reference Images=[https://a.example/1.png"',
+        None,
+        ["not a JSON list", "Reference Images={urls}"],
+        0,
+    ),
+    (
+        "variant-negative",
+        "Text to Image",
+        'run "Text to Image" Prompt=x variant=-1',
+        None,
+        ["variant needs a whole number from 0"],
+        0,
+    ),
+    (
+        "fresh-and-variant",
+        "Text to Image",
+        'run "Text to Image" Prompt=x variant=2 --fresh',
+        None,
+        ["--fresh", "variant=N", "give one of them"],
+        0,
+    ),
+    (
+        "grid-axis-typo",
+        "Text to Image",
+        'grid "Text to Image" --x Stlye',
+        None,
+        ["Stlye", 'did you mean "Style"'],
+        0,
+    ),
+    (
+        "grid-bad-label",
+        "Text to Image",
+        'grid "Text to Image" --x "Style=Anime,Cubism" Prompt=x',
+        None,
+        ["Cubism", "Must be one of", "nothing was sent"],
+        0,
+    ),
+    ("history-bad-since", None, "history --since yesterday", None, ["--since", "2h", "date"], 0),
+    ("history-bad-status", None, "history --status done", None, ["--status takes", "done"], 0),
+    ("export-not-html", None, "export fox fox.txt", None, ["FILE.html", "fox.txt"], 0),
+    ("star-unknown-id", None, "star zzzz9", None, ["zzzz9", "%lamina history"], 0),
 ]
 
 
@@ -293,10 +354,10 @@ def test_magic_bad_input(
     if warm is not None:
         magic(shell, f'info "{warm}"')
     before = bsb.stats.snapshot()
-    value, cap = magic(shell, line, cell)
+    exc, cap = fails(shell, line, cell)  # the cell fails: Run All stops at the mistake
     after = bsb.stats.snapshot()
     text = one_message(cap)
-    assert value is None
+    assert isinstance(exc, LaminaError), repr(exc)
     for fragment in expected:
         assert fragment.lower() in text.lower(), (fragment, text)
     sent = after["requests"] - before["requests"]
@@ -312,7 +373,7 @@ def test_magic_bad_input(
 def test_a_hint_follows_every_magic_error(shell: InteractiveShell, bsb: Sandbox) -> None:
     """The 413 of an over-long prompt is the service's word; the client must add the fix."""
     magic(shell, 'info "Text to Image"')
-    _, cap = magic(shell, 'run "Text to Image" --param Prompt', PROMPT_100K)
+    _, cap = fails(shell, 'run "Text to Image" --param Prompt', PROMPT_100K)
     text = one_message(cap)
     last = text.strip().splitlines()[-1]
     assert not last.startswith(("  -", "AP", "Ser")) and "HTTP 413" not in last, (
@@ -324,7 +385,7 @@ def test_bad_key_names_login(shell: InteractiveShell, bsb: Sandbox) -> None:
     magic(shell, "help")  # loaded
     shell.run_line_magic("config", 'LaminaMagics.api_key = "lma_not_a_real_key"')
     before = bsb.stats.run_requests
-    _, cap = magic(shell, 'run "Text to Image" Prompt=x')
+    _, cap = fails(shell, 'run "Text to Image" Prompt=x')
     text = one_message(cap)
     assert "Invalid API key" in text and "%lamina login" in text and "HTTP 401" in text
     assert "lma_not_a_real_key" not in text
@@ -334,7 +395,7 @@ def test_bad_key_names_login(shell: InteractiveShell, bsb: Sandbox) -> None:
 def test_key_with_spaces_is_refused_before_sending(shell: InteractiveShell, bsb: Sandbox) -> None:
     shell.run_line_magic("config", 'LaminaMagics.api_key = "lma_two words"')
     before = bsb.stats.requests
-    _, cap = magic(shell, "apps")
+    _, cap = fails(shell, "apps")
     text = one_message(cap)
     assert "spaces or control characters" in text and "lma_two words" not in text
     assert bsb.stats.requests == before
@@ -347,7 +408,7 @@ def test_revoked_key_mid_session(shell: InteractiveShell, bsb: Sandbox) -> None:
     assert "Text to Image" in texts(cap)
     bsb.revoke_key(REVOCABLE)
     try:
-        _, cap = magic(shell, 'run "Text to Image" Prompt=x')
+        _, cap = fails(shell, 'run "Text to Image" Prompt=x')
         text = one_message(cap)
         assert "HTTP 401" in text and "%lamina login" in text and REVOCABLE not in text
         assert "revoked" in text
@@ -363,7 +424,7 @@ def test_service_answering_garbage(
 ) -> None:
     get_session().configure(max_retries=1)
     bsb.configure(**{knob: 1.0})
-    _, cap = magic(shell, "apps")
+    _, cap = fails(shell, "apps")
     text = one_message(cap)
     assert "InvalidResponseError" in text and fragment in text
     assert "LAMINA_BASE_URL" in text  # the fix: retry later or check the base URL
@@ -386,9 +447,46 @@ def test_output_url_that_404s_names_the_fix(
     bsb.configure(output_ttl=0.0)
     value, _ = magic(shell, 'run "Text to Image" Prompt=expired')
     assert value.status == "completed"  # the run itself is fine; its URL no longer is
-    _, cap = magic(shell, f"save {value.execution_id} {tmp_path / 'out'}")
+    _, cap = fails(shell, f"save {value.execution_id} {tmp_path / 'out'}")
     text = one_message(cap)
     assert "404" in text and "resume" in text, text
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "cancel 6f1d3c52-8a7e-4b7b-9d5e-000000000000",
+        "upload {photo}",
+        'estimate "Text to Image"',
+        "runs --limit 3",
+        'run "Photo Stylizer" Upload=@photo.png',
+    ],
+    ids=["cancel", "upload", "estimate", "runs", "run-with-a-local-file"],
+)
+def test_v1_only_calls_on_the_api_edition_say_so_and_send_nothing(
+    shell: InteractiveShell,
+    bsb: Sandbox,
+    line: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The /api edition has no cancel, uploads, estimates or list of runs: the cell fails
+    with "not offered by this edition" and the way to the /v1 edition; no run is made."""
+    from PIL import Image
+
+    monkeypatch.chdir(tmp_path)
+    Image.new("RGB", (32, 32), "red").save(tmp_path / "photo.png")
+    shell.user_ns["photo"] = tmp_path / "photo.png"
+    shell.run_line_magic("config", "LaminaMagics.api_edition = 'api'")
+    magic(shell, 'info "Photo Stylizer"')
+    before = bsb.stats.snapshot()
+    _, cap = fails(shell, line)
+    after = bsb.stats.snapshot()
+    text = one_message(cap)
+    assert "not offered by the /api edition" in text and "api_edition" in text, text
+    assert after["run_requests"] == before["run_requests"]
+    assert after["uploads"] == before["uploads"] and after["upload_urls"] == before["upload_urls"]
+    assert after["estimates"] == before["estimates"] and after["run_lists"] == before["run_lists"]
 
 
 # -- the widget ---------------------------------------------------------------------------------
