@@ -29,6 +29,7 @@ _LAZY: dict[str, str] = {
     "verify_webhook": "webhooks",
     "LaminaError": "errors",
     "ExecutionFailed": "errors",
+    "NotOfferedError": "editions",
     "WaitTimeout": "errors",
 }
 
@@ -41,6 +42,7 @@ __all__ = [
     "LaminaClient",
     "LaminaError",
     "LaminaMagics",
+    "NotOfferedError",
     "Output",
     "Parameter",
     "Result",
@@ -57,6 +59,7 @@ __all__ = [
 
 if TYPE_CHECKING:  # pragma: no cover
     from .client import LaminaClient
+    from .editions import NotOfferedError
     from .errors import ExecutionFailed, LaminaError, WaitTimeout
     from .files import save
     from .journal import Journal

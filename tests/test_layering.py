@@ -28,6 +28,8 @@ CORE = [
     "validation",
     "editions",
     "grids",
+    "extras",
+    "uploads",
     "scheduling",
     "transport",
     "starts",
