@@ -33,21 +33,33 @@ class GalleryMedia:
     def __init__(self) -> None:
         self.cache = MediaCache()
 
-    async def for_result(
-        self, client: Any, result: Result
-    ) -> tuple[dict[str, Media], dict[str, bytes]]:
-        """Downscale the Result's embedded media (no refetch) and fetch small videos."""
+    async def for_result(self, result: Result) -> tuple[dict[str, Media], dict[str, bytes]]:
+        """Downscale the Result's embedded media (no refetch); its small videos as they are.
+
+        A reused Result holds the journal's ~192 px thumbnails: they are kept at their own
+        size (never enlarged)."""
         thumbs: dict[str, Media] = {}
         for output_id, (data, _mime) in result.media.items():
             small = await in_image_thread(small_thumbnail, data)
             if small is not None:
                 thumbs[output_id] = small
-        return thumbs, await self.videos(client, result.execution)
+        videos = {k: v for k, v in result.videos.items() if len(v) <= VIDEO_WIDGET_MAX_BYTES}
+        return thumbs, videos
 
     async def for_execution(
         self, client: Any, execution: Execution
     ) -> tuple[dict[str, Media], dict[str, bytes]]:
-        """Thumbnails of an execution from the journal (History): fetched at gallery size."""
+        """Thumbnails of a journaled execution: the journal's stored ones (offline, instant),
+        else fetched at gallery size (the output URLs may have expired)."""
+        journal = getattr(client, "journal", None)
+        if journal is not None:
+            try:
+                stored = journal.media([execution.execution_id]).get(execution.execution_id, {})
+            except Exception:  # an unreadable journal: fetch instead
+                stored = {}
+            thumbs = {k: m.thumbnail for k, m in stored.items() if m.thumbnail is not None}
+            if thumbs:
+                return thumbs, {}
         media = await fetch_media(client, execution, GALLERY_THUMB_PX, cache=self.cache)
         thumbs = {k: v for k, v in media.items() if len(v[0]) <= MAX_COMM_BYTES}
         return thumbs, await self.videos(client, execution)

@@ -1,7 +1,11 @@
 """Sweeps for ``LaminaApp``: one run per value of a parameter, shown as a comparison grid.
 
 ``Sweep`` is what ``w.sweep(...)`` returns (handles, results, awaitable, static repr);
-``SweepPanel`` is the Sweep tab (pick a parameter and its values, run, watch the grid fill in).
+``SweepPanel`` is the Sweep tab: pick a parameter and its values, see the price (new runs, runs
+reused from the journal, credits and balance where the edition estimates them) before anything
+is sent, run (asking first above ``confirm_over``), watch the grid fill in. Reuse is on by
+default: a value whose run completed before with the same inputs is not paid for again; its
+cell carries a "reused" mark and the tab says what reuse saved.
 """
 
 from __future__ import annotations
@@ -14,16 +18,21 @@ from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
 
-from ..render import GridCell, comparison_grid_html, comparison_grid_text
+from ..grids import CellState, GridSpec, cell_key
+from ..render.grids import grid_html, grid_text
 from ..render.html import esc, shorten
 from ..render.styles import MUTED_STYLE
 from ..session.media import GALLERY_THUMB_PX
+from .batch import BatchParts, BatchPrice, credits_text
 from .gallery import output_tile
 from .ui import first_line
 
 if TYPE_CHECKING:  # pragma: no cover
+    from ..grids import GridPlan
     from ..models import App
+    from ..session.grids import Cost
     from ..session.results import Result, RunHandle
+    from ..session.session import Session
     from .runs import WidgetRun
     from .ui import UI
 
@@ -57,11 +66,19 @@ def sweep_values(app: App, param: str, values: list[str] | None) -> list[str]:
 
 
 class Sweep:
-    """Runs of one app that differ only in ``param``; ``values[i]`` belongs to ``runs[i]``."""
+    """Runs of one app that differ only in ``param``; ``values[i]`` belongs to ``runs[i]``.
 
-    def __init__(self, param: str, values: list[str]) -> None:
+    ``spec`` is the sweep as a one-axis grid (for its static copy: headers, legend of the fixed
+    inputs, reused marks); ``cost`` its price as shown before it started.
+    """
+
+    def __init__(
+        self, param: str, values: list[str], spec: GridSpec | None = None, cost: Cost | None = None
+    ) -> None:
         self.param = param
         self.values = list(values)
+        self.spec = spec
+        self.cost = cost
         self.runs: list[WidgetRun] = []
         self._cells: list[W.VBox] = [self._cell(v) for v in self.values]
         # As many columns as fit (at least MIN_COLUMN_PX wide each, never wider than a
@@ -98,6 +115,20 @@ class Sweep:
         """One per value: the run's handle, or None if the service did not take it."""
         return [r.handle for r in self.runs]
 
+    @property
+    def reused(self) -> int:
+        """How many values were answered by earlier identical runs (nothing sent)."""
+        return sum(1 for r in self.runs if r.reused)
+
+    def savings(self) -> str:
+        """``2 of 6 runs reused from earlier runs (about 20 credits saved)``, or ""."""
+        n = self.reused
+        if not n:
+            return ""
+        per_run = self.cost.per_run if self.cost is not None else None
+        saved = f" (about {credits_text(per_run * n)} credits saved)" if per_run else ""
+        return f"{n} of {len(self.runs)} runs reused from earlier runs{saved}."
+
     def wait_created(self) -> None:
         """Block until every POST was answered; raise only if none was accepted."""
         errors = []
@@ -110,7 +141,7 @@ class Sweep:
             raise errors[0]
 
     def results(self, timeout: float | None = None) -> list[Result | None]:
-        """Block until every run ended; one Result per value (None: failed to start/stopped)."""
+        """Block until every run ended; one Result per value (None: failed to start/detached)."""
         _done, pending = concurrent.futures.wait([r.finished for r in self.runs], timeout=timeout)
         if pending:
             raise TimeoutError(
@@ -125,27 +156,61 @@ class Sweep:
             yield from asyncio.gather(*futures).__await__()
         return [r.result for r in self.runs]
 
-    def cells(self) -> list[GridCell]:
-        """Render's grid cells: one per value, with its run's latest state and thumbnails."""
-        cells: list[GridCell] = []
+    def cell_states(self) -> list[CellState]:
+        """Each value as a grid cell (its run's latest state, thumbnail and reused mark)."""
+        states = []
         for value, run in zip(self.values, self.runs, strict=False):
             execution = None
             if run.result is not None:
-                execution = run.result.execution
+                execution = run.shown or run.result.execution
             elif run.handle is not None:
                 execution = run.handle.execution
-            cells.append(GridCell(row="", col=value, execution=execution, media=dict(run.thumbs)))
-        return cells
+            status = "waiting"
+            if execution is not None:
+                status = execution.status
+            elif run.error is not None and run.handle is None:
+                status = "rejected"
+            thumb = run.small_thumb or next(iter(run.thumbs.values()), None)
+            error = None
+            if execution is not None and execution.is_failed:
+                error = execution.error_message
+            elif status == "rejected" and run.error is not None:
+                error = first_line(run.error)
+            states.append(
+                CellState(
+                    cell_key(value),
+                    value,
+                    None,
+                    None,
+                    f"{self.param}={shorten(value, 40)}",
+                    dict(run.inputs),
+                    status=status,
+                    execution_id=run.execution_id,
+                    execution=execution,
+                    reused=run.reused,
+                    thumb=thumb,
+                    error=error,
+                )
+            )
+        return states
 
     def __repr__(self) -> str:
         done = sum(1 for r in self.runs if r.result is not None)
         return f"<Sweep {self.param}: {len(self.values)} values, {done} finished>"
 
+    def static_html(self) -> str:
+        """The sweep as a static grid: headers, the fixed inputs, one thumbnail per value."""
+        if self.spec is None:
+            return ""
+        notes = [n for n in (self.savings(),) if n]
+        return grid_html(self.spec, self.cell_states(), notes=notes)
+
     def _repr_mimebundle_(self, **kwargs: Any) -> dict[str, Any]:
-        cells = self.cells()
+        if self.spec is None:
+            return {"text/plain": repr(self)}
         return {
-            "text/plain": comparison_grid_text(cells),
-            "text/html": comparison_grid_html(cells, col_name=self.param),
+            "text/plain": grid_text(self.spec, self.cell_states()),
+            "text/html": self.static_html(),
         }
 
     # -- the live grid (called through the UI port) ---------------------------------------
@@ -160,14 +225,21 @@ class Sweep:
         if at is None or at >= len(self._cells):
             return
         _head, status, media = self._cells[at].children
-        status.value = _status_text(run)
+        text = _status_text(run)
+        if status.value != text:
+            status.value = text
         if run.result is not None and not media.children:
-            outputs = run.result.execution.outputs
+            outputs = (run.shown or run.result.execution).outputs
             shown = next((o for o in outputs if o.is_completed), None) or next(iter(outputs), None)
             if shown is not None:
                 media.children = [
                     output_tile(
-                        shown, run.thumbs.get(shown.id), run.videos.get(shown.id), {}, fluid=True
+                        shown,
+                        run.thumbs.get(shown.id),
+                        run.videos.get(shown.id),
+                        "",
+                        fluid=True,
+                        reused=run.reused,
                     )
                 ]
 
@@ -175,12 +247,14 @@ class Sweep:
 def _status_text(run: WidgetRun) -> str:
     if run.result is not None:
         execution = run.result.execution
+        if run.reused:
+            return f"{execution.status} · reused"
         reason = f": {shorten(execution.error_message, 80)}" if execution.error_message else ""
         return f"{execution.status}{reason}"
     if run.error is not None and run.handle is None:
         return f"not started: {shorten(first_line(run.error), 80)}"
-    if run.stopped:
-        return "stopped watching (resumable)"
+    if run.detached:
+        return "detached (resumable)"
     if run.handle is not None:
         e = run.handle.execution
         return f"{e.status} · {e.outputs_done}/{e.outputs_total} outputs"
@@ -198,19 +272,33 @@ class SweepParts:
     labels: W.SelectMultiple
     #: The values to try, one per line, for any other parameter.
     lines: W.Textarea
+    #: Reuse identical completed runs (on by default).
+    reuse: W.Checkbox
     run_button: W.Button
+    #: The price before it starts, and the confirmation step.
+    batch: BatchParts
+    #: What the latest sweep did (how many runs, how many reused and what that saved).
     note: W.HTML
     #: The latest sweep's title and grid.
     area: W.VBox
 
 
 class SweepPanel:
-    """The Sweep tab: choose a parameter and its values, run them all, watch the grid.
+    """The Sweep tab: choose a parameter and its values, see the price, run, watch the grid.
 
-    ``start_sweep(param, values)`` starts the runs (validated first) and returns the Sweep.
+    ``plan_sweep(param, values, reuse)`` plans it from the form's other inputs;
+    ``start_sweep(plan, cost)`` starts the planned runs and returns the Sweep.
     """
 
-    def __init__(self, app: App, ui: UI, start_sweep: Callable[[str, list[str]], Sweep]) -> None:
+    def __init__(
+        self,
+        session: Session,
+        app: App,
+        ui: UI,
+        plan_sweep: Callable[[str, list[str], bool], GridPlan],
+        start_sweep: Callable[[GridPlan, Cost], Sweep],
+    ) -> None:
+        self.plan_sweep = plan_sweep
         self.start_sweep = start_sweep
         params = list(app.parameters or ())
         self.options_params = {p.name: p for p in params if p.type == "options" and p.options}
@@ -228,15 +316,25 @@ class SweepPanel:
             rows=4,
             layout=W.Layout(width="100%", max_width="640px"),
         )
+        self.reuse = W.Checkbox(
+            value=True,
+            description="reuse identical completed runs",
+            indent=False,
+            tooltip="A value whose run completed before with the same inputs is shown again, "
+            "not paid for again",
+        )
         self.run_button = W.Button(
             description="Run sweep",
             icon="th",
             button_style="info",
             tooltip="One run per chosen value; a grid compares them",
         )
+        self.run_button.add_class("lamina-sweep-run")
+        self.batch = BatchPrice(session, ui, self._plan, self._start, what="sweep")
         self.note = W.HTML("")
         self.area = W.VBox([])
-        self.param.observe(lambda _c: self._param_changed(), names="value")
+        for widget in (self.param, self.labels, self.lines, self.reuse):
+            widget.observe(ui.observer(self._changed), names="value")
         self.run_button.on_click(
             ui.guard(self.run_button, self._run, keep_disabled=lambda: not choices)
         )
@@ -244,15 +342,40 @@ class SweepPanel:
             self.note.value = f'<span style="{MUTED_STYLE}">This app has no inputs to sweep.</span>'
             self.run_button.disabled = True
         self.box = W.VBox(
-            [W.HBox([self.param, self.run_button]), self.labels, self.lines, self.note, self.area]
+            [
+                W.HBox([self.param, self.run_button]),
+                self.labels,
+                self.lines,
+                self.reuse,
+                self.batch.price,
+                self.batch.problems,
+                self.batch.confirm,
+                self.note,
+                self.area,
+            ]
         )
+        self.box.add_class("lamina-sweep-tab")
         self._param_changed()
 
     @property
     def parts(self) -> SweepParts:
         return SweepParts(
-            self.box, self.param, self.labels, self.lines, self.run_button, self.note, self.area
+            self.box,
+            self.param,
+            self.labels,
+            self.lines,
+            self.reuse,
+            self.run_button,
+            self.batch.parts,
+            self.note,
+            self.area,
         )
+
+    def _changed(self, change: Any) -> None:
+        if change.get("owner") is self.param:
+            self._param_changed()
+        self.batch.touched = True
+        self.refresh()
 
     def _param_changed(self) -> None:
         name = self.param.value
@@ -264,12 +387,17 @@ class SweepPanel:
         self.labels.layout.display = "" if param is not None else "none"
         self.lines.layout.display = "none" if param is not None or name is None else ""
 
+    def refresh(self) -> None:
+        """Re-price the sweep (the choices or the form's inputs changed)."""
+        if self.param.value is not None:
+            self.batch.refresh()
+
     def chosen_values(self) -> list[str]:
         if self.param.value in self.options_params:
             return list(self.labels.value)
         return [line.strip() for line in self.lines.value.splitlines() if line.strip()]
 
-    def _run(self) -> None:
+    def _plan(self) -> GridPlan:
         name = self.param.value
         if name is None:
             raise ValueError("this app has no inputs to sweep")
@@ -279,14 +407,28 @@ class SweepPanel:
                 f"choose at least one value of {name!r} to sweep"
                 + ("" if name in self.options_params else " (one per line)")
             )
-        self.start_sweep(name, values)
-        self.note.value = (
-            f'<span style="{MUTED_STYLE}">Sweeping {esc(name)} over '
-            f"{len(values)} value(s); the grid fills in as results arrive."
-            "</span>"
-        )
+        return self.plan_sweep(name, values, self.reuse.value)
+
+    def _run(self) -> None:
+        self.batch.request()
+
+    def _start(self, plan: GridPlan, cost: Cost) -> Sweep:
+        return self.start_sweep(plan, cost)
 
     def show(self, sweep: Sweep) -> None:
         """Put a new sweep's grid on the tab."""
         title = W.HTML(f"<b>Sweep over {esc(sweep.param)}</b> ({len(sweep.values)} runs)")
         self.area.children = [title, sweep.grid]
+        self.show_note(sweep)
+
+    def show_note(self, sweep: Sweep) -> None:
+        """What the sweep does: its runs, and how many were reused (and what that saved)."""
+        n = len(sweep.values)
+        text = f"Sweeping {sweep.param} over {n} value{'s' * (n != 1)}"
+        text += "; the grid fills in as results arrive."
+        savings = sweep.savings()
+        if savings:
+            text += " " + savings
+        html = f'<span class="lamina-sweep-note" style="{MUTED_STYLE}">{esc(text)}</span>'
+        if self.note.value != html:
+            self.note.value = html

@@ -23,7 +23,7 @@ from ..render.styles import MUTED_STYLE
 if TYPE_CHECKING:  # pragma: no cover
     from ..session.runtime import Runtime
 
-__all__ = ["UI", "first_line"]
+__all__ = ["UI", "first_line", "set_value"]
 
 #: Seconds before the loop thread tries again to apply changes the main thread held up.
 RETRY_SECONDS = 0.02
@@ -103,6 +103,18 @@ class UI:
 
         return handler
 
+    def observer(self, action: Callable[[Any], Any]) -> Callable[[Any], None]:
+        """A trait observer (or any callback the front end calls) that never raises into the
+        kernel: an exception is shown on the status line instead."""
+
+        def handler(change: Any) -> None:
+            try:
+                action(change)
+            except Exception as exc:
+                self.show_error(exc)
+
+        return handler
+
     def show_error(self, exc: BaseException) -> None:
         """Show an error (message and the hint that names the fix) on the status line."""
         self.show_status(error_html(exc))
@@ -113,8 +125,10 @@ class UI:
 
     def show_status(self, html: str) -> None:
         """Replace the status line with ``html`` (already escaped); ``""`` clears it."""
-        self.apply(_set_value, self.status, html)
+        self.apply(set_value, self.status, html)
 
 
-def _set_value(widget: W.HTML, value: str) -> None:
-    widget.value = value
+def set_value(widget: W.Widget, value: Any) -> None:
+    """Set ``widget.value`` unless it already holds it (no comm message for nothing)."""
+    if widget.value != value:
+        widget.value = value

@@ -372,4 +372,6 @@ def test_widget_sweep_cells_fit_the_narrowest_column() -> None:
     ]
     assert not too_wide, too_wide
     image = next(w for w in walk(tile) if isinstance(w, W.Image))
-    assert image.layout.object_fit == "contain" and image.layout.width == "100%"
+    # Shrinks to the column, never enlarged beyond its own size (the journal's ~192 px).
+    assert image.layout.object_fit == "contain" and image.layout.max_width == "100%"
+    assert image.layout.width == "auto"

@@ -1,4 +1,5 @@
-"""LaminaApp without a browser: controls, validation, value round trip, runs, stop, history, sweeps.
+"""LaminaApp without a browser: controls, calm validation, value round trip, runs, progress,
+errors, URL previews, secrets, the magic.
 
 Runs go to a real sandbox server on 127.0.0.1 through the real session/runtime/client; the
 widgets work without a kernel (their comms are no-ops). Tests act like a user or notebook code:
@@ -8,12 +9,8 @@ the inputs, and the read-only ``w.parts`` view of what is on screen.
 
 from __future__ import annotations
 
-import asyncio
 import dataclasses
-import time
-from collections.abc import Callable, Iterator
-from html import escape as html_escape
-from html import unescape as html_unescape
+from collections.abc import Iterator
 from typing import Any
 
 import ipywidgets as W
@@ -21,115 +18,26 @@ import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from IPython.utils.capture import capture_output
 from traitlets import TraitError
-
-from lamina_notebook.errors import (
-    AuthenticationError,
-    InputValidationError,
-    LaminaError,
-    resume_hint,
+from widget_helpers import (
+    HOSTILE_APP,
+    SECRET,
+    control,
+    html_values,
+    make_session,
+    only_run,
+    stylizer,
+    wait_until,
+    widget_uid,
 )
+
+from lamina_notebook.errors import AuthenticationError, InputValidationError
 from lamina_notebook.models import App
+from lamina_notebook.render.styles import STYLE_TAG
 from lamina_notebook.sandbox import Sandbox
-from lamina_notebook.session import Session, Settings, reset_session
+from lamina_notebook.session import Session, reset_session
 from lamina_notebook.widget import LaminaApp
-from lamina_notebook.widget.controls import ControlParts
 from lamina_notebook.widget.gallery import media_values, walk
 from lamina_notebook.widget.media import MAX_COMM_BYTES
-from lamina_notebook.widget.parts import RunParts
-
-SECRET = "lma_widget_secret_5c1d"
-POLL = 0.05
-SLOW_APP = {
-    "name": "Slow Painter",
-    "description": "Two images, slowly.",
-    "duration": 60,
-    "parameters": [{"name": "Prompt", "type": "text", "description": "What to paint."}],
-    "outputs": [{"label": "Image", "type": "image"}, {"label": "Variant", "type": "image"}],
-}
-EVIL = "<img src=x onerror=alert(1)>"
-HOSTILE_APP = {
-    "name": f"{EVIL}Evil App",
-    "description": "<script>alert('desc')</script>",
-    "duration": 1,
-    "parameters": [
-        {
-            "name": "<b>Mode</b>",
-            "type": "options",
-            "options": ["<script>m</script>", "ok"],
-            "default": "ok",
-            "description": "<iframe src=javascript:alert(1)></iframe>",
-        },
-        {"name": "Notes<script>", "type": "text", "default": "</textarea><script>x</script>"},
-    ],
-    "outputs": [
-        {"label": "<script>label</script>", "type": "text", "text": "<script>alert('out')</script>"}
-    ],
-}
-
-
-@pytest.fixture(scope="module")
-def wsb() -> Iterator[Sandbox]:
-    with Sandbox(
-        time_scale=0.02, rate_limit=0, api_key=SECRET, extra_apps=[SLOW_APP, HOSTILE_APP]
-    ) as sb:
-        yield sb
-
-
-def make_session(sb: Sandbox, key: str = SECRET) -> Session:
-    return Session(
-        Settings(
-            api_key=key,
-            base_url=sb.base_url,
-            poll_interval=POLL,
-            rate_limit=0,
-            min_poll_interval=POLL,
-        )
-    )
-
-
-@pytest.fixture
-def session(wsb: Sandbox) -> Iterator[Session]:
-    s = make_session(wsb)
-    yield s
-    s.close()
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 30.0) -> Any:
-    """Poll ``predicate`` until truthy (a bounded wait, not a timing assertion)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.02)
-    raise AssertionError(f"condition not met within {timeout} s")
-
-
-def html_values(root: W.Widget) -> list[str]:
-    return [w.value for w in walk(root) if isinstance(w, W.HTML)]
-
-
-def control(w: LaminaApp, name: str) -> ControlParts:
-    return w.parts.controls[name]
-
-
-def only_run(w: LaminaApp) -> RunParts:
-    (run,) = w.parts.runs
-    return run
-
-
-def widget_uid(w: LaminaApp) -> str:
-    """The id that ties the live widget to its static snapshot (from the snapshot's metadata)."""
-    uid = w.snapshot().metadata["lamina"]["widget"]
-    assert w.snapshot_id == f"lamina-widget-{uid}"
-    return str(uid)
-
-
-def stylizer(session: Session, sb: Sandbox, **values: str) -> LaminaApp:
-    w = LaminaApp("Photo Stylizer", session=session)
-    w.value = {"Upload": f"{sb.base_url}/samples/portrait.png", **values}
-    return w
-
 
 # -- controls -----------------------------------------------------------------------------
 
@@ -160,8 +68,12 @@ def test_defaults_required_markers_and_url_extras(session: Session) -> None:
     assert "required" in upload.label.value and "required" not in style.label.value
     assert style.input.value == "Disney / Pixar"
     assert w.value == {"Style": "Disney / Pixar", "Aspect Ratio": "1:1"}
-    assert isinstance(upload.mark, W.Valid) and isinstance(upload.preview, W.Image)
-    assert upload.mark.value is False and upload.mark.readout == "empty"
+    assert isinstance(upload.upload, W.FileUpload) and upload.upload.accept == "image/*"
+    assert isinstance(upload.status, W.HTML) and isinstance(upload.previews, W.HBox)
+    assert upload.status.value == "" and upload.preview is None  # nothing to say yet
+    assert style.upload is None and style.status is None and style.previews is None
+    assert "lamina-upload" in upload.upload._dom_classes
+    assert "lamina-url-status" in upload.status._dom_classes
 
 
 def test_hostile_metadata_is_escaped_everywhere(session: Session) -> None:
@@ -189,23 +101,58 @@ def test_hostile_outputs_from_the_service_are_escaped(session: Session, wsb: San
     assert "<script>alert" not in joined and "<script>label" not in joined
 
 
-# -- validation and the value trait -----------------------------------------------------
+# -- calm validation and the value trait ------------------------------------------------
 
 
-def test_invalid_inputs_show_inline_and_disable_run(session: Session, wsb: Sandbox) -> None:
-    w = LaminaApp("Photo Stylizer", session=session)
+def shown_messages(w: LaminaApp) -> dict[str, str]:
+    """Every message on screen about the inputs, by field ("" for the line under Run)."""
+    found = {name: c.error.value for name, c in w.parts.controls.items() if c.error.value}
+    if w.parts.problems.value:
+        found[""] = w.parts.problems.value
+    return found
+
+
+def test_a_fresh_form_says_nothing_until_the_user_edits_or_presses_run(
+    session: Session, wsb: Sandbox
+) -> None:
+    w = LaminaApp("Text to Image", session=session)
     parts = w.parts
-    assert parts.run_button.disabled and "Upload" in w.problems
+    assert "Prompt" in w.problems  # the problem exists...
+    assert shown_messages(w) == {} and parts.status.value == ""  # ...and nothing shouts it
+    assert not parts.run_button.disabled  # Run can be pressed to find out
+    created = wsb.stats.run_creations
+    parts.run_button.click()
+    assert wsb.stats.run_creations == created  # nothing sent
+    messages = shown_messages(w)
+    assert list(messages) == ["Prompt"] and "missing" in messages["Prompt"]
+    assert parts.run_button.disabled and "Prompt" in parts.run_button.tooltip
+    assert parts.status.value == ""  # one message per problem: not repeated on the status line
+    control(w, "Prompt").input.value = "a lighthouse"
+    assert shown_messages(w) == {} and not parts.run_button.disabled
+    assert parts.run_button.tooltip.startswith("Start a run")
+
+
+def test_an_edit_shows_only_that_fields_problem_once(session: Session, wsb: Sandbox) -> None:
+    w = LaminaApp("Photo Stylizer", session=session)
     upload = control(w, "Upload")
     upload.input.value = "ftp://example.com/a.png"
-    assert parts.run_button.disabled
-    assert "http(s)" in upload.error.value and "Run is disabled" in parts.problems.value
-    assert upload.mark is not None and upload.mark.value is False
+    messages = shown_messages(w)
+    assert list(messages) == ["Upload"] and "http(s)" in messages["Upload"]
+    everything = "\n".join([*html_values(w), w.parts.run_button.tooltip])
+    assert everything.count("is not an http(s) URL") == 2  # the field's line and Run's tooltip
+    assert upload.status is not None and upload.status.value == ""  # no second message
+    assert w.parts.run_button.disabled
     upload.input.value = f"{wsb.base_url}/samples/portrait.png"
-    assert not parts.run_button.disabled and upload.error.value == ""
-    assert parts.problems.value == "" and w.problems == {}
+    assert shown_messages(w) == {} and not w.parts.run_button.disabled
     with pytest.raises(InputValidationError, match="not an http"):
         w.run(Upload="javascript:alert(1)")
+
+
+def test_validation_messages_can_fail(session: Session) -> None:
+    # The calm check above would pass on a widget that never shows anything: this one must.
+    w = LaminaApp("Photo Stylizer", session=session)
+    w.parts.run_button.click()
+    assert "Upload" in shown_messages(w)
 
 
 def test_value_round_trip_and_observers(session: Session, wsb: Sandbox) -> None:
@@ -229,38 +176,74 @@ def test_value_round_trip_and_observers(session: Session, wsb: Sandbox) -> None:
     assert w.value == before
 
 
-# -- runs, progress, stop ---------------------------------------------------------------
+def test_the_selected_toggle_rule_is_on_the_page_and_applies_to_this_widget(
+    session: Session,
+) -> None:
+    w = LaminaApp("Text to Image", session=session)
+    assert "lamina-app" in w._dom_classes
+    assert STYLE_TAG in w.parts.header.value  # the header carries the one stylesheet
+    assert ".lamina-app .widget-toggle-button.mod-active" in w.parts.header.value
+    assert "--jp-brand-color1" in STYLE_TAG and "--jp-ui-inverse-font-color1" in STYLE_TAG
+
+
+# -- runs, progress ---------------------------------------------------------------------
 
 
 def test_progress_goes_queued_running_completed(session: Session, wsb: Sandbox) -> None:
     w = LaminaApp("Slow Painter", session=session)
-    labels: list[str] = []
+    statuses: list[str] = []
+    clocks: list[str] = []
     tracked: set[str] = set()
 
     def track(change: Any) -> None:
         for box in change["new"]:
-            _bar, label, _button = box.children
-            if label.model_id not in tracked:
-                tracked.add(label.model_id)
-                label.observe(lambda c: labels.append(c["new"]), names="value")
+            status, clock = box.children[1], box.children[3]
+            if status.model_id not in tracked:
+                tracked.add(status.model_id)
+                status.observe(lambda c: statuses.append(c["new"]), names="value")
+                clock.observe(lambda c: clocks.append(c["new"]), names="value")
 
-    w.parts.progress.observe(track, names="children")
+    w.parts.progress.box.children[0].observe(track, names="children")
     handle = w.run(Prompt="a lighthouse")
     assert w.runs == [handle]
     result = handle.result(timeout=30)
     w.wait(timeout=30)
     run = only_run(w)
     assert result.is_completed and run.phase == "ended" and run.result is not None
-    statuses = [s for s in ("queued", "running", "completed") if any(f"· {s}" in x for x in labels)]
-    assert statuses == ["queued", "running", "completed"]
-    assert any("ETA" in x for x in labels)
+    seen = [s for s in ("queued", "running", "completed") if any(x.startswith(s) for x in statuses)]
+    assert seen == ["queued", "running", "completed"]
+    assert any("ETA" in x for x in clocks)
     assert run.row.bar.bar_style == "success" and run.row.bar.value == 1.0
-    assert "2/2 outputs" in run.row.label.value
+    assert run.row.status.value == "completed" and run.row.clock.value.startswith("took ")
+    assert run.row.ident.value == handle.execution_id[:8]
+    assert run.row.ident.tooltip == handle.execution_id  # the full id on hover
     assert w.last_result is not None and w.last_result.execution_id == handle.execution_id
     tiles = run.card.tiles.children
     assert len(tiles) == 2 and all(isinstance(t.children[1], W.Image) for t in tiles)
-    assert "Prompt=a lighthouse" in tiles[0].children[0].value  # inputs of the first run
+    assert "Prompt=a lighthouse" in tiles[0].children[0].value  # a lone run: all its inputs
     assert w.parts.gallery.children[0] is run.card.box  # the newest card on top
+
+
+def test_progress_rows_are_fixed_columns_on_one_line(session: Session, wsb: Sandbox) -> None:
+    w = LaminaApp("Slow Painter", session=session)
+    w.run(Prompt="a " + "very " * 60 + "long prompt")
+    row = only_run(w).row
+    bar, status, ident, clock, title, cancel, detach = row.box.children
+    assert row.box.layout.flex_flow == "row nowrap"
+    for fixed in (bar, status, ident, clock):  # the same width in every row
+        assert fixed.layout.width and fixed.layout.width.endswith("px")
+        assert fixed.layout.flex == "0 0 auto"
+    assert title.layout.flex == "1 1 auto" and title.layout.min_width == "60px"
+    assert "long prompt" in title.tooltip  # cut on screen, whole on hover
+    for button in (cancel, detach):
+        assert button.layout.width == "auto" and button.layout.flex == "0 0 auto"
+    assert (cancel.description, detach.description) == ("Cancel", "Detach")
+    assert "stops spending credits" in cancel.tooltip and "goes on" in detach.tooltip
+    assert "lamina-progress-row" in row.box._dom_classes
+    assert "lamina-cancel-button" in cancel._dom_classes
+    assert "lamina-detach-button" in detach._dom_classes
+    w.cancel_all()
+    w.wait(timeout=30)
 
 
 def test_failed_run_turns_the_bar_red_and_says_why(session: Session, wsb: Sandbox) -> None:
@@ -269,113 +252,34 @@ def test_failed_run_turns_the_bar_red_and_says_why(session: Session, wsb: Sandbo
     w.wait(timeout=30)
     run = only_run(w)
     assert result.status == "failed"
-    assert run.row.bar.bar_style == "danger" and "Could not read" in run.row.label.value
-    assert "failed" in run.card.head.value
+    assert run.row.bar.bar_style == "danger" and run.row.status.value == "failed"
+    assert "Could not read" in run.row.status.tooltip
+    assert "failed" in run.card.head.value and "Could not read" in run.card.head.value
 
 
-def test_background_run_returns_at_once_and_several_fly_together(
+def test_background_runs_return_at_once_and_captions_name_what_differs(
     session: Session, wsb: Sandbox
 ) -> None:
-    w = LaminaApp("Slow Painter", session=session)
-    handles = [w.run(Prompt=p) for p in ("one", "two", "three")]
+    w = LaminaApp("Text to Image", session=session)
+    w.value = {"Prompt": "a fox", "Style": "Anime"}
+    handles = [
+        w.run(),
+        w.run(Style="Watercolor"),  # differs from #1 in the style
+        w.run(Prompt="a lighthouse", Style="Watercolor"),  # in the prompt
+    ]
     assert not any(h.done() for h in handles)  # run() returns while the runs go on
     assert len({h.execution_id for h in handles}) == 3
     results = w.wait(timeout=60)
     assert [r.status for r in results] == ["completed"] * 3
-    diff_captions = [r.card.tiles.children[0].children[0].value for r in w.parts.runs]
-    assert "Prompt=two" in diff_captions[1] and "Prompt=three" in diff_captions[2]
-
-
-def test_stop_says_run_goes_on_and_resume_finishes_it(session: Session, wsb: Sandbox) -> None:
-    w = LaminaApp("Slow Painter", session=session)
-    handle = w.run(Prompt="stop me")
-    w.parts.stop_all_button.click()
-    status = w.parts.status.value
-    assert resume_hint(handle.execution_id) in html_unescape(status)  # the run goes on
-    w.wait(timeout=30)  # a stopped run counts as ended
-    run = only_run(w)
-    assert run.phase == "stopped" and run.result is None and handle.stopped
-    assert run.row.bar.bar_style == "warning"
-    assert resume_hint(handle.execution_id) in run.row.label.value  # it may still finish
-    assert run.row.watch_button.description == "Resume"
-    assert session.client.history()[0].execution_id == handle.execution_id  # journaled
-    run.row.watch_button.click()
-    assert run.row.watch_button.description == "Stop"  # watching again
-    w.wait(timeout=30)
-    run = only_run(w)
-    assert run.result is not None and run.result.is_completed
-    assert run.row.bar.bar_style == "success"
-
-
-def test_stopping_the_handle_itself_shows_the_row_stopped_and_resumable(
-    session: Session, wsb: Sandbox
-) -> None:
-    # handle.stop() (the RunHandle API) must not leave the row spinning as if still watched.
-    w = LaminaApp("Slow Painter", session=session)
-    handle = w.run(Prompt="stop my handle")
-    assert handle.future is not None  # run() hands out a handle that is being watched
-    handle.stop()
-    w.wait(timeout=30)
-    run = only_run(w)
-    assert run.phase == "stopped" and run.result is None
-    assert run.row.bar.bar_style == "warning"
-    assert run.row.watch_button.description == "Resume"
-    run.row.watch_button.click()
-    w.wait(timeout=30)
-    run = only_run(w)
-    assert run.result is not None and run.result.is_completed
-    assert run.row.bar.bar_style == "success"
-
-
-def test_a_handle_reads_stopped_when_its_watch_is_cancelled(session: Session, wsb: Sandbox) -> None:
-    # Whoever awaits the watch learns of the stop from the cancellation itself: at that moment
-    # the handle must already say "stopped", or the cancellation reads as a loop shutdown and
-    # the row stays "queued" without Resume. A done callback runs inside cancel(), so it sees
-    # exactly that moment, with no thread timing involved.
-    w = LaminaApp("Slow Painter", session=session)
-    handle = w.run(Prompt="the order of a stop")
-    watch = handle.future
-    assert watch is not None
-    seen: list[tuple[bool, bool]] = []
-    watch.add_done_callback(lambda f: seen.append((f.cancelled(), handle.stopped)))
-    handle.stop()
-    assert seen == [(True, True)]
-    w.wait(timeout=30)
-    assert only_run(w).phase == "stopped"
-
-
-def test_a_handle_stopped_as_soon_as_run_returns_stays_stopped(
-    session: Session, wsb: Sandbox
-) -> None:
-    # The widget starts watching before it hands the handle out, so a stop from code right
-    # after run() returns is never undone by a watch that starts later.
-    w = LaminaApp("Slow Painter", session=session)
-    handles = [w.run(Prompt=f"stopped at once {i}") for i in range(3)]
-    for handle in handles:
-        handle.stop()
-    w.wait(timeout=30)
-    runs = w.parts.runs
-    assert [r.phase for r in runs] == ["stopped"] * 3
-    assert all(h.stopped and not h.done() for h in handles)
-    assert all(r.row.watch_button.description == "Resume" for r in runs)
-    assert w.last_result is None
-
-
-def test_resume_after_a_settings_change_replaced_the_client_finishes_the_run(
-    session: Session, wsb: Sandbox
-) -> None:
-    # The new client must be built in the main thread: the loop thread cannot block on itself,
-    # and a failed restart must never leave ``finished`` unresolved (w.wait() would hang).
-    w = LaminaApp("Slow Painter", session=session)
-    w.run(Prompt="resume me later")
-    w.stop()
-    w.wait(timeout=30)
-    assert only_run(w).phase == "stopped"
-    session.configure(request_timeout=29.0)  # replaces the client
-    only_run(w).row.watch_button.click()
-    w.wait(timeout=20)
-    run = only_run(w)
-    assert run.result is not None and run.result.is_completed
+    captions = [r.card.tiles.children[0].children[0].value for r in w.parts.runs]
+    # Run #2 changed only the style from #1, yet its caption still says which prompt made it,
+    # since the prompts differ among the runs on screen; the unchanged ratio is left out.
+    assert "Prompt=a fox" in captions[1] and "Style=Watercolor" in captions[1]
+    assert "Prompt=a lighthouse" in captions[2] and "Style=Watercolor" in captions[2]
+    assert all("Aspect Ratio" not in c for c in captions)
+    titles = [r.title for r in w.parts.runs]
+    assert titles[0] == "#1 Prompt=a fox, Style=Anime"
+    assert [r.row.title.value for r in w.parts.runs] == titles
 
 
 def test_errors_show_inside_the_widget_and_buttons_stay_alive(wsb: Sandbox) -> None:
@@ -392,17 +296,49 @@ def test_errors_show_inside_the_widget_and_buttons_stay_alive(wsb: Sandbox) -> N
         run = only_run(w)
         assert run.phase == "not started" and isinstance(run.error, AuthenticationError)
         assert run.handle is None and w.runs == []
-        assert run.row.bar.bar_style == "danger"
-        assert "not started" in run.row.label.value
+        assert run.row.bar.bar_style == "danger" and run.row.status.value == "not started"
         assert "AuthenticationError" in parts.status.value  # shown before the run ended
         assert "LAMINA_API_KEY" in parts.status.value  # the hint names the fix
         assert not parts.run_button.disabled
         parts.sweep.labels.value = ()
         parts.sweep.run_button.click()
-        assert "choose at least one value" in parts.status.value
+        assert "choose at least one value" in parts.sweep.batch.problems.value
         assert not parts.sweep.run_button.disabled
     finally:
         bad.close()
+
+
+def test_no_callback_raises_into_the_kernel(session: Session, wsb: Sandbox) -> None:
+    # A setting that breaks the client: every path a user can take still ends in a message on
+    # the widget's status line (the front end would otherwise log a traceback, or worse).
+    w = stylizer(session, wsb, Style="Comic")
+    session.configure(base_url="not a url at all")
+    from widget_helpers import pick, png
+
+    parts = w.parts
+    upload = control(w, "Upload")
+    actions = [
+        lambda: setattr(upload.input, "value", f"{wsb.base_url}/samples/landscape.png"),
+        lambda: pick(upload.upload, ("me.png", png(8, 8), "image/png")),
+        lambda: setattr(parts.tabs, "selected_index", 2),  # the Sweep tab prices itself
+        lambda: setattr(parts.tabs, "selected_index", 3),  # so does the Grid tab
+        lambda: setattr(parts.sweep.reuse, "value", False),
+        lambda: setattr(parts.history.search, "value", "comic"),
+        parts.run_button.click,
+        parts.sweep.run_button.click,
+        parts.grid.run_button.click,
+        parts.history.refresh_button.click,
+        parts.cancel_all_button.click,
+    ]
+    said = []
+    for act in actions:
+        parts.status.value = ""
+        act()  # never raises
+        said.append("ConfigurationError" in parts.status.value and "base URL" in parts.status.value)
+    # Each of these needs the client, so each says why it could not do its work; Cancel all
+    # with nothing running has nothing to say.
+    assert said == [True] * (len(actions) - 1) + [False], said
+    assert not parts.run_button.disabled
 
 
 def test_parts_is_a_read_only_view(session: Session) -> None:
@@ -412,10 +348,12 @@ def test_parts_is_a_read_only_view(session: Session) -> None:
         parts.run_button = W.Button()  # type: ignore[misc]
     with pytest.raises(TypeError):
         parts.controls["Prompt"] = parts.controls["Style"]  # type: ignore[index]
-    assert parts.runs == () and parts.sweeps == ()
-    assert [parts.tabs.get_title(i) for i in range(3)] == ["Gallery", "History", "Sweep"]
+    assert parts.runs == () and parts.sweeps == () and parts.grids == ()
+    titles = [parts.tabs.get_title(i) for i in range(4)]
+    assert titles == ["Gallery", "History", "Sweep", "Grid"]
     assert parts.tabs.children[1] is parts.history.box
     assert parts.tabs.children[2] is parts.sweep.box
+    assert parts.tabs.children[3] is parts.grid.box
     assert parts.status in w.children and parts.problems in w.children
     assert parts.controls["Prompt"].input in walk(w)  # the live widgets, not copies
 
@@ -423,18 +361,34 @@ def test_parts_is_a_read_only_view(session: Session) -> None:
 # -- URL previews, comm size, secrets ---------------------------------------------------
 
 
-def test_url_preview_thumbnail_and_validity_mark(session: Session, wsb: Sandbox) -> None:
+def test_url_preview_keeps_its_proportions_and_says_if_the_kernel_cannot_reach_it(
+    session: Session, wsb: Sandbox
+) -> None:
+    from widget_helpers import image_size
+
     w = LaminaApp("Photo Stylizer", session=session)
     upload = control(w, "Upload")
-    assert upload.mark is not None and upload.preview is not None
+    assert upload.status is not None
     upload.input.value = f"{wsb.base_url}/samples/landscape.png"
-    wait_until(lambda: upload.mark.value)  # type: ignore[union-attr]
-    assert "reachable" in upload.mark.readout
-    assert 0 < len(upload.preview.value) <= MAX_COMM_BYTES
+    wait_until(lambda: "reachable" in upload.status.value)  # type: ignore[union-attr]
+    preview = upload.preview
+    assert preview is not None and 0 < len(preview.value) <= MAX_COMM_BYTES
+    import urllib.request
+
+    with urllib.request.urlopen(f"{wsb.base_url}/samples/landscape.png") as answer:
+        source = image_size(answer.read())
+    width, height = image_size(preview.value)
+    assert max(width, height) == 160  # the preview size, at the source's proportions:
+    assert abs(width / height - source[0] / source[1]) < 0.02
+    layout = preview.layout
+    assert layout.object_fit == "contain" and layout.align_self == "flex-start"
+    assert layout.width == "auto" and layout.height == "auto"  # never stretched to the row
+    assert layout.max_width == layout.max_height == "160px"
     upload.input.value = f"{wsb.base_url}/samples/missing.png"
-    wait_until(lambda: "not reachable" in upload.mark.readout)  # type: ignore[union-attr]
-    assert upload.mark.value is False and len(upload.preview.value) == 0
+    wait_until(lambda: "not reachable" in upload.status.value)  # type: ignore[union-attr]
+    assert upload.preview is None
     assert not w.parts.run_button.disabled  # the service may reach what the kernel cannot
+    assert upload.error.value == ""  # a warning on the status line, not a second error
 
 
 def test_only_thumbnails_cross_the_comm_and_the_key_never_does(
@@ -452,158 +406,7 @@ def test_only_thumbnails_cross_the_comm_and_the_key_never_does(
         assert SECRET not in text
 
 
-# -- history ------------------------------------------------------------------------------
-
-
-def test_history_restores_inputs_and_outputs_from_an_earlier_session(wsb: Sandbox) -> None:
-    first = make_session(wsb)
-    try:
-        w1 = stylizer(first, wsb, Style="Comic", **{"Aspect Ratio": "9:16"})
-        done = w1.run().result(timeout=30)
-        w1.run(Style="Ghibli").result(timeout=30)
-    finally:
-        first.close()
-    later = make_session(wsb)  # a new session: the journal is all that links them
-    try:
-        w2 = LaminaApp("Photo Stylizer", session=later)
-        history = w2.parts.history
-        ids = [value for _label, value in history.select.options if value]
-        assert ids[1] == done.execution_id  # newest first
-        history.select.value = done.execution_id
-        assert w2.value["Style"] == "Comic" and w2.value["Aspect Ratio"] == "9:16"
-        card = history.card
-        wait_until(lambda: card.tiles.children)
-        tile = card.tiles.children[0]
-        assert isinstance(tile.children[1], W.Image) and len(tile.children[1].value) > 0
-        assert "from history" in card.head.value and done.execution_id in card.head.value
-    finally:
-        later.close()
-
-
-def test_history_pick_of_an_unfinished_run_watches_it_to_the_end(wsb: Sandbox) -> None:
-    first = make_session(wsb)
-    try:
-        w1 = LaminaApp("Slow Painter", session=first)
-        handle = w1.run(Prompt="left behind")
-        w1.stop()  # the kernel "dies" before the run ends: only the journal knows it
-    finally:
-        first.close()
-    later = make_session(wsb)
-    try:
-        w2 = LaminaApp("Slow Painter", session=later)
-        entry = later.client.history()[0]
-        assert entry.execution_id == handle.execution_id and not entry.is_terminal
-        w2.parts.history.select.value = handle.execution_id
-        assert "watching it again" in w2.parts.history.note.value
-        assert w2.value == {"Prompt": "left behind"}
-        results = asyncio.run(_await(w2))
-        assert [r.execution_id for r in results] == [handle.execution_id]
-        run = only_run(w2)
-        assert run.row.bar.bar_style == "success" and run.handle is not None
-        assert run.handle.execution_id == handle.execution_id
-        assert later.client.history()[0].status == "completed"
-    finally:
-        later.close()
-
-
-def test_history_pick_of_an_unconfirmed_start_explains_it_and_asks_nothing(
-    session: Session, wsb: Sandbox
-) -> None:
-    w = stylizer(session, wsb, Style="Comic")
-    wsb.configure(drop_rate=1.0)  # the POST arrives, its answer is lost
-    try:
-        w.parts.run_button.click()
-        w.wait(timeout=30)
-    finally:
-        wsb.configure(drop_rate=0.0)
-    run = only_run(w)
-    assert run.phase == "not started" and isinstance(run.error, LaminaError)
-    local_id = run.error.journal_id
-    status = w.parts.status.value
-    assert local_id and local_id in status and "MAY have been created" in status
-    history = w.parts.history
-    history.refresh_button.click()
-    sent = wsb.stats.requests
-    history.select.value = local_id
-    note = history.note.value
-    assert "Unconfirmed" in note and "Lamina app" in note and "watching" not in note
-    assert w.value["Style"] == "Comic" and len(w.parts.runs) == 1  # restored, not adopted
-    assert wsb.stats.requests == sent  # the local id is never sent to the service
-
-
-async def _await(w: LaminaApp) -> list[Any]:
-    return await w
-
-
-# -- sweeps --------------------------------------------------------------------------------
-
-
-@pytest.mark.slow
-def test_sweep_over_every_style_fills_the_grid_without_429() -> None:
-    with Sandbox(time_scale=0.02, rate_limit=100) as sb:
-        s = Session(
-            Settings(
-                api_key=sb.api_key, base_url=sb.base_url, poll_interval=0.2, min_poll_interval=0.2
-            )
-        )
-        try:
-            w = stylizer(s, sb)
-            labels = list(w.app.parameter("Style").options)  # type: ignore[union-attr]
-            sweep = w.sweep("Style")
-            assert sweep.values == labels and all(h is not None for h in sweep.handles)
-            results = sweep.results(timeout=120)
-            w.wait(timeout=60)
-            assert [r.status for r in results] == ["completed"] * len(labels)  # type: ignore
-            assert sb.stats.by_status.get(429, 0) == 0
-            assert sb.stats.run_creations == len(labels)
-            for value, cell in zip(labels, sweep.grid.children, strict=True):
-                head, status, media = cell.children
-                assert head.value == value and status.value == "completed"
-                assert isinstance(media.children[0].children[1], W.Image)
-            html = sweep._repr_mimebundle_()["text/html"]
-            assert all(html_escape(label) in html for label in labels)
-            assert "Disney / Pixar" in w.snapshot().data["text/html"]
-            tabs = w.parts.tabs
-            assert tabs.get_title(tabs.selected_index) == "Sweep"
-            assert w.parts.sweep.area.children[1] is sweep.grid  # the tab shows this sweep
-        finally:
-            s.close()
-
-
-def test_sweep_over_prompts_from_the_tab(session: Session) -> None:
-    w = LaminaApp("Text to Image", session=session)
-    panel = w.parts.sweep
-    panel.param.value = "Prompt"
-    assert panel.labels.layout.display == "none" and panel.lines.layout.display == ""
-    panel.lines.value = "a red fox\n\na blue whale\n"
-    panel.run_button.click()
-    assert w.parts.status.value == ""
-    (sweep,) = w.parts.sweeps
-    assert sweep.values == ["a red fox", "a blue whale"]
-    results = sweep.results(timeout=60)
-    assert [r.inputs["Prompt"] for r in results] == ["a red fox", "a blue whale"]  # type: ignore
-    with pytest.raises(ValueError, match="give the values to try"):
-        w.sweep("Prompt")
-    w.value = {"Prompt": "a cat"}
-    with pytest.raises(InputValidationError, match="Must be one of"):
-        w.sweep("Style", values=["Photorealistic", "Mars"])
-    assert len(w.parts.sweeps) == 1 and len(w.parts.runs) == 2  # nothing started for it
-
-
-def test_text_repr_and_snapshot_bundle(session: Session, wsb: Sandbox) -> None:
-    w = stylizer(session, wsb)
-    assert "No finished runs yet" in w.snapshot().data["text/html"]
-    handle = w.run()
-    w.wait(timeout=30)
-    text = w._repr_mimebundle_()["text/plain"]
-    assert text.startswith("LaminaApp: Photo Stylizer") and "Style = Disney / Pixar" in text
-    assert handle.execution_id in text
-    data = w.snapshot().data
-    uid = widget_uid(w)
-    assert f"lamina-snap-{uid}" in data["text/html"] and "data:image/" in data["text/html"]
-    assert handle.execution_id in data["text/plain"]
-    bundle = w._repr_mimebundle_()
-    assert "application/vnd.jupyter.widget-view+json" in bundle
+# -- the magic ----------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -619,12 +422,16 @@ def shell(sandbox_env: Sandbox) -> Iterator[InteractiveShell]:
     reset_session()
 
 
-def test_lamina_widget_magic_shows_the_widget_and_its_snapshot(shell: InteractiveShell) -> None:
+def test_lamina_widget_magic_returns_the_widget_and_prints_only_its_text_in_a_terminal(
+    shell: InteractiveShell,
+) -> None:
     with capture_output() as cap:
         shell.run_cell('%lamina widget "Photo Stylizer"', store_history=True)
     w = shell.user_ns["_"]
     assert isinstance(w, LaminaApp) and w.app.name == "Photo Stylizer"
-    widget_out, snapshot_out = cap.outputs
-    assert widget_out.data["application/vnd.jupyter.widget-view+json"]["model_id"] == w.model_id
-    assert widget_out.data["text/plain"].startswith("LaminaApp: Photo Stylizer")
-    assert f"lamina-snap-{widget_uid(w)}" in snapshot_out.data["text/html"]
+    # No kernel here (terminal IPython): the text repr once, no widget view, no snapshot.
+    assert len(cap.outputs) <= 1
+    for out in cap.outputs:
+        assert set(out.data) == {"text/plain"}
+        assert out.data["text/plain"].startswith("LaminaApp: Photo Stylizer")
+    assert widget_uid(w)
