@@ -176,8 +176,10 @@ class LaminaMagics(Magics, Configurable):
 
     @observe(*_TRAIT_TO_SETTING)
     def _setting_changed(self, change: Any) -> None:
+        # Only the trait that changed: a %config of one setting leaves the others as the
+        # session has them (also values set with get_session().configure(...)).
         if "session" in self.__dict__:
-            self._push_settings()
+            self._push_settings(change["name"])
 
     @observe("api_key")
     def _key_given(self, change: Any) -> None:
@@ -196,13 +198,14 @@ class LaminaMagics(Magics, Configurable):
             if config is not None and "LaminaMagics" in config:
                 config["LaminaMagics"].pop("api_key", None)
 
-    def _push_settings(self) -> None:
-        values = {field: getattr(self, trait) for trait, field in _TRAIT_TO_SETTING.items()}
-        values["timeout"] = values["timeout"] or None
-        values["base_url"] = values["base_url"] or None
-        values["api_edition"] = values["api_edition"] or None
-        values["api_prefix"] = values["api_prefix"] or None
-        values["journal_path"] = values["journal_path"] or None
+    def _push_settings(self, trait: str | None = None) -> None:
+        """Copy the traits (or just ``trait``) into the session's settings; empty text and a
+        timeout of 0 mean "not set" (None)."""
+        traits = [trait] if trait is not None else list(_TRAIT_TO_SETTING)
+        values = {_TRAIT_TO_SETTING[t]: getattr(self, t) for t in traits}
+        for field in ("timeout", "base_url", "api_edition", "api_prefix", "journal_path"):
+            if field in values:
+                values[field] = values[field] or None
         self.session.configure(**values)
         if self.api_key:
             self._key_given({"new": self.api_key})

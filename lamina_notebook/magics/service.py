@@ -44,11 +44,14 @@ def cancel_run(cmd: Command, session: Session, shell: InteractiveShell) -> None:
     """``%lamina cancel ID``: cancel the run at the service and say what state it is in now
     (a watch of it in this kernel ends with that state)."""
     execution_id = find_run_id(session, cmd.execution_id or "")
+    journal = session.client.journal
+    before = journal.get(execution_id) if journal is not None else None
+    ended = before is not None and before.is_terminal  # as this machine last saw it
     state: Execution = session.run(session.client.cancel(execution_id))
     made = sum(1 for o in state.outputs if o.is_completed)
     done = f"{made} of {state.outputs_total} outputs were made"
     name = state.app_name or _journaled_app(session, execution_id) or "the app"
-    if state.status == "cancelled":
+    if state.status == "cancelled" and not ended:
         print(f"Cancelled run {execution_id} of {render.plain(name)}: {done}; it bills no more.")
     else:
         print(

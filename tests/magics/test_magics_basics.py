@@ -77,20 +77,35 @@ def test_overview_and_every_subcommand_help(shell: InteractiveShell) -> None:
 def test_config_sets_traits_and_the_session_follows(shell: InteractiveShell) -> None:
     with capture_output():
         shell.run_line_magic("config", "LaminaMagics.poll_interval = 5")
-        shell.run_line_magic("config", "LaminaMagics.embed_max_px = 512")
+        shell.run_line_magic("config", "LaminaMagics.embed_max_px = 300")
     assert get_session().settings.poll_interval == 5.0
-    assert get_session().settings.embed_max_px == 512
+    assert get_session().settings.embed_max_px == 300
     with capture_output():
         shell.run_line_magic("config", "LaminaMagics.poll_interval = 0.1")
     assert get_session().settings.poll_interval == 1.0  # floored: Lamina asks for >= 3 s
     with capture_output() as cap:
         shell.run_line_magic("config", "LaminaMagics")
     assert "poll_interval" in cap.stdout and "short_errors" in cap.stdout
+    assert "confirm_over" in cap.stdout and "raise_on_failure" in cap.stdout
+    # one %config changes one setting: what the session was given directly stays
+    get_session().configure(poll_interval=0.25, min_poll_interval=0.25)
+    with capture_output():
+        shell.run_line_magic("config", "LaminaMagics.confirm_over = 3")
+    settings = get_session().settings
+    assert settings.confirm_over == 3 and settings.poll_interval == 0.25
+    assert settings.embed_max_px == 300
 
 
 def test_every_trait_has_help() -> None:
-    for name, trait in LaminaMagics.class_traits(config=True).items():
+    traits = LaminaMagics.class_traits(config=True)
+    for name, trait in traits.items():
         assert trait.help, name
+    # one embedded copy per image at 512 px (render measured ~88 KB a saved photo output)
+    from lamina_notebook.session import Settings
+
+    assert traits["embed_max_px"].default_value == Settings().embed_max_px == 512
+    assert traits["confirm_over"].default_value == Settings().confirm_over == 10
+    assert traits["raise_on_failure"].default_value is True
 
 
 def test_api_key_trait_is_write_only(shell: InteractiveShell, sandbox_env: Any) -> None:
