@@ -157,9 +157,7 @@ def test_model_photoshoot_double_space_name_and_trailing_space_label(
     assert result.inputs["Model  Ethnicity"] == "East Asian"
     assert result.inputs["Quality"] == "Standard "
     # the same label without its space is refused before sending, saying so
-    exc, cap = fails(
-        shell, 'run "Model Photoshoot" Garment={url} Quality=Standard "Background=x"'
-    )
+    _, cap = fails(shell, 'run "Model Photoshoot" Garment={url} Quality=Standard "Background=x"')
     assert 'did you mean "Standard ", with its space at the end?' in texts(cap)
 
 
