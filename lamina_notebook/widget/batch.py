@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 import ipywidgets as W
@@ -29,7 +29,14 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..session.session import Session
     from .ui import UI
 
-__all__ = ["BatchParts", "BatchPrice", "credits_text", "needs_confirmation", "price_text"]
+__all__ = [
+    "BatchParts",
+    "BatchPrice",
+    "credits_text",
+    "needs_confirmation",
+    "price",
+    "price_text",
+]
 
 #: Seconds after the last change before the credits are estimated (requests cost budget).
 ESTIMATE_DEBOUNCE = 0.4
@@ -162,10 +169,9 @@ class BatchPrice:
             return None
         self.problems.value = ""
         local = _local_cost(plan)
-        self.price.value = _html(price_text(local, estimating=bool(plan.runs)))
-        if not plan.runs:
+        self.price.value = _html(price_text(local, estimating=bool(plan.cells)))
+        if not plan.cells:
             self.cost = local
-            self.price.value = _html(price_text(local))
             return plan
         client = self.session.client  # taken here: the loop thread must not build it
         self.session.runtime.submit(self._estimate(client, plan, gen))
@@ -176,7 +182,7 @@ class BatchPrice:
         if gen != self._gen:
             return
         try:
-            cost = await estimate_cost(client, plan)
+            cost = await price(client, plan)
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # the price stays a run count
@@ -209,7 +215,7 @@ class BatchPrice:
         plan = self.make_plan()
         cost = self.cost if self.cost is not None and self.cost.cells == len(plan.cells) else None
         if cost is None or cost.runs != plan.runs:
-            cost = self.session.run(estimate_cost(self.session.client, plan))
+            cost = self.session.run(price(self.session.client, plan))
             self.cost = cost
             self.price.value = _html(price_text(cost), title=cost.basis)
         if needs_confirmation(cost, self.threshold):
@@ -242,7 +248,7 @@ class BatchPrice:
         fresh = self.make_plan()
         self.cancel_confirmation()
         if fresh.runs != plan.runs:  # the choices changed meanwhile: ask about these
-            cost = self.session.run(estimate_cost(self.session.client, fresh))
+            cost = self.session.run(price(self.session.client, fresh))
             self._ask(fresh, cost)
             return
         self.start(fresh, self.cost or _local_cost(fresh))
@@ -250,6 +256,32 @@ class BatchPrice:
     def cancel_confirmation(self) -> None:
         self._pending = None
         self.confirm.layout.display = "none"
+
+
+async def price(client: Any, plan: GridPlan) -> Cost:
+    """The batch's :class:`Cost` (``session.grids.estimate_cost``); when every cell is reused
+    (nothing to start) one estimate still prices a run, so the saving can be said."""
+    if plan.runs or not (plan.reused or plan.duplicates):
+        return await estimate_cost(client, plan)
+    from ..editions import NotOfferedError
+    from ..errors import LaminaError
+
+    local = _local_cost(plan, basis="Nothing to start: every cell is answered already.")
+    try:
+        one = await client.estimate(plan.app, plan.cells[0].inputs)
+    except (NotOfferedError, LaminaError):
+        return local
+    if one.expected is None:
+        return local
+    repeats = local.reused + local.duplicates
+    return replace(
+        local,
+        expected=0.0,
+        balance=float(one.balance) if one.balance is not None else None,
+        affordable=True,
+        per_run=float(one.expected),
+        saved=float(one.expected) * repeats,
+    )
 
 
 def _local_cost(plan: GridPlan, basis: str = "") -> Cost:

@@ -427,8 +427,10 @@ class HistoryPanel:
         current = self.grids.value
         if [o[1] for o in self.grids.options] != [o[1] for o in options]:
             self.grids.options = options
-        if current in [o[1] for o in options]:
-            self.grids.value = current
+        ids = [o[1] for o in options]
+        wanted = current if current in ids else (ids[0] if ids else None)
+        if self.grids.value != wanted:
+            self.grids.value = wanted
         self.grids_box.layout.display = "" if options else "none"
 
     def row_of(self, execution_id: str) -> HistoryRow | None:
