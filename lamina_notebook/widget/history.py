@@ -69,10 +69,8 @@ class HistoryRowParts:
     use_button: W.Button
     #: Show the run's outputs below the list (and watch it if it is still in flight).
     show_button: W.Button
-    #: Open the note editor.
+    #: Open the note editor (below the list) on this run.
     note_button: W.Button
-    note_text: W.Text
-    save_note_button: W.Button
     #: The journal entry shown (None: the row is unused).
     execution_id: str | None
 
@@ -92,19 +90,12 @@ class HistoryRow:
         )
         self.show_button = _small("Show", "Show this run's outputs below", "lamina-show-run")
         self.note_button = _small("Note", "Write a note on this run", "lamina-note-button")
-        self.note_text = W.Text(placeholder="a note on this run", layout=W.Layout(width="360px"))
-        self.save_note_button = _small(
-            "Save note", "Keep the note in the journal", "lamina-save-note"
-        )
-        self.note_box = W.HBox(
-            [self.note_text, self.save_note_button], layout=W.Layout(display="none")
-        )
         actions = W.HBox(
             [self.star_button, self.use_button, self.show_button, self.note_button],
             layout=W.Layout(flex="0 0 auto", align_items="flex-start"),
         )
         line = W.HBox([self.thumb, self.info, actions], layout=W.Layout(align_items="flex-start"))
-        self.box = W.VBox([line, self.note_box], layout=W.Layout(margin="0 0 6px 0"))
+        self.box = W.VBox([line], layout=W.Layout(margin="0 0 6px 0"))
         self.box.add_class("lamina-history-row")
 
     @property
@@ -117,8 +108,6 @@ class HistoryRow:
             self.use_button,
             self.show_button,
             self.note_button,
-            self.note_text,
-            self.save_note_button,
             self.entry.execution_id if self.entry is not None else None,
         )
 
@@ -136,8 +125,6 @@ class HistoryRow:
         self.star_button.description = "★" if entry.starred else "☆"
         self.star_button.tooltip = "Unstar this run" if entry.starred else "Star this run"
         self.show_button.description = "Watch" if _in_flight(entry) else "Show"
-        self.note_text.value = entry.note or ""
-        self.note_box.layout.display = "none"
 
 
 def _small(text: str, tooltip: str, cls: str) -> W.Button:
@@ -192,6 +179,10 @@ class HistoryParts:
     newer_button: W.Button
     #: ``N more``: the next page.
     more_button: W.Button
+    #: The note editor: which run, the text, Save (hidden until a row's Note is pressed).
+    note_editor: W.HBox
+    note_text: W.Text
+    save_note_button: W.Button
     #: What the last action did (and what it skipped).
     note: W.HTML
     #: The shown run's outputs.
@@ -251,7 +242,19 @@ class HistoryPanel:
         )
         self.summary = W.HTML("")
         self.summary.add_class("lamina-history-summary")
-        self.rows = [HistoryRow() for _ in range(HISTORY_ROWS)]
+        #: Rows made as the pages need them (at most HISTORY_ROWS), refilled on each refresh.
+        self.rows: list[HistoryRow] = []
+        self.note_for: str | None = None
+        self.note_label = W.HTML("")
+        self.note_text = W.Text(placeholder="a note on this run", layout=W.Layout(width="360px"))
+        self.save_note_button = _small(
+            "Save note", "Keep the note in the journal", "lamina-save-note"
+        )
+        self.note_editor = W.HBox(
+            [self.note_label, self.note_text, self.save_note_button],
+            layout=W.Layout(display="none", align_items="center"),
+        )
+        self.note_editor.add_class("lamina-note-editor")
         self.rows_box = W.VBox([])
         self.newer_button = _small("newer", "The newer runs", "lamina-history-newer")
         self.more_button = _small("more", "The next page of older runs", "lamina-history-more")
@@ -281,6 +284,7 @@ class HistoryPanel:
                 self.summary,
                 self.rows_box,
                 W.HBox([self.newer_button, self.more_button]),
+                self.note_editor,
                 self.note,
                 self.card.box,
             ]
@@ -292,8 +296,7 @@ class HistoryPanel:
         self.newer_button.on_click(ui.guard(self.newer_button, lambda: self._page(-1)))
         self.more_button.on_click(ui.guard(self.more_button, lambda: self._page(1)))
         self.open_grid_button.on_click(ui.guard(self.open_grid_button, self._open_grid))
-        for row in self.rows:
-            self._wire(row)
+        self.save_note_button.on_click(ui.guard(self.save_note_button, self._save_note))
 
     @property
     def parts(self) -> HistoryParts:
@@ -311,6 +314,9 @@ class HistoryPanel:
             shown,
             self.newer_button,
             self.more_button,
+            self.note_editor,
+            self.note_text,
+            self.save_note_button,
             self.note,
             self.card.parts,
             self.grids,
@@ -323,7 +329,6 @@ class HistoryPanel:
         row.use_button.on_click(guard(row.use_button, lambda: self._use(row)))
         row.show_button.on_click(guard(row.show_button, lambda: self._show(row)))
         row.note_button.on_click(guard(row.note_button, lambda: self._edit_note(row)))
-        row.save_note_button.on_click(guard(row.save_note_button, lambda: self._save_note(row)))
 
     # -- the page -------------------------------------------------------------------------
     def _journal(self, client: Any = None) -> Journal | None:
@@ -372,6 +377,10 @@ class HistoryPanel:
                 offset=self.offset,
             )
         self.total = total
+        while len(self.rows) < len(entries):
+            row = HistoryRow()
+            self._wire(row)
+            self.rows.append(row)
         stored = journal.media([e.execution_id for e in entries])
         before = journal.previous_runs(entries)
         for row, entry in zip(self.rows, entries, strict=False):
@@ -453,15 +462,24 @@ class HistoryPanel:
         self.refresh()
 
     def _edit_note(self, row: HistoryRow) -> None:
-        shown = row.note_box.layout.display != "none"
-        row.note_box.layout.display = "none" if shown else ""
-
-    def _save_note(self, row: HistoryRow) -> None:
         entry = self._entry(row)
+        if self.note_for == entry.execution_id and self.note_editor.layout.display != "none":
+            self.note_editor.layout.display = "none"  # a second press closes it
+            return
+        self.note_for = entry.execution_id
+        self.note_label.value = _muted(f"Note on run {short_id(entry.execution_id)}:")
+        self.note_text.value = entry.note or ""
+        self.note_editor.layout.display = ""
+
+    def _save_note(self) -> None:
+        if self.note_for is None:
+            raise ValueError("press a run's Note button first")
         journal = self._journal()
         if journal is None:
             raise LaminaError("This session keeps no run journal to keep notes in.")
-        journal.set_note(entry.execution_id, row.note_text.value)
+        journal.set_note(self.note_for, self.note_text.value)
+        self.note_editor.layout.display = "none"
+        self.note_for = None
         self.refresh()
 
     def _use(self, row: HistoryRow) -> None:

@@ -47,8 +47,10 @@ def test_rows_show_short_ids_stars_notes_diffs_and_journal_thumbnails(
     newest = rows_by_id(w)[second.execution_id]
     assert newest.star_button.description == "★" and "starred" in newest.info.value
     newest.note_button.click()
-    newest.note_text.value = "the good one"
-    newest.save_note_button.click()
+    assert history.note_editor.layout.display == ""
+    history.note_text.value = "the good one"
+    history.save_note_button.click()
+    assert history.note_editor.layout.display == "none"
     assert session.client.journal.get(second.execution_id).note == "the good one"
     assert "note: the good one" in rows_by_id(w)[second.execution_id].info.value
 
