@@ -14,7 +14,7 @@ from typing import Any
 import ipywidgets as W
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
-from magics_support import loaded_shell, magic
+from magics_support import loaded_shell, magic, run_cell
 from notebook_runner import load_runner
 
 from lamina_notebook.errors import LaminaError
@@ -121,8 +121,10 @@ def test_magics_and_widget_session_never_show_the_key(
         f"save nope-id {tmp_path / 's'}",
     ]
     for line in lines:
-        value, cap = magic(ip, line)
-        shown += [_everything_shown(cap), repr(value)]
+        # as a cell: the failing ones (an unknown app, a bad id) show their error as IPython
+        # shows a failed cell, and that is looked at too
+        result, cap = run_cell(ip, f"%lamina {line}")
+        shown += [_everything_shown(cap), repr(result.result), repr(result.error_in_exec)]
     handle = ip.user_ns["h"]
     result = handle.result(timeout=60)
     # The write-only trait, set through %config like a user would (same key: the client is kept).
