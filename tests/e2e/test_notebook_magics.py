@@ -198,3 +198,25 @@ def test_interrupt_during_a_run_stops_run_all_and_the_run_goes_on(tmp_path: Path
         assert printed.get("execution_count") is None and second.get("execution_count") is None
         assert sb.stats.run_creations == 1
         assert entry.status in ("queued", "running")  # still going: nothing cancelled it
+
+
+def test_a_grid_fills_in_live_and_the_saved_notebook_keeps_the_whole_grid(
+    sandbox_env: Any, tmp_path: Path
+) -> None:
+    grid_line = (
+        '%lamina grid "Text to Image" --x "Style=Anime,Watercolor" --y "Prompt=a fox|a boat"'
+    )
+    nb, stop = _execute_until_error([*SETUP, grid_line], tmp_path)
+    assert stop is None
+    path = tmp_path / "grid.ipynb"
+    nbformat.write(nb, path)
+    outputs = _outputs(nbformat.read(path, as_version=4).cells[2])
+    price, *rest = outputs
+    assert price["data"]["text/plain"].startswith("4 cells: 4 new run(s)")
+    # the live drawing (a display id, redrawn while cells filled) is emptied at the end...
+    assert [o["data"] for o in rest if "lamina-grid" not in o["data"].get("text/html", "")] == [
+        {"text/plain": ""}
+    ]
+    # ...and the finished grid is shown once: every cell's picture embedded, no kernel needed
+    [grid] = [o for o in rest if "lamina-grid" in o["data"].get("text/html", "")]
+    assert grid["data"]["text/html"].count("data:image/") == 4
