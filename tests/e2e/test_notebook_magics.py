@@ -220,3 +220,21 @@ def test_a_grid_fills_in_live_and_the_saved_notebook_keeps_the_whole_grid(
     # ...and the finished grid is shown once: every cell's picture embedded, no kernel needed
     [grid] = [o for o in rest if "lamina-grid" in o["data"].get("text/html", "")]
     assert grid["data"]["text/html"].count("data:image/") == 4
+
+
+def test_quickstart_saved_after_run_all_is_small_and_shows_every_image(tmp_path: Path) -> None:
+    """Issue 14: the saved 01-quickstart after Run All stays under 120 KB (one embedded copy
+    per image, 512 px) and nbconvert's HTML shows every image the notebook holds."""
+    import re
+
+    from notebook_runner import load_runner
+
+    runner = load_runner()
+    repo = Path(__file__).resolve().parents[2]
+    (run,) = runner.run_all([repo / "notebooks" / "01-quickstart.ipynb"], tmp_path, timeout=300)
+    assert run.ok, run.error
+    size = run.executed.stat().st_size
+    assert size < 120_000, f"the saved quickstart is {size:,} bytes"
+    html = run.html.read_text(encoding="utf-8")
+    shown = re.findall(r"<img[^>]+src=\"data:image/(?:png|jpeg);base64,", html)
+    assert run.images >= 2 and len(shown) == run.images
