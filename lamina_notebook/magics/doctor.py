@@ -160,7 +160,23 @@ def doctor_rows(session: Session) -> list[tuple[str, str]]:
     if found.workspace is not None:
         rows.append(("workspace", found.workspace))
     rows += [("journal", _journal(session)), ("sandbox", sandbox_text)]
+    if sandbox is not None:
+        rows.append(("sandbox media", _media_route(session)))
     return rows
+
+
+def _media_route(session: Session) -> str:
+    """How the browser reaches the sandbox's pictures and videos: directly, or through the
+    Jupyter server's proxy (Binder), and how that server was found."""
+    from ..session.proxy import proxy_route
+
+    try:
+        route = proxy_route(session)
+    except LaminaError as exc:
+        return f"as they are ({exc.message.splitlines()[0]})"
+    if route is None:
+        return "loaded directly from the sandbox (no Jupyter server proxy found)"
+    return f"through the Jupyter server at {route.prefix}proxy/PORT/ (found by {route.source})"
 
 
 def doctor_bundle(session: Session) -> dict[str, Any]:

@@ -264,6 +264,7 @@ def test_sandbox_starts_embedded_says_simulated_and_stop_restores(
         assert "App id" in texts(cap)
         _, cap = magic(shell, "doctor")
         assert "embedded at http://127.0.0.1" in texts(cap)
+        assert "loaded directly from the sandbox" in texts(cap)  # no Jupyter server here
     finally:
         _, cap = magic(shell, "sandbox --stop")
     assert "stopped" in cap.stdout

@@ -52,6 +52,10 @@ def test_sandbox_media_in_html_go_through_the_jupyter_proxy(
     handle, _ = magic(proxied, 'run "Text to Image" "Prompt=a later fox" --no-wait')
     done = handle.result(timeout=60)
     assert f"/user/me/proxy/{port}/files/" in done._repr_mimebundle_()[0]["text/html"]
+    _, cap = magic(proxied, "doctor")
+    assert "through the Jupyter server at /user/me/proxy/PORT/ (found by LAMINA_PROXY_PREFIX)" in (
+        texts(cap)
+    )
 
 
 def test_the_sandbox_banner_is_two_short_lines(
