@@ -25,6 +25,8 @@ FIGURES = {
     "5": "load_time",
     "6": "capacity",
     "7": "history",
+    "8": "grid",
+    "9": "quickstart",
 }
 
 

@@ -20,6 +20,7 @@ import hashlib
 import http.server
 import io
 import json
+import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -161,6 +162,7 @@ def run(quick: bool = False) -> Figure:
             url, size, mime, pixels = _full_size(sb, exec_id)
             sizes = {k: len(json.dumps(v)) for k, v in out["data"].items()}
             html = "".join(out["data"].get("text/html", ""))
+            inline = re.findall(r"data:image/[a-z+]+;base64,([A-Za-z0-9+/=]*)", html)
             details.append(
                 {
                     "execution_id": exec_id,
@@ -170,6 +172,8 @@ def run(quick: bool = False) -> Figure:
                     "linked": f'href="{url}"' in html,
                     "bundle_bytes": sizes,
                     "html_embeds_image": "data:image/" in html,
+                    "image_field": any(k.startswith("image/") for k in out["data"]),
+                    "inline_image_bytes": sum(map(len, inline)),
                 }
             )
         leaked = sb.api_key in saved_text
@@ -212,8 +216,14 @@ def run(quick: bool = False) -> Figure:
             + ("PRESENT (leak!)" if leaked else "absent")
             + " in the saved notebook",
             "the image is stored twice per output (a data: URI in text/html and the image/* field)"
-            if any(d["html_embeds_image"] for d in details)
-            else "the image is stored once per output",
+            if any(d["html_embeds_image"] and d["image_field"] for d in details)
+            else "the image is stored once per output"
+            + (
+                f" (a data: URI in text/html, {details[0]['inline_image_bytes'] / 1000:.1f} KB "
+                "of base64)"
+                if details and details[0]["html_embeds_image"]
+                else ""
+            ),
         ],
         data={
             "outputs": n,

@@ -4,7 +4,8 @@
 assertions (benchmarks are not tests), only that every figure ran, produced rows and was written
 to the JSON record. The other tests check what the figures divide by or compare against: figure
 1's lower bound under a rolling window, figure 2's reimplementation of the SDK's ``runs.wait``
-(against a real sandbox), and figure 4's photograph.
+(against a real sandbox), figure 4's photograph, the sandbox process of figures 3 and 8 (its
+counters), and figure 9's old-code baseline and picture counts.
 """
 
 from __future__ import annotations
@@ -60,6 +61,22 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     # Figure 3 reports how loaded the machine was.
     responsiveness = next(f for f in doc["figures"] if f["key"] == "3")
     assert responsiveness["data"]["cpus"] and "load_before" in responsiveness["data"]
+    # Figure 8 filled its grid in a real kernel, timed cells before and during the fill, and
+    # the rerun / extension cost what the journal says: nothing, and only the new row.
+    grid = next(f for f in doc["figures"] if f["key"] == "8")["data"]
+    for arm in grid["arms"].values():
+        assert arm["idle"] and arm["busy"] and arm["fill_error"] is None
+        counts = arm["report"]["counts"]
+        assert counts["completed"] == counts["cells"] == arm["setup"]["cells"] == 4
+        assert arm["server"]["run_creations"] == 4
+    process = grid["arms"]["process"]
+    assert process["rerun"]["runs"] == 0 == process["rerun"]["server"]["run_creations"]
+    assert process["extend"]["server"]["run_creations"] == 2
+    assert process["extend"]["counts"]["completed"] == 6
+    # Figure 9 ran the quickstart and saw every picture it shows in nbconvert's HTML.
+    quickstart = next(f for f in doc["figures"] if f["key"] == "9")["data"]["arms"]["now"]
+    assert quickstart["visible"] == quickstart["shown"] > 0
+    assert not quickstart["errors"] and not quickstart["key_leaked"]
     # README's section can be written from the record: a row per figure, none failed.
     from benchmarks.readme import section
 
@@ -71,7 +88,7 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
 @pytest.mark.slow
 def test_unknown_figure_names_the_choices() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--only", "9"],
+        [sys.executable, "-m", "benchmarks", "--only", "99"],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -195,3 +212,83 @@ def test_the_readme_section_is_replaced_and_nothing_else() -> None:
     assert new == "# Title\n\nIntro.\n\n## Performance\n\nnew table\n\n## After\n\nkept\n"
     last = replace_section("# T\n\n## Performance\n\nold\n", "## Performance\n\nnew\n")
     assert last == "# T\n\n## Performance\n\nnew\n"
+
+
+# -- figures 3 and 8: the sandbox in its own process ---------------------------------------------
+
+
+def test_the_sandbox_child_counts_requests_and_ends_with_its_block() -> None:
+    from benchmarks.sandbox_child import sandbox_process
+
+    with sandbox_process(time_scale=0.05, rate_limit=2, rate_window=30.0) as sb:
+        headers = {"x-api-key": sb.api_key}
+        before = sb.stats()
+        codes = [httpx.get(f"{sb.base_url}/v1/apps", headers=headers).status_code for _ in range(3)]
+        after = sb.stats()
+        proc = sb.proc
+    assert codes == [200, 200, 429]  # its own rate limit, so a 429 is counted where it happens
+    assert after["requests"] - before["requests"] == 3
+    assert after["by_status"].get("429", 0) - before["by_status"].get("429", 0) == 1
+    assert proc.poll() is not None  # the child ended with the block
+
+
+# -- figure 9: the old way and the picture counts ------------------------------------------------
+
+
+def test_the_old_code_is_what_the_kernel_imports(tmp_path: Path) -> None:
+    from benchmarks.quickstart import OLD_COMMIT, imported_from, old_code
+
+    with old_code(OLD_COMMIT) as old:
+        if old is None:
+            pytest.skip("no git history here (a source archive): the old row is skipped too")
+        session = (old / "lamina_notebook" / "session" / "session.py").read_text()
+        assert "embed_max_px: int = 1024" in session  # the old default, before 512
+        env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+        assert not imported_from(env).startswith(str(old))
+        env["PYTHONPATH"] = str(old)  # first on sys.path, ahead of the editable install
+        assert imported_from(env) == str(old / "lamina_notebook" / "__init__.py")
+
+
+def _png() -> str:
+    import base64
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buf, "PNG")
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def test_pictures_shown_stored_and_visible_in_nbconvert_html() -> None:
+    import nbformat
+
+    from benchmarks.quickstart import count_images, visible_in_html
+
+    png = _png()
+    card = f'<div><img src="data:image/png;base64,{png}" alt=""></div>'
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        # the old way: the picture as an image field and again in the HTML card
+        nbformat.v4.new_code_cell(
+            "a",
+            outputs=[
+                nbformat.v4.new_output(
+                    "display_data", data={"text/html": card, "image/png": png, "text/plain": "x"}
+                )
+            ],
+        ),
+        # today's: the HTML card only, with two pictures (e.g. history thumbnails)
+        nbformat.v4.new_code_cell(
+            "b",
+            outputs=[nbformat.v4.new_output("display_data", data={"text/html": card + card})],
+        ),
+        # a plain image output (matplotlib's kind)
+        nbformat.v4.new_code_cell(
+            "c", outputs=[nbformat.v4.new_output("display_data", data={"image/png": png})]
+        ),
+        nbformat.v4.new_code_cell("d", outputs=[nbformat.v4.new_output("stream", text="hi")]),
+    ]
+    found = count_images(nb)
+    assert found["shown"] == 4 and found["stored"] == 5
+    assert found["payload_bytes"] == 5 * len(png)
+    assert visible_in_html(nb) == 4
