@@ -12,7 +12,9 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import shutil
 import sys
+import textwrap
 from typing import Any
 
 from IPython.core.magic import (
@@ -294,6 +296,9 @@ def load_ipython_extension(ipython: Any) -> None:
     ipython.events.register("post_run_cell", magics.scrub_config)
     line = _no_key_hint(magics)
     if line:
+        if getattr(ipython, "kernel", None) is None:  # a terminal: wrap between words
+            width = shutil.get_terminal_size((100, 24)).columns
+            line = textwrap.fill(line, max(20, width - 1), break_on_hyphens=False)
         print(line, file=sys.stdout)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import contextlib
+import re
 import shutil
 import sys
 import textwrap
@@ -62,14 +63,26 @@ def warm_proxy(session: Session) -> None:
         proxy_route(session)
 
 
+#: A ``%lamina`` command with its argument, kept on one line when a message is wrapped.
+_COMMAND = re.compile(r"%lamina [a-z]+(?: --[a-z-]+)? [^\s.]+(?:\.[^\s.]+)*")
+
+
 def say(text: str) -> None:
     """Print ``text``, wrapped between words to the terminal's width (a kernel's output area
-    wraps by itself)."""
+    wraps by itself); a ``%lamina SUB ID`` command is never split across lines."""
     width = terminal_width()
     if width is None:
         print(text)
         return
-    print("\n".join(textwrap.fill(p, width - 1) if p else "" for p in text.split("\n")))
+
+    def fill(paragraph: str) -> str:
+        glued = _COMMAND.sub(lambda m: m.group(0).replace(" ", "\x00"), paragraph)
+        wrapped = textwrap.fill(
+            glued, max(20, width - 1), break_long_words=False, break_on_hyphens=False
+        )
+        return wrapped.replace("\x00", " ")
+
+    print("\n".join(fill(p) if p else "" for p in text.split("\n")))
 
 
 class LiveLine:
@@ -149,9 +162,9 @@ def interrupted(session: Session, execution_id: str) -> Interrupted:
     cancel it; return the exception that ends the cell."""
     lines = [stopped_watching(execution_id)]
     if _can_cancel(session):
-        lines.append(f"To stop it (and its billing): %lamina cancel {execution_id}")
+        lines.append(f"To stop it and its billing: %lamina cancel {execution_id}")
     say("\n".join(lines))
-    return Interrupted("the run goes on at the service; see above to resume or cancel it.")
+    return Interrupted("the run goes on; see above to resume or cancel it.")
 
 
 def _can_cancel(session: Session) -> bool:
@@ -224,6 +237,6 @@ def wait_grid(run: GridRun, session: Session) -> GridRun:
             f"Pick it up again (it starts only the cells that never started): "
             f"%lamina grid --resume {run.grid_id}"
         )
-        raise Interrupted("the grid's runs go on at the service; see above to resume it.") from None
+        raise Interrupted("the grid's runs go on; see above to resume it.") from None
     finally:
         live.finish()

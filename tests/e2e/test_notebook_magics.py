@@ -188,8 +188,7 @@ def test_interrupt_during_a_run_stops_run_all_and_the_run_goes_on(tmp_path: Path
         [error] = _errors(first)
         assert error["ename"] == "Interrupted"
         assert error["traceback"] == [
-            "\x1b[0;31mKeyboardInterrupt\x1b[0m: the run goes on at the service; see above to "
-            "resume or cancel it."
+            "\x1b[0;31mKeyboardInterrupt\x1b[0m: the run goes on; see above to resume or cancel it."
         ]
         [entry] = Journal(journal_path).history()
         hint = "".join(o.get("text", "") for o in _outputs(first) if o["output_type"] == "stream")

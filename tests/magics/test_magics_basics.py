@@ -28,15 +28,21 @@ def shell(sandbox_env: Any) -> Iterator[InteractiveShell]:
     yield from loaded_shell()
 
 
-def test_loading_without_a_key_prints_one_line_naming_login_and_sandbox() -> None:
+@pytest.mark.parametrize("columns", [200, 60])
+def test_loading_without_a_key_says_how_to_log_in_wrapped_to_the_terminal(
+    columns: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("COLUMNS", str(columns))
     ip = InteractiveShell.instance()
     reset_session()
     with capture_output() as cap:
         ip.extension_manager.load_extension("lamina_notebook")
     try:
         lines = cap.stdout.strip().splitlines()
-        assert len(lines) == 1
-        assert "%lamina login" in lines[0] and "%lamina sandbox" in lines[0]
+        assert len(lines) == 1 if columns > 100 else len(lines) > 1
+        assert all(len(line) < columns for line in lines)
+        text = " ".join(lines)
+        assert "%lamina login" in text and "%lamina sandbox" in text
         assert "lamina" in ip.magics_manager.magics["line"]
         assert "lamina" in ip.magics_manager.magics["cell"]
     finally:

@@ -181,7 +181,8 @@ def test_ctrl_c_stops_the_grid_its_runs_go_on_and_resume_watches_them(
     grid: GridRun = shell.user_ns["g"]
     out = plain(cap.stdout)
     assert out.count(f"%lamina grid --resume {grid.grid_id}") == 1 and "Traceback" not in out
-    assert out.strip().splitlines()[-1].startswith("KeyboardInterrupt: the grid's runs go on")
+    last = out.strip().splitlines()[-1]
+    assert last.startswith("KeyboardInterrupt: the grid's runs go on; see above")
     assert grid.counts()["completed"] < 4  # interrupted while the runs were going
     resumed, _ = magic(shell, f"grid --resume {grid.grid_id[:6]}")
     assert resumed.grid_id == grid.grid_id and resumed.counts()["completed"] == 4

@@ -248,8 +248,11 @@ def _interrupt_once_journaled() -> None:
 def test_ctrl_c_keeps_the_run_says_how_to_resume_or_cancel_and_stops_the_cell(
     shell: InteractiveShell,
     slow_sandbox: Any,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from lamina_notebook.magics.display import Interrupted
+
+    monkeypatch.setenv("COLUMNS", "72")  # a narrow terminal: the hint wraps, its commands do not
 
     threading.Thread(target=_interrupt_once_journaled, daemon=True).start()
     # Two statements in one cell: the second is what Run All would run next; it must not.
@@ -265,7 +268,8 @@ def test_ctrl_c_keeps_the_run_says_how_to_resume_or_cancel_and_stops_the_cell(
     assert out.count(f"%lamina cancel {handle.execution_id}") == 1
     assert "Traceback" not in out and out.count("KeyboardInterrupt") == 1
     last = out.strip().splitlines()[-1]
-    assert last.startswith("KeyboardInterrupt: the run goes on at the service")
+    assert last.startswith("KeyboardInterrupt: the run goes on; see above")
+    assert all(len(on_screen(line)) <= 72 for line in out.split("\n")), out
     # the progress line was ended before the message: nothing of it shares the hint's line
     first_hint = next(line for line in out.split("\n") if "Stopped watching" in line)
     assert on_screen(first_hint).startswith("Stopped watching"), repr(first_hint)
