@@ -365,6 +365,7 @@ class LaminaApp(W.VBox):
             self._after_inputs(self._controls.shown(problems))
             return
         self._start(dict(self.value), sweep=None, reuse=bool(self._reuse_box.value))
+        self._select_tab("Gallery")  # where its result will land
 
     def run(
         self,

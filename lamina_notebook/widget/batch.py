@@ -169,7 +169,7 @@ class BatchPrice:
             return None
         self.problems.value = ""
         local = _local_cost(plan)
-        self.price.value = _html(price_text(local, estimating=bool(plan.cells)))
+        self.price.value = self._line(price_text(local, estimating=bool(plan.cells)))
         if not plan.cells:
             self.cost = local
             return plan
@@ -193,7 +193,11 @@ class BatchPrice:
         if gen != self._gen:
             return
         self.cost = cost
-        self.price.value = _html(price_text(cost), title=cost.basis)
+        self.price.value = self._line(price_text(cost), title=cost.basis)
+
+    def _line(self, text: str, *, title: str = "") -> str:
+        """The price line, tied to the button it prices (``Run sweep: 6 new runs · …``)."""
+        return _html(f"Run {self.what}: {text}", title=title)
 
     def _show_problems(self, exc: BaseException) -> None:
         if not self.touched:
@@ -217,7 +221,7 @@ class BatchPrice:
         if cost is None or cost.runs != plan.runs:
             cost = self.session.run(price(self.session.client, plan))
             self.cost = cost
-            self.price.value = _html(price_text(cost), title=cost.basis)
+            self.price.value = self._line(price_text(cost), title=cost.basis)
         if needs_confirmation(cost, self.threshold):
             self._ask(plan, cost)
             return None

@@ -280,6 +280,7 @@ class GridPanel:
         self.current: GridRun | None = None
         self._dirty = False
         self._drawer: Any = None
+        self._drawing: GridRun | None = None
 
     @property
     def parts(self) -> GridParts:
@@ -328,7 +329,9 @@ class GridPanel:
     def follow(self, run: GridRun) -> None:
         """(Re)start the redraws of ``run`` until it is done (a retry starts more cells)."""
         client = self.session.client  # taken here: the loop thread must not ask the session
-        if self._drawer is None or self._drawer.done():
+        # One drawer per grid shown: an older grid's drawer ends by itself (not current).
+        if self._drawer is None or self._drawer.done() or self._drawing is not run:
+            self._drawing = run
             self._drawer = self.session.runtime.submit(self._redraws(run, client))
 
     def _cell_changed(self, run: GridRun) -> Callable[[CellState], None]:

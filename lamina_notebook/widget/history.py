@@ -60,6 +60,8 @@ class HistoryRowParts:
     """One run on the History tab's page."""
 
     box: W.VBox
+    #: The journal's thumbnail; in the row only when the journal has one (else an empty box
+    #: of the same width, never an ``<img>`` without a picture).
     thumb: W.Image
     #: Short id (full id in its ``title``), when, status, duration, inputs, diff, note.
     info: W.HTML
@@ -94,8 +96,15 @@ class HistoryRow:
             [self.star_button, self.use_button, self.show_button, self.note_button],
             layout=W.Layout(flex="0 0 auto", align_items="flex-start"),
         )
-        line = W.HBox([self.thumb, self.info, actions], layout=W.Layout(align_items="flex-start"))
-        self.box = W.VBox([line], layout=W.Layout(margin="0 0 6px 0"))
+        # A run without a stored thumbnail gets an empty box of the same width, not an <img>
+        # without a picture (a broken image in the page).
+        self.no_thumb = W.HTML(
+            "", layout=W.Layout(width=f"{HISTORY_THUMB_PX}px", min_width=f"{HISTORY_THUMB_PX}px")
+        )
+        self.line = W.HBox(
+            [self.no_thumb, self.info, actions], layout=W.Layout(align_items="flex-start")
+        )
+        self.box = W.VBox([self.line], layout=W.Layout(margin="0 0 6px 0"))
         self.box.add_class("lamina-history-row")
 
     @property
@@ -113,14 +122,15 @@ class HistoryRow:
 
     def fill(self, entry: JournalEntry, thumb: Media | None, previous: JournalEntry | None) -> None:
         self.entry = entry
+        first, *rest = self.line.children
         if thumb is not None:
             data, mime = thumb
             self.thumb.format = mime.split("/", 1)[-1] if "/" in mime else "jpeg"
             self.thumb.value = data
-            self.thumb.layout.visibility = "visible"
-        else:
-            self.thumb.value = b""
-            self.thumb.layout.visibility = "hidden"
+            if first is not self.thumb:
+                self.line.children = [self.thumb, *rest]
+        elif first is not self.no_thumb:
+            self.line.children = [self.no_thumb, *rest]
         self.info.value = _info_html(entry, previous)
         self.star_button.description = "★" if entry.starred else "☆"
         self.star_button.tooltip = "Unstar this run" if entry.starred else "Star this run"

@@ -300,7 +300,7 @@ class ProgressPanel:
             description="",
             icon="",
             tooltip="Show or hide the older runs' rows (the gallery and History keep them all)",
-            layout=W.Layout(width="auto", display="none"),
+            layout=W.Layout(width="auto", display="none", align_self="flex-start"),
         )
         self.more_button.add_class("lamina-progress-more")
         self.folded = W.VBox([], layout=W.Layout(display="none"))

@@ -38,7 +38,7 @@ def test_rows_show_short_ids_stars_notes_diffs_and_journal_thumbnails(
     assert f'title="{second.execution_id}"' in info  # the full id on hover
     assert f">{second.execution_id[:8]}<" in info  # the short id on screen
     assert "changed: Style: Comic → Ghibli" in unescape(info)
-    assert len(newest.thumb.value) > 0 and newest.thumb.layout.visibility == "visible"
+    assert len(newest.thumb.value) > 0 and newest.thumb in newest.box.children[0].children
     assert newest.thumb.layout.object_fit == "contain"  # proportions kept
     assert "Runs 1-" in history.summary.value
 
@@ -191,3 +191,13 @@ def test_grids_are_listed_and_open_in_the_grid_tab_from_the_journal(tmp_path: An
 
 async def _await(w: LaminaApp) -> list[Any]:
     return await w
+
+
+def test_a_run_without_a_thumbnail_gets_no_empty_picture(session: Session, wsb: Sandbox) -> None:
+    w = LaminaApp("Glacial Painter", session=session)
+    handle = w.run(Prompt="cancelled: nothing to show")
+    handle.cancel()
+    w.wait(timeout=30)
+    row = rows_by_id(w)[handle.execution_id]
+    images = [c for c in row.box.children[0].children if isinstance(c, W.Image)]
+    assert images == [] and "cancelled" in row.info.value
