@@ -120,7 +120,8 @@ Examples:
                   so a value with spaces stays one value. A value that is exactly {var}
                   keeps the object: Upload={img} uploads a PIL image, bytes or a Path.
   Upload=@PATH    a local file for a url input: uploaded (once per content) and its URL
-                  used; PATH is relative to the notebook's folder; @@ is a literal @
+                  used; PATH is relative to the notebook's folder (a path held in a
+                  variable: Upload=@{path}); @@ is a literal @
   Name=[...]      several values for a parameter that takes many (Mood Board's
                   "Reference Images"), as a JSON list: "Reference Images=[\\"@a.jpg\\",
                   \\"https://...\\"]"; a Python list works too: "Reference Images={urls}"

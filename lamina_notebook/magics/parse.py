@@ -312,9 +312,12 @@ def _expand(
             try:
                 found = resolve(whole.group(1))
             except Exception:  # not an expression of the namespace: expand it as text
-                found = None
+                return _expand_text(expand, token)
+            label = _expand_text(expand, name).strip() if eq else None
             if is_object(found):
-                return Bound(_expand_text(expand, name).strip() if eq else None, found)
+                return Bound(label, found)
+            # a string or number: its text, as the formatter would give it (evaluated once)
+            return f"{label}={found}" if eq else f"{found}"
     return _expand_text(expand, token)
 
 

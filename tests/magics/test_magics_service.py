@@ -81,7 +81,10 @@ def test_a_local_file_and_objects_as_url_inputs(
     (tmp_path / "sub").mkdir()
     Image.new("RGB", (64, 64), (0, 200, 0)).save(tmp_path / "sub" / "green.png")
     shell.user_ns["green"] = tmp_path / "sub" / "green.png"
-    for value in ("{img}", "{green}", "@sub/green.png", f"@{tmp_path / 'sub' / 'green.png'}"):
+    shell.user_ns["where"] = "sub/green.png"
+    full = tmp_path / "sub" / "green.png"
+    values = ("{img}", "{green}", "@sub/green.png", f"@{full}", "@{where}")
+    for value in values:
         result, _ = magic(shell, f'run "Photo Stylizer" Upload={value} Style=Ghibli')
         assert result.is_completed, value
         assert result.inputs["Upload"].startswith(sandbox_env.base_url + "/assets/"), value

@@ -287,6 +287,15 @@ def test_whole_braced_values_keep_python_objects_where_objects_are_taken() -> No
     assert parse("run X Prompt={nope}", expand=shell.var_expand, resolve=resolve).inputs == {
         "Prompt": "{nope}"
     }
+    calls: list[str] = []
+
+    def counted(expr: str) -> Any:
+        calls.append(expr)
+        return eval(expr, ns)
+
+    once = parse("run X Prompt={p.upper()}", expand=shell.var_expand, resolve=counted)
+    assert once.inputs == {"Prompt": "A FOX"}
+    assert calls == ["p.upper()"]  # a whole {expr} is evaluated once
     with pytest.raises(CommandError, match=r"A \{variable\} alone is not an input"):
         parse("run X {img}", expand=shell.var_expand, resolve=resolve)
     with pytest.raises(CommandError, match="needs text, not a Python object"):
