@@ -253,3 +253,13 @@ def test_an_unknown_or_ambiguous_grid_id(shell: InteractiveShell) -> None:
     magic(shell, 'grid "Text to Image" --x "Style=Anime" Prompt=two')
     _, cap = fails(shell, "grid --resume g-")
     assert "several grid ids" in texts(cap)
+
+
+def test_no_wait_returns_the_grid_at_once_and_it_fills_on_its_own(
+    shell: InteractiveShell, slow_grid: Sandbox
+) -> None:
+    run, _ = magic(shell, f"{GRID} --no-wait -o g")
+    assert isinstance(run, GridRun) and shell.user_ns["g"] is run
+    assert not run.done() and run.counts()["completed"] == 0  # each run takes about 3 s
+    run.wait(timeout=60)
+    assert run.counts()["completed"] == 4 and created(slow_grid) == 4

@@ -163,15 +163,12 @@ def test_thumbnails_come_from_the_journal_offline_with_no_request(
 
         assert all(httpx.get(u).status_code == 404 for u in urls)
         before = sandbox_env.stats.requests
-        started = time.perf_counter()
         _, cap = magic(shell, "history")
-        took = time.perf_counter() - started
     finally:
         sandbox_env.configure(output_ttl=None)
     html = texts(cap, "text/html")
     assert html.count("data:image/jpeg;base64,") == 3  # one stored thumbnail per row
     assert sandbox_env.stats.requests == before  # not one request: the journal has them
-    assert took < 5  # a sanity bound only; the figure is benchmarks/history.py's
 
 
 def test_export_matching_runs_to_one_page(shell: InteractiveShell, tmp_path: Path) -> None:
