@@ -148,6 +148,16 @@ def test_an_edit_shows_only_that_fields_problem_once(session: Session, wsb: Sand
         w.run(Upload="javascript:alert(1)")
 
 
+def test_an_edit_reveals_no_other_fields_problem(session: Session, wsb: Sandbox) -> None:
+    w = LaminaApp("Model Photoshoot", session=session)  # Garment and Background are required
+    control(w, "Garment").input.value = f"{wsb.base_url}/samples/product.png"
+    assert "Background" in w.problems  # still missing...
+    assert shown_messages(w) == {}  # ...but untouched: not shown
+    assert not w.parts.run_button.disabled
+    w.parts.run_button.click()
+    assert list(shown_messages(w)) == ["Background"]
+
+
 def test_validation_messages_can_fail(session: Session) -> None:
     # The calm check above would pass on a widget that never shows anything: this one must.
     w = LaminaApp("Photo Stylizer", session=session)

@@ -171,6 +171,19 @@ def test_w_grid_fills_in_reuses_on_a_second_run_and_lands_in_the_snapshot(
     assert w.parts.grid.view.value.count(">reused</span>") == 4
 
 
+def test_a_grid_started_while_another_fills_is_drawn_to_its_end(
+    session: Session, wsb: Sandbox
+) -> None:
+    w = LaminaApp("Slow Painter", session=session)
+    first = w.grid(x="Prompt", values={"Prompt": ["a slow fox", "a slow owl"]})
+    second = w.grid(x="Prompt", values={"Prompt": ["a slow cat"]})
+    assert not first.done()  # the first grid's redraw loop is alive when the second is shown
+    second.wait(timeout=60)
+    view = w.parts.grid.view
+    wait_until(lambda: view.value.count("data:image/") == 1 and second.grid_id in view.value)
+    first.wait(timeout=60)
+
+
 def test_grid_axes_from_the_tab_with_search_and_replace_and_a_confirmation(
     wsb: Sandbox,
 ) -> None:

@@ -195,6 +195,22 @@ async def _await(w: LaminaApp) -> list[Any]:
 
 def test_a_run_without_a_thumbnail_gets_no_empty_picture(session: Session, wsb: Sandbox) -> None:
     w = LaminaApp("Glacial Painter", session=session)
+    shown = w.run(Prompt="a picture first", reuse=False)
+    shown.cancel()  # nothing to show either: make one row show a thumbnail first
+    w.wait(timeout=30)
+    slow = LaminaApp("Slow Painter", session=session)
+    slow.run(Prompt="a picture").result(timeout=30)
+    slow.wait(timeout=30)
+    top = slow.parts.history.rows[0]
+    assert top.thumb in top.box.children[0].children  # the row shows a picture...
+    handle = slow.run(Prompt="cancelled: nothing to show")
+    handle.cancel()
+    slow.wait(timeout=30)
+    row = rows_by_id(slow)[handle.execution_id]
+    assert row.box is top.box  # ...and is refilled with a run that has none
+    images = [c for c in row.box.children[0].children if isinstance(c, W.Image)]
+    assert images == [] and "cancelled" in row.info.value
+    w = LaminaApp("Glacial Painter", session=session)
     handle = w.run(Prompt="cancelled: nothing to show")
     handle.cancel()
     w.wait(timeout=30)
