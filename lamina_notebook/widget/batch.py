@@ -213,10 +213,15 @@ class BatchPrice:
 
     # -- starting -------------------------------------------------------------------------
     def request(self) -> Any:
-        """The batch's Run button: plan (problems raise, nothing sent), price, then start,
-        or show the confirmation step when the threshold says so."""
+        """The batch's Run button: plan (problems show under the choices, nothing is sent),
+        price, then start, or show the confirmation step when the threshold says so."""
         self.touched = True
-        plan = self.make_plan()
+        try:
+            plan = self.make_plan()
+        except (InputValidationError, ValueError, TypeError) as exc:
+            self._show_problems(exc)  # one message, under the choices; nothing sent
+            return None
+        self.problems.value = ""
         cost = self.cost if self.cost is not None and self.cost.cells == len(plan.cells) else None
         if cost is None or cost.runs != plan.runs:
             cost = self.session.run(price(self.session.client, plan))

@@ -228,6 +228,7 @@ def test_grid_tab_problems_show_once_the_user_changed_something(
     created = wsb.stats.run_creations
     grid.run_button.click()
     assert wsb.stats.run_creations == created and w.parts.grids == ()
+    assert w.parts.status.value == ""  # said once, under the axes
     with pytest.raises(InputValidationError, match="in every cell"):
         w.grid(x="Style")
     w.value = {"Prompt": "now valid"}
