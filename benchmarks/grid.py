@@ -246,30 +246,23 @@ def fill(
     return found
 
 
-def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
-    """What the sandbox counted between two snapshots (requests, 429s, runs created)."""
-
-    def n429(s: dict[str, Any]) -> int:
-        return int(s.get("by_status", {}).get("429", 0))
-
-    return {
-        "requests": after["requests"] - before["requests"],
-        "429": n429(after) - n429(before),
-        "run_creations": after["run_creations"] - before["run_creations"],
-        "waits": after["waits"] - before["waits"],
-        "estimates": after["estimates"] - before["estimates"],
-    }
-
-
-def _server_of_in_kernel(report: dict[str, Any]) -> dict[str, int]:
-    s = report.get("server") or {}
+def _counts(s: dict[str, Any]) -> dict[str, int]:
+    """The counters of one sandbox snapshot this figure reports. ``api`` counts the API's
+    requests (the ones its rate limit counts); ``requests`` also counts picture downloads."""
     return {
         "requests": int(s.get("requests", 0)),
+        "api": sum(int(v) for v in s.get("requests_by_edition", {}).values()),
         "429": int(s.get("by_status", {}).get("429", 0)),
         "run_creations": int(s.get("run_creations", 0)),
         "waits": int(s.get("waits", 0)),
         "estimates": int(s.get("estimates", 0)),
     }
+
+
+def _delta(before: dict[str, Any], after: dict[str, Any]) -> dict[str, int]:
+    """What the sandbox counted between two snapshots."""
+    a, b = _counts(after), _counts(before)
+    return {k: a[k] - b[k] for k in a}
 
 
 def measure(quick: bool) -> dict[str, Any]:
@@ -293,7 +286,7 @@ def measure(quick: bool) -> dict[str, Any]:
         arms["process"]["sandbox_pid"] = child.pid
     with isolated_home() as env:  # no key, no base URL: the kernel's own sandbox gives both
         arms["in_kernel"] = fill(env, scale, axes, baseline, in_kernel=True)
-        arms["in_kernel"]["server"] = _server_of_in_kernel(arms["in_kernel"]["report"])
+        arms["in_kernel"]["server"] = _counts(arms["in_kernel"]["report"].get("server") or {})
     return {"scale": scale, "axes": list(axes), "extra": extra, "arms": arms}
 
 
@@ -345,16 +338,17 @@ def run(quick: bool = False) -> Figure:
         ),
         f"fill: {done['completed']}/{cells} completed, {main['report']['thumbs']} thumbnails, "
         f"wall {wall:.1f} service s (the slowest run's own server time {floor:.1f} s), "
-        f"{server['requests']} requests ({server['run_creations']} runs, {server['waits']} "
-        f"long-polls, {server['estimates']} estimates), {server['429']} 429s, "
+        f"{server['api']} API requests ({server['run_creations']} runs, {server['waits']} "
+        f"long-polls, {server['estimates']} estimates) and "
+        f"{server['requests'] - server['api']} picture downloads, {server['429']} 429s, "
         f"{main['report']['pauses']} budget pauses; the start_grid cell answered in "
         f"{ms(main['start_cell'])}",
         f"rerun (planned again): {rerun.get('runs')} runs planned, "
         f"{rerun.get('server', {}).get('run_creations')} created, "
-        f"{rerun.get('server', {}).get('requests')} requests, "
+        f"{rerun.get('server', {}).get('api')} API requests, "
         f"{(rerun.get('wall') or 0) / scale:.1f} service s; extend by one prompt row: "
         f"{extend.get('server', {}).get('run_creations')} runs created, "
-        f"{extend.get('server', {}).get('requests')} requests, "
+        f"{extend.get('server', {}).get('api')} API requests, "
         f"{extend.get('server', {}).get('429')} 429s, "
         f"{(extend.get('wall') or 0) / scale:.1f} service s",
         f"old arm (sandbox in the kernel): {old['report']['counts']['completed']}/{cells} "

@@ -101,15 +101,22 @@ def _sweep(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
 def _detection(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
     delays = fig["data"]["delays_service_seconds"]
     names = list(delays)
-    base, plain, history, hook = (delays[n] for n in names)
+    base, plain, history = (delays[n] for n in names[:3])
+    hook = delays[names[-1]]
+    long_poll = delays[names[3]] if len(names) == 5 else None
     sdk_med = median(base)
     row = [
         "completion detection delay, median (p95)",
         f"Lamina SDK `runs.wait` (fixed 5 s) {sdk_med:.2f} s ({percentile(base, 95):.2f} s)",
-        f"3 s polling {median(plain):.2f} s ({percentile(plain, 95):.2f} s) = "
+        f"3 s polling (/api) {median(plain):.2f} s ({percentile(plain, 95):.2f} s) = "
         f"{median(plain) / 3.0:.2f}× interval, {median(plain) / sdk_med:.2f}× the SDK's "
-        f"median; {median(history):.2f} s with journal history; webhook "
-        f"{_ms(median(hook))} ({_ms(percentile(hook, 95))})",
+        f"median; {median(history):.2f} s with journal history; "
+        + (
+            f"/v1 long-polls {median(long_poll):.2f} s ({percentile(long_poll, 95):.2f} s); "
+            if long_poll is not None
+            else ""
+        )
+        + f"webhook {_ms(median(hook))} ({_ms(percentile(hook, 95))})",
         f"polling ≤ 0.6× interval, webhook ≤ 50 ms {_mark(fig['met'])}",
     ]
     ends = fig["data"]["completion_times"]
@@ -126,7 +133,14 @@ def _detection(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
         "favour neither; one draw per slice removes the clumps of independent draws, which "
         "moved a 30-run median by about ±0.1 interval. Polling delays are in service seconds; the "
         "webhook's is real loopback time. The journal-history row is a best case: the sandbox's "
-        "durations are exact, and the first poll goes at the app's median past duration.",
+        "durations are exact, and the first poll goes at the app's median past duration. "
+        "The polling rows use the /api edition, which has no long-poll. On /v1 (what the "
+        "client's auto picks where the service offers it) the client long-polls instead, and "
+        "the service answers when the run ends; compressed, that row is pessimistic: the "
+        "client sends each hold (one 3 s interval on its compressed clock) in whole seconds, "
+        "at least 1, which the sandbox compresses again, so each hold lasts one service "
+        "second and an end in the two seconds until the next long-poll waits for it. "
+        "Uncompressed, one hold follows the other and no end waits for a long-poll.",
     ]
     return row, text
 
@@ -146,14 +160,16 @@ def _responsiveness(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
     text = [
         "Figure 3 probes the kernel's own event loop (a 10 ms sleep, repeated; lag = how late "
         "it wakes) while all runs poll and render at once (clock compressed, rate limit off: a "
-        "denser load than the service allows). The max is a single worst wake-up, which the "
+        "denser load than the service allows). The sandbox runs in its own process, as `%lamina "
+        "sandbox` runs it (it always ran outside this kernel: the in-process sandbox that held "
+        "a kernel's GIL is measured in figure 8). The max is a single worst wake-up, which the "
         "p99 target does not bound; on a shared machine it is partly other work's. Load "
         f"average (1/5/15 min) on the {data['cpus']} CPUs: {_loads(data['load_before'])} "
         f"before, {_loads(data['load_after'])} after the runs"
         + (
             f". The target was missed in this run while the 1-minute load rose to "
             f"{data['load_after'][0]:.2f} on {data['cpus']} CPUs: runnable threads of this "
-            "figure's kernel and in-process sandbox and of other work on the shared machine, "
+            "figure's kernel, of the sandbox's process and of other work on the shared machine, "
             "which the load average cannot tell apart."
             if not fig["met"] and data.get("load_after")
             else "."
@@ -290,7 +306,7 @@ def _grid(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
         f"same cells, idle kernel {trip(main['idle'])}; sandbox inside the kernel (the old "
         f"default) {trip(old['busy'])}",
         f"{trip(main['busy'])} ({over} of {len(main['busy'])} cells over 100 ms); "
-        f"{server['429']} 429s in {server['requests']} requests; all {cells} cells in "
+        f"{server['429']} 429s in {server['api']} API requests; all {cells} cells in "
         f"{data['wall_service']:.1f} s (slowest run {data['floor']:.1f} s); rerun "
         f"{rerun['server']['run_creations']} runs, one more prompt row "
         f"{extend['server']['run_creations']} runs",
@@ -319,9 +335,12 @@ def _grid(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
         "kernel, its own idle cells: "
         f"{trip(old['idle'])}), where drawing the pictures competes with the kernel for its "
         f"GIL. {compressed}",
-        f"The fill sent {server['requests']} requests ({server['run_creations']} run "
-        f"creations, {server['waits']} long-polls, {server['estimates']} estimates, the rest "
-        f"status GETs) and drew {server['429']} 429s. It took {data['wall_service']:.1f} s, "
+        f"The fill sent {server['api']} API requests, the ones the limit counts "
+        f"({server['run_creations']} run creations, {server['waits']} long-polls, "
+        f"{server['estimates']} estimates, "
+        f"{server['api'] - server['run_creations'] - server['waits'] - server['estimates']} "
+        f"other GETs), downloaded {server['requests'] - server['api']} pictures for the "
+        f"thumbnails, and drew {server['429']} 429s. It took {data['wall_service']:.1f} s, "
         f"while the slowest run lasted {data['floor']:.1f} s from creation to end"
         + (
             f": the kernel learned of {len(slow)} of the {len(late)} runs' ends more than "
@@ -337,9 +356,9 @@ def _grid(fig: dict[str, Any]) -> tuple[list[str], list[str]]:
         ),
         f"Planning the same grid again reuses every journaled run: "
         f"{rerun['runs']} runs planned, {rerun['server']['run_creations']} created, "
-        f"{rerun['server']['requests']} requests, {rerun['wall'] / scale:.1f} s. Extending it "
+        f"{rerun['server']['api']} API requests, {rerun['wall'] / scale:.1f} s. Extending it "
         f"by one prompt row starts only the {extend['server']['run_creations']} new cells "
-        f"({extend['server']['requests']} requests, {extend['server']['429']} 429s) and took "
+        f"({extend['server']['api']} API requests, {extend['server']['429']} 429s) and took "
         f"{extend['wall'] / scale:.1f} s"
         + (
             ": the fill just before had spent most of the client's budget of 90 requests a "

@@ -57,7 +57,7 @@ def test_every_benchmark_runs_at_a_tiny_size(tmp_path: Path) -> None:
     detection = next(f for f in doc["figures"] if f["key"] == "2")
     assert detection["rows"][0][0].startswith("baseline: Lamina SDK runs.wait")
     delays = detection["data"]["delays_service_seconds"]
-    assert len(delays) == 4 and all(len(d) == detection["data"]["runs"] for d in delays.values())
+    assert len(delays) == 5 and all(len(d) == detection["data"]["runs"] for d in delays.values())
     # Figure 3 reports how loaded the machine was.
     responsiveness = next(f for f in doc["figures"] if f["key"] == "3")
     assert responsiveness["data"]["cpus"] and "load_before" in responsiveness["data"]
