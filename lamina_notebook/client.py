@@ -396,7 +396,12 @@ class LaminaClient(ExtrasMixin):
     # -- runs -----------------------------------------------------------------------------------
 
     async def run(
-        self, app: App | str, inputs: Mapping[str, Any] | None = None, webhook: str | None = None
+        self,
+        app: App | str,
+        inputs: Mapping[str, Any] | None = None,
+        webhook: str | None = None,
+        *,
+        token_held: bool = False,
     ) -> Execution:
         """Start a run; the execution is journaled before this returns.
 
@@ -404,16 +409,25 @@ class LaminaClient(ExtrasMixin):
         :class:`ValidInputs` :meth:`validate_inputs` returned for this app. The POST is never
         resent once it may have reached the server. If the caller is cancelled while the POST
         is in flight, the start still completes in the background and lands in the journal.
+
+        ``token_held``: the caller took a rate-budget token for this POST (``await
+        client.budget.acquire()``), so it knows the POST goes out at once, with no wait in
+        between (a grid marks its cell "starting" then); it is refunded if nothing is sent.
         """
-        self._bind()
-        resolved = await self.resolve_app(app)
-        clean = self.validate_inputs(resolved, inputs)
-        hook = webhook or self._receiver_hook()
-        if hook is not None:
-            check_webhook_url(hook)
-        edition = await self.edition()  # known by now (a GET found it), never guessed by a POST
+        try:
+            self._bind()
+            resolved = await self.resolve_app(app)
+            clean = self.validate_inputs(resolved, inputs)
+            hook = webhook or self._receiver_hook()
+            if hook is not None:
+                check_webhook_url(hook)
+            edition = await self.edition()  # known by now (a GET found it), never guessed
+        except BaseException:
+            if token_held:
+                self.budget.refund()
+            raise
         start = asyncio.get_running_loop().create_task(
-            self._start(edition, resolved, dict(clean), hook)
+            self._start(edition, resolved, dict(clean), hook, token_held=token_held)
         )
         self._starts.add(start)
         start.add_done_callback(self._start_done)
@@ -434,7 +448,13 @@ class LaminaClient(ExtrasMixin):
             log.debug("run start failed: %s", task.exception())
 
     async def _start(
-        self, edition: Edition, app: App, inputs: dict[str, InputValue], hook: str | None
+        self,
+        edition: Edition,
+        app: App,
+        inputs: dict[str, InputValue],
+        hook: str | None,
+        *,
+        token_held: bool = False,
     ) -> Execution:
         path = edition.app_runs(app.app_id)
         params = {"webhook": hook} if hook else None
@@ -445,6 +465,7 @@ class LaminaClient(ExtrasMixin):
                 params=params,
                 body={"inputs": inputs},
                 creates_run=True,
+                token_held=token_held,
             )
             execution = started_execution(reply, path).with_app(app.app_id, app.name)
         except LaminaError as exc:

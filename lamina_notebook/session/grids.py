@@ -436,17 +436,21 @@ class GridRun:
         self, grid: GridPlan, cell: Cell, followers: list[str], fresh: bool
     ) -> None:
         client = self._client
-        # Wait until the budget has room, so the cell is marked "starting" only when its POST
-        # is about to go (a crash then means "may exist", not "waited in a queue").
+        # Take the POST's own budget token first, so the cell is marked "starting" only when
+        # its POST goes out at once (a crash then means "may exist", never "waited in a
+        # queue"); client.run sends with that token, or refunds it if nothing is sent.
         await client.budget.acquire()
-        client.budget.refund()
-        variant = self._variant_for(grid, cell, fresh)
-        self._mark_starting(cell.key)
+        try:
+            variant = self._variant_for(grid, cell, fresh)
+            self._mark_starting(cell.key)
+        except BaseException:
+            client.budget.refund()
+            raise
         keys = [cell.key, *followers]
         for key in keys:
             self._set(key, status=STARTING, error=None, reused=key != cell.key, thumb=None)
         try:
-            execution = await client.run(grid.app, cell.inputs)
+            execution = await client.run(grid.app, cell.inputs, token_held=True)
         except LaminaError as exc:
             journal_id = exc.journal_id
             if journal_id is not None:  # the run MAY exist: journaled as unconfirmed
@@ -771,7 +775,10 @@ class GridRun:
             notes.append(f"{n['reused']} cell(s) reused from earlier runs{saved}.")
         if self.error is not None:
             notes.append(f"The grid stopped: {_message(self.error)}")
-        notes.append(f"Resume after a restart: resume_grid(session, {self.grid_id!r}).")
+        notes.append(
+            f"Resume after a restart: %lamina grid --resume {self.grid_id} "
+            f"(Python: resume_grid(session, {self.grid_id!r}))."
+        )
         return notes
 
     def _repr_mimebundle_(self, include: Any = None, exclude: Any = None) -> dict[str, Any]:

@@ -611,3 +611,27 @@ def test_wrong_envelopes_are_invalid_responses_and_headers_are_set() -> None:
     assert seen[0].headers["x-api-key"] == "lma_k"
     assert seen[0].headers["user-agent"].startswith("lamina-notebook/")
     assert "lma_k" not in str(seen[0].url)
+
+
+def test_a_run_sent_with_a_held_token_takes_no_other_and_refunds_it_when_refused(
+    sandbox: Any,
+) -> None:
+    """``run(token_held=True)`` sends with the caller's token (a grid marks its cell
+    "starting" only once its POST can go at once) and gives it back if nothing is sent."""
+
+    async def main() -> None:
+        async with fast_client(sandbox, rate_limit=10, rate_period=60.0) as client:
+            app = await client.resolve_app("Text to Image")
+            before = client.budget.acquired
+            await client.budget.acquire()
+            assert client.budget.available == 10 - 1 - before
+            execution = await client.run(app, {"Prompt": "a fox"}, token_held=True)
+            assert execution.execution_id
+            assert client.budget.acquired == before + 1  # the POST used the held token
+            await client.budget.acquire()
+            free = client.budget.available
+            with pytest.raises(InputValidationError):
+                await client.run(app, {"Prompt": "a fox", "Style": "Mars"}, token_held=True)
+            assert client.budget.available == free + 1  # refunded: nothing was sent
+
+    asyncio.run(main())
