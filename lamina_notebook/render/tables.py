@@ -119,7 +119,8 @@ def example_run_line(app: App) -> str:
     parts = ["%lamina run", quote_arg(app.name)]
     for p in app.parameters or ():
         if p.needs_value:
-            value = p.options[0] if p.options else f"<{p.type}>"
+            placeholder = "<https://... or @local-file>" if p.type == "url" else f"<{p.type}>"
+            value = p.options[0] if p.options else placeholder
             parts.append(quote_arg(f"{p.name}={value}"))
     return " ".join(parts)
 
