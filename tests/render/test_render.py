@@ -798,7 +798,11 @@ def test_app_info_marks_required_and_gives_a_runnable_example() -> None:
     example = next(line for line in plain.splitlines() if line.startswith("Example: "))
     cmd = parse(example.removeprefix("Example: %lamina "))
     assert cmd.app == "Photo Stylizer"
-    assert cmd.inputs == {"Image": "<https://... or @local-file>", "Aspect Ratio": "16:9", "Prompt": "<text>"}
+    assert cmd.inputs == {
+        "Image": "<https://... or @local-file>",
+        "Aspect Ratio": "16:9",
+        "Prompt": "<text>",
+    }
 
 
 STYLES = [
