@@ -57,10 +57,27 @@ def resolve_app(session: Session, name_or_id: str) -> App:
     return app
 
 
+def _rejoin_names(app: App, inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """``inputs`` with a parameter whose own name holds ``=`` put back together: the line's
+    ``A=b=c`` was split at the first ``=``, though the app's parameter is called ``A=b``."""
+    names = [n for p in app.parameters for n in (p.name, p.key) if n and "=" in n]
+    if not names:
+        return dict(inputs)
+    out: dict[str, Any] = {}
+    for key, value in inputs.items():
+        if app.parameter(key) is None and isinstance(value, str):
+            whole = f"{key}={value}"
+            name = next((n for n in names if whole.startswith(n + "=")), None)
+            if name is not None:
+                key, value = name, whole[len(name) + 1 :]
+        out[key] = value
+    return out
+
+
 def split_variant(app: App, inputs: Mapping[str, Any]) -> tuple[dict[str, Any], int | None]:
     """``inputs`` without ``variant=N``, and N (None when not given). An app with a parameter
-    of that name keeps it as an input."""
-    rest = dict(inputs)
+    of that name keeps it as an input. A parameter named with ``=`` is matched whole."""
+    rest = _rejoin_names(app, inputs)
     if VARIANT not in rest or app.parameter(VARIANT) is not None:
         return rest, None
     raw = rest.pop(VARIANT)

@@ -16,7 +16,17 @@ from playwright.sync_api import ConsoleMessage, Error, Locator, Page
 
 IDLE = ".jp-Notebook-ExecutionIndicator[data-status='idle']"
 CODE_PROMPTS = ".jp-Notebook .jp-CodeCell .jp-InputArea-prompt"
-ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.error']"
+# JupyterLab 4 renders an error (a traceback or a `_render_traceback_` display) as stderr.
+ERROR_OUTPUT = ".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']"
+# "done" when every code cell has `[n]:`; "stopped" when some has `[ ]:` but the kernel is
+# idle and nothing is queued (`[*]:`), as Run All leaves a notebook after a cell raised.
+STOPPED_OR_DONE = """([promptSel, idleSel]) => {
+    const prompts = [...document.querySelectorAll(promptSel)].map(p => p.textContent.trim());
+    if (prompts.length && prompts.every(p => /^\\[\\d+\\]:$/.test(p))) return "done";
+    const ran = prompts.some(p => /^\\[\\d+\\]:$/.test(p));
+    const queued = prompts.some(p => p === "[*]:");
+    return ran && !queued && document.querySelector(idleSel) ? "stopped" : false;
+}"""
 DONE_PROMPT = re.compile(r"^\[\d+\]:$")
 # The status bar names a real kernel ("Python 3 (ipykernel) | Idle"), not "No Kernel | ...".
 STATUS_IDLE = """(idleSel) => {
@@ -95,29 +105,50 @@ class LabPage:
         self.screenshot("kernel-not-idle")
         raise AssertionError(f"the kernel of {self.relpath} was not idle after {timeout:.0f} s")
 
-    def run_all(self, timeout: float = 180) -> None:
-        """Run > Run All Cells, then wait until every code cell has an execution count."""
+    def run_all(self, timeout: float = 180, *, stops: bool = False) -> None:
+        """Run > Run All Cells, then wait until every code cell has an execution count; with
+        `stops`, Run All must instead stop at a cell that raised (the test's own failing cell)."""
         self.menu("Run", "runmenu:run-all")
+        if stops:
+            assert self._wait_stopped_or_done(timeout) == "stopped", "Run All did not stop"
+            return
         self.wait_cells_done(timeout)
 
-    def wait_cells_done(self, timeout: float = 180) -> None:
-        """Wait for all code cells to show `[n]:`; fail at once with the traceback if one errors."""
-        deadline_ms = timeout * 1000
+    def run_cell(self, index: int, timeout: float = 60) -> None:
+        """Select the `index`-th code cell, run it alone (Shift+Enter) and wait for its `[n]:`."""
+        prompt = self.code_cell(index).locator(".jp-InputArea-prompt")
+        prompt.click()
+        self.page.keyboard.press("Shift+Enter")
         self.page.wait_for_function(
-            """([promptSel, errorSel]) => {
-                if (document.querySelector(errorSel)) return true;
-                const prompts = [...document.querySelectorAll(promptSel)];
-                return prompts.length > 0 &&
-                       prompts.every(p => /^\\[\\d+\\]:$/.test(p.textContent.trim()));
-            }""",
-            arg=[CODE_PROMPTS, ERROR_OUTPUT],
-            timeout=deadline_ms,
+            "(el) => /^\\[\\d+\\]:$/.test(el.textContent.trim())",
+            arg=prompt.element_handle(),
+            timeout=timeout * 1000,
             polling=250,
         )
-        errors = self.page.locator(ERROR_OUTPUT)
-        if errors.count():
+        self.wait_kernel_idle(timeout)
+
+    def _wait_stopped_or_done(self, timeout: float) -> str:
+        """"done" or "stopped" (the same twice, a second apart: a cell between two others is
+        never idle and unqueued that long)."""
+        while True:
+            self.page.wait_for_function(
+                STOPPED_OR_DONE, arg=[CODE_PROMPTS, IDLE], timeout=timeout * 1000, polling=250
+            )
+            state = str(self.eval(STOPPED_OR_DONE, [CODE_PROMPTS, IDLE]))
+            if state == "done":
+                return state
+            self.page.wait_for_timeout(1000)
+            if self.eval(STOPPED_OR_DONE, [CODE_PROMPTS, IDLE]) == "stopped":
+                return "stopped"
+
+    def wait_cells_done(self, timeout: float = 180) -> None:
+        """Wait for all code cells to show `[n]:`; fail at once, with the failing cell's output,
+        if Run All stopped at a cell that raised (the kernel idle, nothing queued, cells left)."""
+        if self._wait_stopped_or_done(timeout) == "stopped":
             self.screenshot("cell-error")
-            raise AssertionError(f"a cell raised:\n{errors.first.inner_text()[:3000]}")
+            errors = self.page.locator(ERROR_OUTPUT)
+            shown = "\n---\n".join(e.inner_text()[:1500] for e in errors.all()[-3:])
+            raise AssertionError(f"Run All stopped at a cell that raised:\n{shown}")
         self.wait_kernel_idle(timeout)
 
     def code_cell(self, index: int) -> Locator:

@@ -66,14 +66,15 @@ def _cells(sb: Sandbox, app_id: str) -> list[str]:
         "%lamina apps",
         f"%lamina info {app_id}",
         f'%lamina run {app_id} "Link{SCRIPT}={url}"',
-        f'%lamina run "Photo Stylizer" "Upload={missing}"',
+        f'%lamina run "Photo Stylizer" "Upload={missing}" --no-raise',  # fails; Run All goes on
         f'%lamina run "Product Copywriter" "Product={SCRIPT}"',
-        f'%lamina run "{HOSTILE_NAME}" Notes=x',
         "%lamina history",
         "from lamina_notebook import LaminaApp\n"
         f"w = LaminaApp({app_id!r})\n"
         f"w.value = {{'Link{SCRIPT}': {url!r}, 'Mode{IMG}': {SCRIPT!r}}}\nw",
         "r = w.run().result(timeout=60)\nw.wait(timeout=60)\nw.snapshot()",
+        # Last, as it fails its cell (Run All would stop there): the error names Link<script>.
+        f"%lamina run {app_id} Notes=x",
     ]
 
 
@@ -112,6 +113,8 @@ def test_hostile_metadata_never_runs_script_in_jupyterlab(
     text = ui.page.locator(".jp-Notebook").inner_text()
     assert "<script>window.__pwned=1</script>" in text
     assert "Generation failed" in text or "Could not read" in text
+    error = ui.code_cell(len(_cells(sb, app_id)) - 1).locator(".jp-OutputArea-output").last
+    assert f"Link{SCRIPT}" in error.inner_text(), "the input error does not name the parameter"
     ui.screenshot("hostile-metadata")
     # A click that would run the widget's hostile option in the page: still nothing.
     ui.widget_button("Run").click()

@@ -386,3 +386,27 @@ def test_the_key_never_reaches_outputs_or_the_journal(
     shown += repr(result) + repr(get_session().settings)
     assert key not in shown
     assert key.encode() not in Path(os.environ["LAMINA_JOURNAL"]).read_bytes()
+
+
+def test_a_parameter_whose_name_holds_an_equals_sign_takes_its_value(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`Name=x=1` splits at the first `=`; an app whose parameter is called `Name=x` still gets
+    `1` (real metadata is not ours to choose: hostile or careless names have `=` in them)."""
+    app = {
+        "name": "Equals App",
+        "duration": 1,
+        "parameters": [
+            {"name": "Weight=kg", "type": "text"},
+            {"name": "Note", "type": "text", "default": ""},
+        ],
+        "outputs": [{"label": "Echo", "type": "text", "text": "ok"}],
+    }
+    with Sandbox(time_scale=0.02, rate_limit=0, extra_apps=[app]) as sb:
+        monkeypatch.setenv("LAMINA_API_KEY", sb.api_key)
+        monkeypatch.setenv("LAMINA_BASE_URL", sb.base_url)
+        for shell in loaded_shell():
+            result, _ = magic(shell, 'run "Equals App" "Weight=kg=12" "Note=a=b"')
+            assert isinstance(result, Result) and result.status == "completed"
+            assert result.inputs == {"Weight=kg": "12", "Note": "a=b"}
+            # "Weight=kg" has no default: the sandbox refuses a run without it, so it was sent.
