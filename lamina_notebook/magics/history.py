@@ -18,6 +18,7 @@ from ..errors import ConfigurationError, LaminaError
 from ..render.html import shorten
 from .display import show_bundle, store_output
 from .parse import CommandError
+from .progress import terminal_width
 
 if TYPE_CHECKING:  # pragma: no cover
     from IPython.core.interactiveshell import InteractiveShell
@@ -168,7 +169,12 @@ def show_history(cmd: Command, session: Session, shell: InteractiveShell) -> Non
     show_bundle(
         {
             "text/plain": render.history_text(
-                entries, total=total, offset=offset, previous=previous, command=line
+                entries,
+                total=total,
+                offset=offset,
+                previous=previous,
+                command=line,
+                width=terminal_width(),
             ),
             "text/html": render.history_html(
                 entries, media, total=total, offset=offset, previous=previous, command=line

@@ -176,6 +176,8 @@ def app_info_html(app: App) -> str:
 _FALLBACK_COLUMNS = 100
 #: Never lay a table out narrower than this, however small the terminal says it is.
 _MIN_COLUMNS = 40
+#: The history table's Inputs column never gets narrower than this (it is what tells rows apart).
+_MIN_INPUTS_TEXT = 16
 _GAP = "  "
 
 
@@ -593,32 +595,56 @@ def history_text(
     offset: int = 0,
     previous: Mapping[str, Any] | None = None,
     command: str = "%lamina history",
+    width: int | None = None,
 ) -> str:
     """The history page for terminals: the table (short ids, ``*`` for starred), each row's
-    changes and note below it, the run lines to reuse inputs, and the paging line."""
+    changes and note below it, the run lines to reuse inputs, and the paging line.
+
+    The table fits ``width`` columns (default: the terminal's), so a row never wraps: the
+    Inputs column gives way, and below a readable minimum each row's inputs go on a line of
+    their own under it."""
     span, more = _paging(len(entries), total, offset, command)
     if not entries:
         return "No executions in the journal yet." if not total else f"{span}."
     before = _previous_map(entries, previous)
     rows = [
-        (
+        [
             fmt_epoch(e.created_at),
             ("* " if getattr(e, "starred", False) else "")
             + shorten(e.app_name or e.app_id or "", 30),
             e.status,
             fmt_duration(_duration(e)),
             short_id(e.execution_id),
-            inputs_text(e.inputs, 50),
+            "",
             _entry_outputs(e),
-        )
+        ]
         for e in entries
     ]
-    table = _text_table(
-        ["Started", "App", "Status", "Took", "Id", "Inputs", "Outputs"], rows
-    ).split("\n")
+    headers = ["Started", "App", "Status", "Took", "Id", "Inputs", "Outputs"]
+    columns = max(
+        _MIN_COLUMNS,
+        width if width is not None else shutil.get_terminal_size((_FALLBACK_COLUMNS, 24)).columns,
+    )
+    others = sum(
+        max(len(h), *(len(plain(r[i])) for r in rows))
+        for i, h in enumerate(headers)
+        if h != "Inputs"
+    )
+    room = columns - 1 - others - 2 * (len(headers) - 1)  # 1: a full last column wraps
+    below = room < _MIN_INPUTS_TEXT  # too narrow: each row's inputs go on a line of their own
+    if below:
+        headers.pop(5)
+        for row in rows:
+            row.pop(5)
+    else:
+        for row, e in zip(rows, entries, strict=True):
+            row[5] = inputs_text(e.inputs, min(80, room))
+    table = _text_table(headers, rows).split("\n")
     lines = [span, *table[:2]]
     for entry, line in zip(entries, table[2:], strict=True):
         lines.append(line)
+        if below and entry.inputs:
+            lines.append(f"    {plain(inputs_text(entry.inputs, max(20, columns - 5)))}")
         prev = before.get(entry.execution_id)
         diff = input_diff(entry.inputs or {}, prev.inputs if prev is not None else None)
         if diff:

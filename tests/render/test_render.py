@@ -1268,3 +1268,16 @@ def test_inline_data_image_from_the_service_is_bounded() -> None:
     big = "data:image/png;base64," + "A" * (render.MAX_EMBED_BYTES * 2)
     data, _ = render.execution_bundle(image_execution(url=big))
     assert len(data["text/html"]) < 20_000 and len(data["text/plain"]) < 1_000
+
+
+def test_history_text_fits_the_terminal_width() -> None:
+    """Each table line fits the width (the Inputs column gives way), so no row wraps."""
+    inputs = {"Prompt": "a lighthouse in a storm at night", "Style": "Watercolor"}
+    page = [_row(UUID, app_name="Text to Image", inputs=inputs)]
+    for width in (80, 100):
+        plain = render.history_text(page, width=width)
+        table = plain.split("Use these inputs:")[0].splitlines()[1:]
+        assert max(len(line) for line in table) < width, (width, table)
+        assert "Prompt=a lighthouse" in plain
+    wide = render.history_text(page, width=200)
+    assert "Prompt=a lighthouse in a storm at night, Style=Watercolor" in wide
