@@ -60,7 +60,7 @@ def resolve_app(session: Session, name_or_id: str) -> App:
 def _rejoin_names(app: App, inputs: Mapping[str, Any]) -> dict[str, Any]:
     """``inputs`` with a parameter whose own name holds ``=`` put back together: the line's
     ``A=b=c`` was split at the first ``=``, though the app's parameter is called ``A=b``."""
-    names = [n for p in app.parameters for n in (p.name, p.key) if n and "=" in n]
+    names = [n for p in app.parameters or () for n in (p.name, p.key) if n and "=" in n]
     if not names:
         return dict(inputs)
     out: dict[str, Any] = {}

@@ -366,18 +366,9 @@ class HistoryPanel:
             return
         statuses = STATUS_CHOICES[self.status.value][1]
         seconds = SINCE_CHOICES[self.since.value][1]
-        entries, total = journal.query(
-            app=self.app.app_id,
-            status=statuses or None,
-            since=datetime.timedelta(seconds=seconds) if seconds else None,
-            search=self.search.value.strip() or None,
-            starred=True if self.starred.value else None,
-            limit=HISTORY_ROWS,
-            offset=self.offset,
-        )
-        if not entries and self.offset and total:
-            self.offset = max(0, (total - 1) // HISTORY_ROWS * HISTORY_ROWS)
-            entries, total = journal.query(
+
+        def page() -> tuple[list[Any], int]:
+            return journal.query(
                 app=self.app.app_id,
                 status=statuses or None,
                 since=datetime.timedelta(seconds=seconds) if seconds else None,
@@ -386,6 +377,11 @@ class HistoryPanel:
                 limit=HISTORY_ROWS,
                 offset=self.offset,
             )
+
+        entries, total = page()
+        if not entries and self.offset and total:  # the page emptied (a filter): its last one
+            self.offset = max(0, (total - 1) // HISTORY_ROWS * HISTORY_ROWS)
+            entries, total = page()
         self.total = total
         while len(self.rows) < len(entries):
             row = HistoryRow()
