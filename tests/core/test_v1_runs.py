@@ -290,48 +290,40 @@ def test_the_poller_takes_its_long_polls_in_flight_off_the_share() -> None:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize(
-    ("progress", "caps"),
-    [(False, (0, LONG_POLLS, 24)), (True, (0, LONG_POLLS))],
-    ids=["wait", "wait+progress"],
-)
-def test_many_runs_under_the_budget_long_polled_or_polled(
-    progress: bool, caps: tuple[int, ...], capsys: pytest.CaptureFixture[str]
+@pytest.mark.parametrize("progress", [False, True], ids=["wait", "wait+progress"])
+def test_many_runs_long_polled_stay_under_the_services_limit(
+    progress: bool, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """24 runs at once (Catalog Studio, two outputs, about 7 s each here) under the default
     budget (90 a minute) and the service's limit (100 a minute per IP), waited on with the
-    default 3 s polls: by the shared poller alone (cap 0) or with up to ``cap`` long-polls.
-    Prints the requests and how late each end was seen; asserts only that nothing was
-    refused and that every run ended."""
-    rows = []
-    for cap in caps:
-        with Sandbox(time_scale=0.5, rate_limit=100) as sb:
+    default long-poll cap beside the shared poller's 3 s polls: nothing is refused, every run
+    ends, and long-polls were used. (How much sooner the end is seen than by polling alone is
+    benchmark figure 2's /v1 row, not a test.)"""
+    with Sandbox(time_scale=0.5, rate_limit=100) as sb:
 
-            async def main(sb: Sandbox = sb, cap: int = cap) -> list[float]:
-                async with LaminaClient(
-                    sb.api_key, sb.base_url, api_edition="v1", journal=None, max_long_polls=cap
-                ) as c:
-                    app = await c.resolve_app("Catalog Studio")
-                    runs = await asyncio.gather(*(c.run(app, {"Upload": PHOTO}) for _ in range(24)))
-                    sb.reset_stats()
+        async def main() -> list[float]:
+            async with LaminaClient(sb.api_key, sb.base_url, api_edition="v1", journal=None) as c:
+                app = await c.resolve_app("Catalog Studio")
+                runs = await asyncio.gather(*(c.run(app, {"Upload": PHOTO}) for _ in range(24)))
+                sb.reset_stats()
 
-                    async def one(run: Execution) -> float:
-                        hook = (lambda e: None) if progress else None
-                        done = await c.wait(run, on_update=hook)
-                        seen = time.time()
-                        assert done.is_completed
-                        return seen - (sb.completed_at(run.execution_id) or seen)
+                async def one(run: Execution) -> float:
+                    hook = (lambda e: None) if progress else None
+                    done = await c.wait(run, on_update=hook)
+                    seen = time.time()
+                    assert done.is_completed
+                    return seen - (sb.completed_at(run.execution_id) or seen)
 
-                    return await asyncio.gather(*(one(r) for r in runs))
+                return await asyncio.gather(*(one(r) for r in runs))
 
-            lags = sorted(asyncio.run(main()))
-            stats = sb.stats.snapshot()
-            assert stats["by_status"].get(429, 0) == 0
-            rows.append(
-                f"  long-polls<={cap:>2}: requests={stats['requests']:>3} "
-                f"(long-polls {stats['waits']:>2}) end seen after: median "
-                f"{lags[len(lags) // 2]:.2f} s, max {lags[-1]:.2f} s"
-            )
+        lags = sorted(asyncio.run(main()))
+        stats = sb.stats.snapshot()
+    assert stats["by_status"].get(429, 0) == 0
+    assert len(lags) == 24 and stats["waits"] >= LONG_POLLS
     with capsys.disabled():
         mode = "wait(on_update=...)" if progress else "wait()"
-        print(f"\n[long-poll] 24 runs of ~7 s, {mode}, default budget:\n" + "\n".join(rows))
+        print(
+            f"\n[long-poll] 24 runs of ~7 s, {mode}, long-polls<={LONG_POLLS}: "
+            f"requests={stats['requests']} (long-polls {stats['waits']}), end seen after: "
+            f"median {lags[len(lags) // 2]:.2f} s, max {lags[-1]:.2f} s"
+        )
