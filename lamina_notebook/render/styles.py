@@ -9,6 +9,9 @@ widget can rely on ``.lamina-app .widget-toggle-button.mod-active`` (a selected 
 sanitizer drops the ``<style>`` (GitHub, untrusted notebooks in JupyterLab) the markup alone must
 read well: block elements, ``SEP`` separators, and only inline styles that JupyterLab's sanitizer
 keeps (plain lengths, ``display``, ``overflow-x``, ``white-space``; no ``var()`` or grid).
+``.lamina-table.lamina-table`` outranks JupyterLab's ``.jp-RenderedHTMLCommon table``, whose
+``table-layout: fixed`` made every column equally wide (a history row's time ran into the app's
+name); pictures in a grid's compare table fill their cell instead of the 64 px of a thumbnail.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ CSS = """
 .lamina-link{color:var(--jp-content-link-color,var(--jp-brand-color1,#0969da))}
 .lamina-table{border-collapse:collapse;width:100%;font-size:12px;margin-bottom:6px;
  color:var(--jp-ui-font-color1,#1f2328)}
+.lamina-table.lamina-table{table-layout:auto}
 .lamina-table th,.lamina-table td{text-align:left;vertical-align:top;padding:4px 8px;
  border-bottom:1px solid var(--jp-border-color2,#d0d7de);color:inherit}
 .lamina-table th{color:var(--jp-ui-font-color2,#59636e);font-weight:600}
@@ -67,6 +71,7 @@ CSS = """
 .lamina-reuse summary{cursor:pointer;color:var(--jp-ui-font-color2,#59636e);font-size:12px}
 .lamina-more{margin:6px 0 2px 0}
 .lamina-table img{max-width:64px;max-height:64px;border-radius:3px}
+.lamina-table.lamina-compare img{max-width:100%;max-height:none}
 .lamina-code{font-family:var(--jp-code-font-family,monospace);font-size:12px}
 .lamina-bar{height:6px;border-radius:3px;background:var(--jp-layout-color3,#e6e8eb);
  overflow:hidden;margin:4px 0}

@@ -192,6 +192,21 @@ def notebook_url(lab: JupyterLab, relpath: str) -> str:
     return lab.url(f"lab/workspaces/{workspace}/tree/{quote(relpath)}?reset")
 
 
+def write_notebook(path: Path, cells: list[str]) -> str:
+    """Write a notebook of code `cells` (Python 3 kernel) at `path`; its file name."""
+    import nbformat
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3 (ipykernel)",
+        "language": "python",
+    }
+    nb.cells = [nbformat.v4.new_code_cell(source) for source in cells]
+    nbformat.write(nb, path)
+    return path.name
+
+
 def run_demo_notebook(source: Path, out_dir: Path, time_scale: float = 0.02) -> Path:
     """Execute `source` like `make demo` does; the executed copy's path (fails if it failed)."""
     (run,) = load_runner().run_all([source], out_dir, time_scale=time_scale, html=False)

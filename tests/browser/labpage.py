@@ -68,6 +68,37 @@ class LabPage:
         self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile(f"^{menu}$")).click()
         self.page.locator(f"li.lm-Menu-item[data-command='{command}']").click()
 
+    def interrupt_kernel(self) -> None:
+        """Kernel > Interrupt Kernel (what a user clicks to stop a cell that waits)."""
+        self.menu("Kernel", "kernelmenu:interrupt")
+
+    def set_theme(self, name: str, timeout: float = 15) -> None:
+        """Settings > Theme > `name` ("JupyterLab Light", "JupyterLab Dark"); waits until the
+        page shows it."""
+        self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^Settings$")).click()
+        label = re.compile(f"^{re.escape(name)}$")
+        item = self.page.locator("li.lm-Menu-item[data-command='apputils:change-theme']").filter(
+            has=self.page.locator(".lm-Menu-itemLabel", has_text=label)
+        )
+        theme_menu = self.page.locator("li.lm-Menu-item[data-type='submenu']").filter(
+            has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Theme$"))
+        )
+        theme_menu.hover()
+        item.click()
+        self.page.wait_for_function(
+            "name => document.body.dataset.jpThemeName === name", arg=name, timeout=timeout * 1000
+        )
+        self.page.wait_for_timeout(300)  # the theme's stylesheet applies on the next frames
+
+    def prompt(self, index: int) -> str:
+        """The execution prompt of the `index`-th code cell: "[3]:", "[*]:" or "[ ]:"."""
+        prompt = self.code_cell(index).locator(".jp-InputArea-prompt")
+        return str(prompt.inner_text()).strip()
+
+    def outputs_text(self, index: int) -> str:
+        """Everything the `index`-th code cell's output area shows, as text."""
+        return str(self.code_cell(index).locator(".jp-OutputArea").inner_text())
+
     def shutdown_kernel(self, timeout: float = 30) -> None:
         """Kernel > Shut Down Kernel (confirming the dialog); waits until the server has none."""
         self.menu("Kernel", "kernelmenu:shutdown")
@@ -128,7 +159,7 @@ class LabPage:
         self.wait_kernel_idle(timeout)
 
     def _wait_stopped_or_done(self, timeout: float) -> str:
-        """"done" or "stopped" (the same twice, a second apart: a cell between two others is
+        """ "done" or "stopped" (the same twice, a second apart: a cell between two others is
         never idle and unqueued that long)."""
         while True:
             self.page.wait_for_function(
