@@ -90,6 +90,20 @@ class LabPage:
         )
         self.page.wait_for_timeout(300)  # the theme's stylesheet applies on the next frames
 
+    def widen(self, width: int = 1600) -> None:
+        """A wider window without the left sidebar (View > Appearance), for wide outputs."""
+        height = (self.page.viewport_size or {"height": 1000})["height"]
+        self.page.set_viewport_size({"width": width, "height": height})
+        if self.page.locator("#jp-left-stack").is_visible():
+            self.page.locator(".lm-MenuBar-itemLabel", has_text=re.compile("^View$")).click()
+            self.page.locator("li.lm-Menu-item[data-type='submenu']").filter(
+                has=self.page.locator(".lm-Menu-itemLabel", has_text=re.compile("^Appearance$"))
+            ).hover()
+            self.page.locator(
+                "li.lm-Menu-item[data-command='application:toggle-left-area']"
+            ).click()
+        self.page.locator("#jp-left-stack").wait_for(state="hidden")
+
     def prompt(self, index: int) -> str:
         """The execution prompt of the `index`-th code cell: "[3]:", "[*]:" or "[ ]:"."""
         prompt = self.code_cell(index).locator(".jp-InputArea-prompt")

@@ -334,6 +334,7 @@ def test_the_grid_tab_prices_asks_fills_in_and_reruns_for_free(
     )
     ui = new_page(lab)
     ui.open_notebook(name)
+    ui.widen()  # six columns of 168 px pictures side by side
     ui.run_all(timeout=120)
     app = ui.code_cell(1).locator(".lamina-app").first
     created = sandbox.stats.run_creations
@@ -365,7 +366,7 @@ def test_the_grid_tab_prices_asks_fills_in_and_reruns_for_free(
 
     view = tab.locator(".lamina-grid-view")
     mid = ui.page.wait_for_function(MID_RUN, arg=view.element_handle(), timeout=60_000)
-    ui.screenshot("explore-grid-mid-run", tab)
+    ui.screenshot("explore-grid-mid-run", view)
     state = mid.json_value()
     assert state["cells"] == 12 and state["pending"] >= 2, state
     ui.page.wait_for_function(
@@ -384,7 +385,7 @@ def test_the_grid_tab_prices_asks_fills_in_and_reruns_for_free(
         "imgs => imgs.map(i => i.getBoundingClientRect().width)"
     )
     assert len(shown) == 12 and min(shown) >= 150, shown
-    ui.screenshot("explore-grid-done", tab)
+    ui.screenshot("explore-grid-done", view)
 
     # The same grid again: every cell answered by the journal, nothing sent, no question.
     # (The price line still shows the first grid's "10 new runs" until the click re-prices it.)
@@ -394,7 +395,7 @@ def test_the_grid_tab_prices_asks_fills_in_and_reruns_for_free(
     ui.page.wait_for_function(IMAGES_LOADED, arg=[view.element_handle(), 12])
     assert not confirm.is_visible()
     assert sandbox.stats.run_creations == created + 10, "a rerun of the same grid sent runs"
-    ui.screenshot("explore-grid-rerun-all-reused", tab)
+    ui.screenshot("explore-grid-rerun-all-reused", view)
     ui.assert_no_console_errors()
 
 
