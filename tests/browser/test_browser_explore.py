@@ -283,11 +283,11 @@ def test_a_sweep_shows_its_price_then_the_six_styles(
     shown = PRICE.search(price.inner_text())
     assert shown, price.inner_text()
     runs, credits, balance = (float(g.replace(",", "")) for g in shown.groups())
+    assert sandbox.stats.estimates > estimates, "the price came from the service's estimate"
     one = estimate(sandbox, "Text to Image", {"Prompt": LIGHTHOUSE})
     assert runs == 6
     assert credits == 6 * one["estimatedCredits"]["expected"]
     assert balance == one["currentBalance"] == sandbox.balance
-    assert sandbox.stats.estimates > estimates, "the price came from the service's estimate"
     assert sandbox.stats.run_creations == created, "pricing started nothing"
     ui.screenshot("explore-sweep-price", app.locator(".lamina-sweep-tab"))
 

@@ -114,6 +114,7 @@ def test_interrupt_stops_run_all_and_the_run_goes_on(
     history = ui.code_cell(4).locator(".jp-OutputArea")
     ui.screenshot("manners-interrupt-history", ui.code_cell(4))
     assert len(re.findall(r"\bslow lighthouse\b", history.inner_text())) == 1
+    assert "Runs 1-1 of 1" in history.inner_text(), history.inner_text()
     assert "must not start" not in history.inner_text()
     assert history.locator("tr", has_text="slow lighthouse").count() == 1
     # No column's text runs into the next one (a time over the app's name).
