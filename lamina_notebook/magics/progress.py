@@ -67,13 +67,16 @@ def warm_proxy(session: Session) -> None:
 _COMMAND = re.compile(r"%lamina [a-z]+(?: --[a-z-]+)? [^\s.]+(?:\.[^\s.]+)*")
 
 
+#: Where ``say`` wraps in a kernel: JupyterLab's output area wraps stream text at any
+#: character (mid-word), so lines are broken between words first, at a width that fits a
+#: notebook column.
+KERNEL_TEXT_COLUMNS = 88
+
+
 def say(text: str) -> None:
-    """Print ``text``, wrapped between words to the terminal's width (a kernel's output area
-    wraps by itself); a ``%lamina SUB ID`` command is never split across lines."""
-    width = terminal_width()
-    if width is None:
-        print(text)
-        return
+    """Print ``text``, wrapped between words to the terminal's width (``KERNEL_TEXT_COLUMNS``
+    in a kernel); a ``%lamina SUB ID`` command is never split across lines."""
+    width = terminal_width() or KERNEL_TEXT_COLUMNS
 
     def fill(paragraph: str) -> str:
         glued = _COMMAND.sub(lambda m: m.group(0).replace(" ", "\x00"), paragraph)

@@ -194,6 +194,9 @@ def test_interrupt_during_a_run_stops_run_all_and_the_run_goes_on(tmp_path: Path
         hint = "".join(o.get("text", "") for o in _outputs(first) if o["output_type"] == "stream")
         assert f"%lamina resume {entry.execution_id}" in hint
         assert f"%lamina cancel {entry.execution_id}" in hint
+        # broken between words (JupyterLab's output area would break mid-word), commands whole
+        assert all(len(line) <= 88 for line in hint.splitlines()), hint
+        assert f"reattach with %lamina resume {entry.execution_id}" in hint.replace("\n", " ")
         assert printed.get("execution_count") is None and second.get("execution_count") is None
         assert sb.stats.run_creations == 1
         assert entry.status in ("queued", "running")  # still going: nothing cancelled it
