@@ -314,7 +314,9 @@ MID_RUN = """(view) => {
     const done = [...view.querySelectorAll('.lamina-grid td img')]
         .filter(i => i.complete && i.naturalWidth > 0).length;
     const pending = view.querySelectorAll('.lamina-grid td .lamina-pending').length;
-    return done >= 2 && pending >= 2 ? {done, pending, cells: cells.length} : false;
+    const tables = [...view.querySelectorAll('.lamina-grid .lamina-compare')]
+        .map(t => t.outerHTML.replace(/src="data:[^"]*"/g, 'src="data:..."').slice(0, 4000));
+    return done >= 2 && pending >= 2 ? {done, pending, cells: cells.length, tables} : false;
 }"""
 
 
