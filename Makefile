@@ -34,9 +34,12 @@ lab-reset: $(STAMP)
 	$(BIN)/python scripts/lab_notebooks.py --dir $(LAB_DIR) --reset
 
 ## The whole suite: lint (ruff, format check, mypy), then every test (browser tests skip
-## without Chromium unless LAMINA_REQUIRE_BROWSER=1, as CI sets).
+## without Chromium unless LAMINA_REQUIRE_BROWSER=1, as CI sets). Two workers, a test file
+## each at a time (module fixtures such as a JupyterLab server stay one per file): most tests
+## wait on sandboxes, kernels and browsers, so two run in about 10 min what one runs in 17.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 ## ruff, ruff's format check and mypy (strict; settings in pyproject.toml).
 lint: $(STAMP)
