@@ -208,7 +208,12 @@ def render_image(
             return _png(styles.apply_style(sharp, "Studio White", seed))
         src = _fit(src, _work(size))
     else:
-        src = scenes.compose(_subject_text(app, inputs), _work(size), inputs.get("Seed", ""))
+        src = scenes.compose(
+            _subject_text(app, inputs),
+            _work(size),
+            inputs.get("Seed", ""),
+            stroke=styles.stroke_for(style),
+        )
     if app.kind == "catalog" and index == 1:
         src = src.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
     out = styles.enlarge(styles.apply_style(src, style, seed), size, style)

@@ -375,6 +375,9 @@ class Scene:
     rng: random.Random
     size: tuple[int, int]
     setting: str
+    #: How many times thicker than usual the thinnest strokes (rain) are drawn: a style that
+    #: averages blocks of pixels (pixel art) would otherwise wipe them out.
+    stroke: float = 1.0
     sky: Image.Image = field(init=False)
     world: Image.Image = field(init=False)
     glow: Image.Image = field(init=False)
@@ -1123,10 +1126,14 @@ def _rain(scene: Scene, img: Image.Image) -> None:
     d = ImageDraw.Draw(img, "RGBA")
     colour = (236, 242, 252, 128) if scene.time != "night" else (190, 204, 234, 124)
     slant = 0.28 if storm else 0.12
-    for _ in range(int((340 if storm else 260) * w * h / 512 / 512)):
+    width = max(1, round(scene.u * scene.stroke))
+    if scene.stroke > 1:  # fewer, thicker, brighter streaks: the same rain once blocks average
+        colour = (*colour[:3], 210)
+    count = (340 if storm else 260) * w * h / 512 / 512 / scene.stroke
+    for _ in range(int(count)):
         x, y = rng.uniform(-0.2, 1.0) * w, rng.uniform(-0.1, 1.0) * h
-        length = rng.uniform(0.04, 0.09 if storm else 0.06) * h
-        d.line((x, y, x + length * slant, y + length), fill=colour, width=max(1, round(scene.u)))
+        length = rng.uniform(0.04, 0.09 if storm else 0.06) * h * min(1.5, scene.stroke)
+        d.line((x, y, x + length * slant, y + length), fill=colour, width=width)
 
 
 def _lightning(scene: Scene, img: Image.Image) -> None:
@@ -1242,8 +1249,11 @@ def _weather(scene: Scene, img: Image.Image) -> Image.Image:
     return img
 
 
-def compose(prompt: str, size: tuple[int, int], seed: str = "") -> Image.Image:
-    """The picture ``prompt`` asks for at ``size`` (deterministic per prompt, size and seed)."""
+def compose(
+    prompt: str, size: tuple[int, int], seed: str = "", *, stroke: float = 1.0
+) -> Image.Image:
+    """The picture ``prompt`` asks for at ``size`` (deterministic per prompt, size and seed);
+    ``stroke`` thickens the thinnest strokes for a style that would wipe them out."""
     from .styles import seeded
 
     reading = read_prompt(prompt)
@@ -1259,7 +1269,7 @@ def compose(prompt: str, size: tuple[int, int], seed: str = "") -> Image.Image:
                 setting = OUTDOOR_FOR.get(main.place, "meadow")
     elif not setting:
         setting = rng.choice(DEFAULT_SETTINGS)
-    scene = Scene(reading, rng, size, setting)
+    scene = Scene(reading, rng, size, setting, stroke)
     _draw_sky(scene)
     _backdrops(scene)
     main_name = reading.subjects[0][0] if reading.subjects else ""

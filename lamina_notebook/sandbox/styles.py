@@ -347,6 +347,12 @@ STYLES: dict[str, Filter] = {
 BLOCKY = {pixel_art}
 
 
+def stroke_for(style: str | None) -> float:
+    """How much thicker a style needs the thinnest strokes (rain) to keep them: pixel art
+    averages 8 px blocks, where a 1 px streak would vanish."""
+    return 4.0 if style_filter(style) in BLOCKY else 1.0
+
+
 def style_filter(style: str | None) -> Filter:
     """The filter for a style label; unknown labels (extra apps) map to one by their hash."""
     fn = STYLES.get(style or "")
