@@ -22,7 +22,7 @@ import ipywidgets as W
 
 from ..errors import resume_hint
 from ..render.html import fmt_duration, short_id
-from .ui import first_line
+from .ui import TipText, first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..models import Execution
@@ -92,13 +92,14 @@ class RowParts:
     bar: W.FloatProgress
     #: ``starting…``, ``queued``, ``running 1/2``, ``completed``, ``cancelled``, ``failed``,
     #: ``detached``, ``lost track``, ``cancelling…``, ``reused``, ``not started``.
-    status: W.Label
-    #: The short id; its tooltip is the full execution id.
-    ident: W.Label
+    #: Its ``tip`` (the span's ``title`` on the page) says more: outputs done, why it failed...
+    status: TipText
+    #: The short id; its tip is the full execution id.
+    ident: TipText
     #: Elapsed time and ETA (``took 0:12`` once ended).
     clock: W.Label
-    #: The run's title (what distinguishes its inputs); the whole text in its tooltip.
-    title: W.Label
+    #: The run's title (what distinguishes its inputs); the whole text in its tip.
+    title: TipText
     #: Cancel at the service (hidden once the run ended; disabled where not offered).
     cancel_button: W.Button
     #: Detach while watched; Resume after a detach or a lost connection.
@@ -108,7 +109,8 @@ class RowParts:
     def label(self) -> str:
         """The row's text, column by column (for tests and logs)."""
         parts = (self.status, self.ident, self.clock, self.title)
-        return " · ".join(p.value for p in parts if p.value)
+        texts = (p.text if isinstance(p, TipText) else p.value for p in parts)
+        return " · ".join(t for t in texts if t)
 
 
 class ProgressRow:
@@ -121,14 +123,14 @@ class ProgressRow:
             value=0.0, min=0.0, max=1.0, bar_style="", layout=_fixed(_BAR_PX)
         )
         self.bar.add_class("lamina-progress-bar")
-        self.status = W.Label("starting…", layout=_fixed(_STATUS_PX))
+        self.status = TipText("starting…", layout=_fixed(_STATUS_PX))
         self.status.add_class("lamina-progress-status")
-        self.ident = W.Label("", layout=_fixed(_ID_PX), style={"font_family": "monospace"})
+        self.ident = TipText("", layout=_fixed(_ID_PX), monospace=True)
         self.ident.add_class("lamina-progress-id")
         self.clock = W.Label("", layout=_fixed(_CLOCK_PX))
         self.clock.add_class("lamina-progress-clock")
-        self.title = W.Label(
-            title, tooltip=title, layout=W.Layout(flex="1 1 auto", min_width="60px", width="auto")
+        self.title = TipText(
+            title, title, layout=W.Layout(flex="1 1 auto", min_width="60px", width="auto")
         )
         self.title.add_class("lamina-progress-title")
         self.cancel_button = _button("Cancel", "stop", CANCEL_TOOLTIP, "lamina-cancel-button")
@@ -164,11 +166,9 @@ class ProgressRow:
 
     def show(self, run: WidgetRun) -> None:
         """Show the run's phase and, while it is watched, its latest polled state."""
-        self._set(self.title, run.title)
-        self.title.tooltip = run.full_title
+        self.title.show(run.title, run.full_title)
         if run.execution_id:
-            self._set(self.ident, short_id(run.execution_id))
-            self.ident.tooltip = run.execution_id
+            self.ident.show(short_id(run.execution_id), run.execution_id)
         phase = run.phase
         if phase == "ended" and run.result is not None:
             self._ended(run.result.execution, reused=run.reused)
@@ -184,13 +184,12 @@ class ProgressRow:
         elif phase == "not started" and run.error is not None:
             self.finished = True
             self._bar(1.0, "danger")
-            self._set(self.status, "not started")
-            self.status.tooltip = first_line(run.error)
+            self.status.show("not started", first_line(run.error))
             self._set(self.clock, "")
             self._hide_actions()
         elif phase == "starting":
             self._actions(run, watching=True)
-            self._set(self.status, "cancelling…" if run.cancelling else "starting…")
+            self.status.show("cancelling…" if run.cancelling else "starting…")
 
     def tick(self, run: WidgetRun) -> None:
         """Refresh elapsed time and ETA of a watched run."""
@@ -200,15 +199,15 @@ class ProgressRow:
     def _progress(self, execution: Execution, eta: float | None, *, cancelling: bool) -> None:
         if execution.is_terminal:  # the watch is fetching its outputs: almost there
             self._bar(1.0, _BAR_STYLE.get(execution.status, "info"))
-            self._set(self.status, execution.status)
+            self.status.show(execution.status)
             return
         elapsed = time.monotonic() - self.started
         status = execution.status
         total = execution.outputs_total
         if total and status == "running":
             status = f"running {execution.outputs_done}/{total}"
-        self._set(self.status, "cancelling…" if cancelling else status)
-        self.status.tooltip = f"{execution.outputs_done}/{total} outputs" if total else status
+        tip = f"{execution.outputs_done}/{total} outputs" if total else status
+        self.status.show("cancelling…" if cancelling else status, tip)
         clock = fmt_duration(elapsed)
         clock += f" · ETA {fmt_duration(eta)}" if eta is not None else " · ETA ?"
         self._set(self.clock, clock)
@@ -218,21 +217,20 @@ class ProgressRow:
         self.finished = True
         if reused:
             self._bar(1.0, "success")
-            self._set(self.status, "reused")
-            self.status.tooltip = "Answered by an earlier identical run: nothing was sent or billed"
+            self.status.show(
+                "reused", "Answered by an earlier identical run: nothing was sent or billed"
+            )
             self._set(self.clock, "no new run")
         else:
             self._bar(1.0, _BAR_STYLE.get(execution.status, "danger"))
-            self._set(self.status, execution.status)
-            self.status.tooltip = execution.error_message or execution.status
+            self.status.show(execution.status, execution.error_message or execution.status)
             self._set(self.clock, f"took {fmt_duration(time.monotonic() - self.started)}")
         self._hide_actions()
 
     def _paused(self, status: str, why: str, run: WidgetRun) -> None:
         self.finished = True
         self._bar(self.bar.value, "warning")
-        self._set(self.status, status)
-        self.status.tooltip = why
+        self.status.show(status, why)
         self._actions(run, watching=False)
 
     def _actions(self, run: WidgetRun, *, watching: bool) -> None:

@@ -23,7 +23,7 @@ from ..render.styles import MUTED_STYLE
 if TYPE_CHECKING:  # pragma: no cover
     from ..session.runtime import Runtime
 
-__all__ = ["UI", "first_line", "set_value"]
+__all__ = ["UI", "TipText", "first_line", "set_value"]
 
 #: Seconds before the loop thread tries again to apply changes the main thread held up.
 RETRY_SECONDS = 0.02
@@ -33,6 +33,54 @@ def first_line(exc: BaseException) -> str:
     """An error's first line (its type name when it has no message), for one-line labels."""
     text = str(exc)
     return text.splitlines()[0] if text.strip() else type(exc).__name__
+
+
+#: One line, cut with an ellipsis when too long. ``contain: inline-size`` keeps the long text
+#: from widening the HTML widget's flex content past its column, so the ellipsis shows.
+_TIP_STYLE = (
+    "display:block;contain:inline-size;overflow:hidden;text-overflow:ellipsis;white-space:nowrap"
+)
+
+_MONO = "var(--jp-code-font-family,monospace)"
+
+
+class TipText(W.HTML):
+    """One line of text whose tooltip really reaches the page.
+
+    ipywidgets 8 puts a ``Label``'s (and an ``HTML``'s) ``tooltip`` on its description element,
+    which stays hidden without a description, so the browser gets no ``title`` at all. This
+    widget writes its text as an escaped ``<span title="...">`` instead: ``text`` is what shows,
+    ``tip`` what shows on hover (both plain text; ``value`` is the HTML). ``monospace`` sets the
+    text in the code font (ids).
+    """
+
+    def __init__(
+        self, text: str = "", tip: str = "", *, monospace: bool = False, **kwargs: Any
+    ) -> None:
+        super().__init__(**kwargs)
+        self._text, self._tip = text, tip
+        self._style = _TIP_STYLE + (";font-family:" + _MONO if monospace else "")
+        self.value = self._html()
+
+    @property
+    def text(self) -> str:
+        """The text on screen."""
+        return self._text
+
+    @property
+    def tip(self) -> str:
+        """The text on hover (the span's ``title``)."""
+        return self._tip
+
+    def show(self, text: str | None = None, tip: str | None = None) -> None:
+        """Change the text and/or the tip (no comm message when nothing changed)."""
+        self._text = self._text if text is None else text
+        self._tip = self._tip if tip is None else tip
+        set_value(self, self._html())
+
+    def _html(self) -> str:
+        title = f' title="{esc(self._tip)}"' if self._tip else ""
+        return f'<span{title} style="{self._style}">{esc(self._text)}</span>'
 
 
 class UI:

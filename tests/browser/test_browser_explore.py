@@ -212,6 +212,14 @@ def test_cancel_all_cancels_three_runs_and_no_output_follows(
     assert sandbox.stats.run_creations == created + 3
     ids = full_ids(sandbox, "Catalog Studio", app.locator(".lamina-progress-id").all_inner_texts())
     rows = app.locator(".lamina-progress-row")
+    # Hover texts reach the page as title attributes (ipywidgets 8 puts a Label's tooltip on its
+    # hidden description element): the full run id on the short id, the whole title, the status.
+    tips = rows.evaluate_all(
+        "rows => rows.map(r => ['id', 'title', 'status'].map(c => r.querySelector("
+        "'.lamina-progress-' + c + ' .widget-html-content > span')?.title))"
+    )
+    assert [tip[0] for tip in tips] == ids, tips
+    assert all("Style=" in (tip[1] or "") and tip[2] for tip in tips), tips
     for row in rows.all():
         assert row.locator(".lamina-cancel-button").is_visible()
         assert row.locator(".lamina-detach-button").is_visible()

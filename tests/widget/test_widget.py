@@ -32,6 +32,7 @@ from widget_helpers import (
 
 from lamina_notebook.errors import AuthenticationError, InputValidationError
 from lamina_notebook.models import App
+from lamina_notebook.render.html import esc
 from lamina_notebook.render.styles import STYLE_TAG
 from lamina_notebook.sandbox import Sandbox
 from lamina_notebook.session import Session, reset_session
@@ -210,7 +211,7 @@ def test_progress_goes_queued_running_completed(session: Session, wsb: Sandbox) 
             status, clock = box.children[1], box.children[3]
             if status.model_id not in tracked:
                 tracked.add(status.model_id)
-                status.observe(lambda c: statuses.append(c["new"]), names="value")
+                status.observe(lambda c: statuses.append(c["owner"].text), names="value")
                 clock.observe(lambda c: clocks.append(c["new"]), names="value")
 
     w.parts.progress.box.children[0].observe(track, names="children")
@@ -224,9 +225,14 @@ def test_progress_goes_queued_running_completed(session: Session, wsb: Sandbox) 
     assert seen == ["queued", "running", "completed"]
     assert any("ETA" in x for x in clocks)
     assert run.row.bar.bar_style == "success" and run.row.bar.value == 1.0
-    assert run.row.status.value == "completed" and run.row.clock.value.startswith("took ")
-    assert run.row.ident.value == handle.execution_id[:8]
-    assert run.row.ident.tooltip == handle.execution_id  # the full id on hover
+    assert run.row.status.text == "completed" and run.row.clock.value.startswith("took ")
+    assert run.row.ident.text == handle.execution_id[:8]
+    assert run.row.ident.tip == handle.execution_id  # the full id on hover...
+    # ...as the span's title: ipywidgets 8 would put a Label's tooltip on its hidden
+    # description element, and the page would get no title at all
+    assert run.row.ident.value.startswith(f'<span title="{handle.execution_id}" ')
+    assert run.row.ident.value.endswith(f">{handle.execution_id[:8]}</span>")
+    assert not run.row.ident.tooltip and not run.row.status.tooltip
     assert w.last_result is not None and w.last_result.execution_id == handle.execution_id
     tiles = run.card.tiles.children
     assert len(tiles) == 2 and all(isinstance(t.children[1], W.Image) for t in tiles)
@@ -244,7 +250,9 @@ def test_progress_rows_are_fixed_columns_on_one_line(session: Session, wsb: Sand
         assert fixed.layout.width and fixed.layout.width.endswith("px")
         assert fixed.layout.flex == "0 0 auto"
     assert title.layout.flex == "1 1 auto" and title.layout.min_width == "60px"
-    assert "long prompt" in title.tooltip  # cut on screen, whole on hover
+    assert "long prompt" in title.tip  # cut on screen, whole on hover
+    assert isinstance(title, W.HTML) and f'title="{title.tip}"' in title.value
+    assert "text-overflow:ellipsis" in title.value
     for button in (cancel, detach):
         assert button.layout.width == "auto" and button.layout.flex == "0 0 auto"
     assert (cancel.description, detach.description) == ("Cancel", "Detach")
@@ -262,8 +270,9 @@ def test_failed_run_turns_the_bar_red_and_says_why(session: Session, wsb: Sandbo
     w.wait(timeout=30)
     run = only_run(w)
     assert result.status == "failed"
-    assert run.row.bar.bar_style == "danger" and run.row.status.value == "failed"
-    assert "Could not read" in run.row.status.tooltip
+    assert run.row.bar.bar_style == "danger" and run.row.status.text == "failed"
+    assert "Could not read" in run.row.status.tip
+    assert f'title="{esc(run.row.status.tip)}"' in run.row.status.value  # escaped, on the page
     assert "failed" in run.card.head.value and "Could not read" in run.card.head.value
 
 
@@ -289,7 +298,7 @@ def test_background_runs_return_at_once_and_captions_name_what_differs(
     assert all("Aspect Ratio" not in c for c in captions)
     titles = [r.title for r in w.parts.runs]
     assert titles[0] == "#1 Prompt=a fox, Style=Anime"
-    assert [r.row.title.value for r in w.parts.runs] == titles
+    assert [r.row.title.text for r in w.parts.runs] == titles
 
 
 def test_errors_show_inside_the_widget_and_buttons_stay_alive(wsb: Sandbox) -> None:
@@ -306,7 +315,7 @@ def test_errors_show_inside_the_widget_and_buttons_stay_alive(wsb: Sandbox) -> N
         run = only_run(w)
         assert run.phase == "not started" and isinstance(run.error, AuthenticationError)
         assert run.handle is None and w.runs == []
-        assert run.row.bar.bar_style == "danger" and run.row.status.value == "not started"
+        assert run.row.bar.bar_style == "danger" and run.row.status.text == "not started"
         assert "AuthenticationError" in parts.status.value  # shown before the run ended
         assert "LAMINA_API_KEY" in parts.status.value  # the hint names the fix
         assert not parts.run_button.disabled

@@ -35,7 +35,7 @@ def test_cancel_all_stops_three_runs_at_the_service(session: Session, wsb: Sandb
     for handle, run in zip(handles, w.parts.runs, strict=True):
         assert run.phase == "ended" and run.result is not None
         assert run.result.status == "cancelled" and handle.status == "cancelled"
-        assert run.row.status.value == "cancelled" and run.row.bar.bar_style == "warning"
+        assert run.row.status.text == "cancelled" and run.row.bar.bar_style == "warning"
         assert run.row.cancel_button.layout.display == "none"  # nothing left to stop
         assert all(o.status == "cancelled" for o in run.result.execution.outputs)
         assert outputs_of(wsb, handle.execution_id) == 0
@@ -75,7 +75,7 @@ def test_cancel_while_the_post_is_on_its_way_cancels_once_it_is_answered(
         run = only_run(w)
         assert run.phase == "starting" and run.handle is None
         run.row.cancel_button.click()
-        assert only_run(w).row.status.value == "cancelling…"
+        assert only_run(w).row.status.text == "cancelling…"
         assert only_run(w).row.cancel_button.disabled  # asked once
     finally:
         release.set()
@@ -94,8 +94,8 @@ def test_detach_keeps_the_run_going_and_resume_finishes_it(session: Session, wsb
     w.wait(timeout=30)  # a detached run counts as ended
     run = only_run(w)
     assert run.phase == "detached" and run.result is None and handle.stopped
-    assert run.row.bar.bar_style == "warning" and run.row.status.value == "detached"
-    assert resume_hint(handle.execution_id) in run.row.status.tooltip
+    assert run.row.bar.bar_style == "warning" and run.row.status.text == "detached"
+    assert resume_hint(handle.execution_id) in run.row.status.tip
     assert run.row.watch_button.description == "Resume"
     assert run.row.cancel_button.layout.display == ""  # a detached run can still be cancelled
     assert wsb.stats.cancel_requests == cancels  # nothing was cancelled
@@ -229,7 +229,7 @@ def test_reuse_of_an_identical_run_sends_nothing_and_says_so(
     run = w.parts.runs[-1]
     assert run.reused and run.handle is not None and run.handle.reused
     assert run.result is not None and run.result.reused_from == first.execution_id
-    assert run.row.status.value == "reused" and "nothing was sent" in run.row.status.tooltip
+    assert run.row.status.text == "reused" and "nothing was sent" in run.row.status.tip
     assert "lamina-reused" in run.card.head.value
     assert run.card.tiles.children and len(run.card.tiles.children[0].children[1].value) > 0
     fresh = w.run(reuse=False)  # the default of run() is the box; False asks anew
