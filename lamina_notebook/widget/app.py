@@ -653,6 +653,7 @@ class LaminaApp(W.VBox):
         reuse: bool,
         *,
         fixed: Mapping[str, Any] | None = None,
+        client: Any = None,
     ) -> GridPlan:
         if fixed is None:
             plain = set()
@@ -664,7 +665,8 @@ class LaminaApp(W.VBox):
         else:
             fixed = self._canonical(fixed)
         spec = GridSpec(self.app.app_id, self.app.name, x, y, z, fixed=fixed)
-        client = self.session.client
+        if client is None:  # given on the loop thread, which must not ask the session
+            client = self.session.client
         return plan(spec, self.app, client.journal, base_url=client.base_url, reuse=reuse)
 
     def _start_planned_grid(self, grid: GridPlan, cost: Cost) -> GridRun:

@@ -98,15 +98,16 @@ class BatchPrice:
     """Plans a batch, shows its price, and starts it (asking first above the threshold).
 
     ``make_plan()`` builds the plan from the panel's current choices (raises
-    InputValidationError/ValueError/TypeError with what to fix); ``start(plan, cost)`` starts
-    it. Call :meth:`refresh` after every change of the choices.
+    InputValidationError/ValueError/TypeError with what to fix; ``make_plan(client=...)``
+    plans with that client, see :meth:`refresh`); ``start(plan, cost)`` starts it. Call
+    :meth:`refresh` after every change of the choices.
     """
 
     def __init__(
         self,
         session: Session,
         ui: UI,
-        make_plan: Callable[[], GridPlan],
+        make_plan: Callable[..., GridPlan],
         start: Callable[[GridPlan, Cost], Any],
         what: str = "batch",
     ) -> None:
@@ -155,14 +156,18 @@ class BatchPrice:
         return getattr(self.session.settings, "confirm_over", None)
 
     # -- the price ------------------------------------------------------------------------
-    def refresh(self) -> GridPlan | None:
-        """Plan the current choices: the run count at once, the credits in the background."""
+    def refresh(self, client: Any = None) -> GridPlan | None:
+        """Plan the current choices: the run count at once, the credits in the background.
+
+        ``client``: plan and price with this one (through the UI port on the loop thread,
+        which must not ask the session for its client); None: the session's (main thread).
+        """
         self._gen += 1
         gen = self._gen
         self.cost = None
         self.cancel_confirmation()
         try:
-            plan = self.make_plan()
+            plan = self.make_plan() if client is None else self.make_plan(client=client)
         except (InputValidationError, ValueError, TypeError) as exc:
             self.price.value = ""
             self._show_problems(exc)
@@ -173,7 +178,8 @@ class BatchPrice:
         if not plan.cells:
             self.cost = local
             return plan
-        client = self.session.client  # taken here: the loop thread must not build it
+        if client is None:
+            client = self.session.client  # taken here: the loop thread must not build it
         self.session.runtime.submit(self._estimate(client, plan, gen))
         return plan
 

@@ -193,10 +193,12 @@ class GridPanel:
     """The Grid tab: choose the axes, see the price, start (asking above the threshold),
     watch the grid fill in.
 
-    ``plan_grid(x, y, z, reuse)`` plans it from the form's other inputs; ``start_grid(plan,
-    cost)`` starts it (and shows it here through :meth:`show`); ``on_done(run, client)`` is
-    applied through the UI port when the grid shown is done (``client``: the one to read the
-    journal with, never asked of the session on the loop thread).
+    ``plan_grid(x, y, z, reuse, client=None)`` plans it from the form's other inputs (with
+    ``client``'s journal when given, else the session's client); ``start_grid(plan, cost)``
+    starts it (and shows it here through :meth:`show`); ``on_done(run, client)`` is applied
+    through the UI port when the grid shown is done (``client``: the one to read the journal
+    with, never asked of the session on the loop thread). The price line is then worked out
+    again: the grid's cells are now reused, so running it again costs nothing.
     """
 
     def __init__(
@@ -204,7 +206,7 @@ class GridPanel:
         session: Session,
         app: App,
         ui: UI,
-        plan_grid: Callable[[Axis, Axis | None, Axis | None, bool], GridPlan],
+        plan_grid: Callable[..., GridPlan],
         start_grid: Callable[[GridPlan, Cost], GridRun],
         on_done: Callable[[GridRun, Any], None],
     ) -> None:
@@ -304,14 +306,16 @@ class GridPanel:
         self.refresh()
 
     def refresh(self) -> None:
-        """Re-price the grid (the axes or the form's inputs changed)."""
-        self.batch.refresh()
+        """Re-price the grid (the axes or the form's inputs changed; main thread). Under the
+        UI lock: a grid that ends re-prices from the loop thread through the UI port."""
+        with self.ui.held():
+            self.batch.refresh()
 
-    def _plan(self) -> GridPlan:
+    def _plan(self, client: Any = None) -> GridPlan:
         x = self.x.axis()
         if x is None:
             raise ValueError("choose a parameter for the columns (x)")
-        return self.plan_grid(x, self.y.axis(), self.z.axis(), self.reuse.value)
+        return self.plan_grid(x, self.y.axis(), self.z.axis(), self.reuse.value, client=client)
 
     def _start(self, plan: GridPlan, cost: Cost) -> GridRun:
         return self.start_grid(plan, cost)
@@ -354,6 +358,8 @@ class GridPanel:
         if run is self.current:
             self.ui.apply(self.draw, run)
             self.ui.apply(self.on_done, run, client)
+            # The price line priced the grid before it ran; its cells are reused now.
+            self.ui.apply(self.batch.refresh, client)
 
     def draw(self, run: GridRun, waiting_for_budget: bool = False) -> None:
         """Draw ``run`` (through the UI port): the grid and its notes."""

@@ -397,10 +397,12 @@ def test_the_grid_tab_prices_asks_fills_in_and_reruns_for_free(
     assert len(shown) == 12 and min(shown) >= 150, shown
     ui.screenshot("explore-grid-done", view)
 
-    # The same grid again: every cell answered by the journal, nothing sent, no question.
-    # (The price line still shows the first grid's "10 new runs" until the click re-prices it.)
-    tab.locator(".lamina-grid-run").click()
+    # The same grid again: every cell answered by the journal, nothing sent, no question. The
+    # price line says so before any click (re-priced when the grid ended).
     price.filter(has_text=re.compile(r"Run grid: 0 new runs · 12 reused")).wait_for()
+    price.filter(has_text="about 0 credits").wait_for()  # the estimate follows the count
+    ui.screenshot("explore-grid-done-price", price)
+    tab.locator(".lamina-grid-run").click()
     view.filter(has_text="12 cells, 12 completed (12 reused)").wait_for(timeout=30_000)
     ui.page.wait_for_function(IMAGES_LOADED, arg=[view.element_handle(), 12])
     assert not confirm.is_visible()

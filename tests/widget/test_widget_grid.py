@@ -251,3 +251,25 @@ def test_a_grid_waiting_for_the_rate_budget_says_so(wsb: Sandbox) -> None:
         wait_until(run.done, timeout=30)
     finally:
         s.close()
+
+
+def test_the_grid_tab_price_says_a_finished_grid_costs_nothing_again(
+    session: Session, wsb: Sandbox
+) -> None:
+    w = LaminaApp("Text to Image", session=session)
+    w.value = {"Prompt": "a grid priced again once done", "Aspect Ratio": "9:16"}
+    grid = w.parts.grid
+    w.parts.tabs.selected_index = 3
+    grid.x.param.value = "Style"
+    grid.x.labels.value = ("Anime", "Watercolor")
+    price = grid.batch.price
+    wait_until(lambda: "balance" in price.value)
+    assert "2 new runs" in price.value
+    grid.run_button.click()
+    (run,) = w.parts.grids
+    run.wait(timeout=60)
+    assert run.counts()["completed"] == 2
+    # No click, no change: the price line learns the grid ended and that its cells are reused.
+    wait_until(lambda: "0 new runs" in price.value and "saves" in price.value)
+    assert "2 reused from earlier runs (no charge)" in price.value
+    assert "about 0 credits" in price.value
