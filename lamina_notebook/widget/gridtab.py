@@ -38,6 +38,10 @@ __all__ = ["REDRAW_SECONDS", "AxisParts", "AxisPicker", "GridPanel", "GridParts"
 #: How often the live grid is redrawn at most while cells change (each redraw sends the
 #: grid's HTML, thumbnails included, over the comm).
 REDRAW_SECONDS = 0.5
+#: Rows of an axis's value list: as many as its lines (at least 3), then it scrolls.
+MAX_LINES_ROWS = 8
+#: Option labels shown at once in an axis's label list; more scroll (the list says how many).
+MAX_LABEL_ROWS = 10
 _ROLES = {"x": "Columns (x)", "y": "Rows (y)", "z": "Panels (z)"}
 
 
@@ -99,22 +103,31 @@ class AxisPicker:
             style={"description_width": "90px"},
             layout=W.Layout(width="auto"),
         )
+        # Wide enough for a prompt a line (its box takes a third of a wide row, up to 640 px;
+        # width auto: the box stretches them, margins included, where 100% would overflow it);
+        # the label list as tall as its labels up to MAX_LABEL_ROWS, the text as its lines.
         self.labels = W.SelectMultiple(options=[], rows=4, layout=W.Layout(width="auto"))
         self.lines = W.Textarea(
             placeholder="one value per line",
             rows=3,
-            layout=W.Layout(width="100%", max_width="520px"),
+            layout=W.Layout(width="auto"),
         )
         self.search = W.Text(
             placeholder="search and replace: text to replace (optional)",
             tooltip="Prompt search-and-replace: the first column keeps the text as written, the "
             "others replace this text with each line above",
-            layout=W.Layout(width="100%", max_width="520px"),
+            layout=W.Layout(width="auto"),
         )
-        self.box = W.VBox([self.param, self.labels, self.lines, self.search])
+        self.box = W.VBox(
+            [self.param, self.labels, self.lines, self.search],
+            layout=W.Layout(
+                flex="1 1 300px", min_width="260px", max_width="640px", margin="0 16px 8px 0"
+            ),
+        )
         self.box.add_class("lamina-axis")
         self.box.add_class(f"lamina-axis-{role}")
         self.param.observe(lambda _c: self._param_changed(), names="value")
+        self.lines.observe(lambda _c: self._fit_lines(), names="value")
         self._param_changed()
 
     @property
@@ -136,12 +149,19 @@ class AxisPicker:
             labels = list(dict.fromkeys(param.options))
             self.labels.options = labels
             self.labels.value = tuple(labels)  # every option by default: the grid's "all"
+            self.labels.rows = min(len(labels), MAX_LABEL_ROWS)
         self.labels.layout.display = "" if options else "none"
         self.lines.layout.display = "" if param is not None and not options else "none"
         text = param is not None and param.type == "text"
         self.search.layout.display = "" if text else "none"
         if not text:
             self.search.value = ""
+
+    def _fit_lines(self) -> None:
+        """As many rows as lines (at least 3, at most MAX_LINES_ROWS; then it scrolls)."""
+        rows = min(MAX_LINES_ROWS, max(3, len(self.lines.value.splitlines()) + 1))
+        if self.lines.rows != rows:
+            self.lines.rows = rows
 
     def axis(self) -> Axis | None:
         """The axis as chosen, or None (no parameter). Empty values: ValueError."""
@@ -267,7 +287,10 @@ class GridPanel:
         self.retry_button.on_click(ui.guard(self.retry_button, self.retry_failed))
         self.box = W.VBox(
             [
-                W.HBox([self.x.box, self.y.box, self.z.box], layout=W.Layout(flex_flow="row wrap")),
+                W.HBox(
+                    [self.x.box, self.y.box, self.z.box],
+                    layout=W.Layout(flex_flow="row wrap", align_items="flex-start"),
+                ),
                 hint,
                 W.HBox([self.run_button, self.reuse], layout=W.Layout(align_items="center")),
                 self.batch.price,

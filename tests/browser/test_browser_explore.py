@@ -363,6 +363,21 @@ def test_the_grid_tab_prices_asks_fills_in_and_reruns_for_free(
         f"about {10 * one['expected']:,.0f} credits"
     )
     assert text.startswith(expected), text
+    # Roomy axes: each prompt on one line of the rows' text (none scrolled out of view), every
+    # style label of the columns' list on screen.
+    area = lines.evaluate(
+        "t => ({width: t.clientWidth, rows: t.rows, fits: t.scrollHeight <= t.clientHeight + 1})"
+    )
+    assert area["width"] >= 400 and area["fits"] and area["rows"] >= len(GRID_PROMPTS), area
+    inside = tab.locator(".lamina-axis-y").evaluate(
+        "b => [...b.querySelectorAll('.widget-textarea, .widget-text')]"
+        ".every(e => e.getBoundingClientRect().right <= b.getBoundingClientRect().right)"
+    )
+    assert inside, "the text fields overflow their axis box (their right border is cut off)"
+    styles = tab.locator(".lamina-axis-x select[multiple]").evaluate(
+        "s => ({n: s.options.length, fits: s.scrollHeight <= s.clientHeight + 1})"
+    )
+    assert styles == {"n": len(STYLES), "fits": True}, styles
     ui.screenshot("explore-grid-price", tab)
 
     tab.locator(".lamina-grid-run").click()

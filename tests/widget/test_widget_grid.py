@@ -273,3 +273,22 @@ def test_the_grid_tab_price_says_a_finished_grid_costs_nothing_again(
     wait_until(lambda: "0 new runs" in price.value and "saves" in price.value)
     assert "2 reused from earlier runs (no charge)" in price.value
     assert "about 0 credits" in price.value
+
+
+def test_grid_axis_pickers_show_every_label_and_a_prompt_a_line(session: Session) -> None:
+    w = LaminaApp("Text to Image", session=session)
+    grid = w.parts.grid
+    labels = list(w.app.parameter("Style").options)  # type: ignore[union-attr]
+    assert grid.x.param.value == "Style" and len(labels) == 6
+    assert grid.x.labels.rows == 6  # every label on screen, not 4 of 6
+    grid.y.param.value = "Prompt"
+    lines = grid.y.lines
+    assert lines.layout.width == "auto" and lines.rows == 3  # as wide as its box
+    box = grid.y.box.layout  # a third of a wide row, up to 640 px: a prompt fits on a line
+    assert box.flex == "1 1 300px" and box.max_width == "640px" and box.min_width == "260px"
+    lines.value = "\n".join(f"prompt {i}" for i in range(5))
+    assert lines.rows == 6  # its lines and one more to type into
+    lines.value = "\n".join(f"prompt {i}" for i in range(40))
+    assert lines.rows == 8  # then it scrolls
+    lines.value = ""
+    assert lines.rows == 3
