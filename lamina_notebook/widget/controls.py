@@ -36,6 +36,10 @@ __all__ = [
 #: What a control holds: one string, or a list of strings for a ``multiple`` parameter.
 InputValue = str | list[str]
 
+#: How validation.py suggests uploading a local file (the magic), and how the widget says it.
+UPLOAD_MAGIC_HINT = " (or upload a local file: %lamina upload PATH)"
+UPLOAD_BUTTON_HINT = " (or pick a file with the Upload button)"
+
 # Names that ask for a line, not a paragraph ("Brand Name", "Title", "Seed" ...).
 _SHORT_NAME = re.compile(
     r"\b(name|title|brand|slogan|tagline|headline|label|tag|keywords?|colou?r|font|seed|"
@@ -495,8 +499,23 @@ class ControlPanel:
         try:
             validate_inputs(self.app, values)
         except InputValidationError as exc:
-            return {name or "": text for name, text in exc.by_param().items()}
+            return {
+                name or "": self._in_widget_words(name or "", text)
+                for name, text in exc.by_param().items()
+            }
         return {}
+
+    def _in_widget_words(self, name: str, text: str) -> str:
+        """A problem as the widget says it: validation.py (shared with the magics) suggests
+        ``%lamina upload PATH`` for a local file; beside a field with an Upload button the
+        button is the way (a disabled one, where the service takes no uploads: neither is)."""
+        if UPLOAD_MAGIC_HINT not in text:
+            return text
+        control = self._by_name.get(name)
+        upload = control.upload if control is not None else None
+        if upload is None:
+            return text
+        return text.replace(UPLOAD_MAGIC_HINT, "" if upload.disabled else UPLOAD_BUTTON_HINT)
 
     def shown(self, problems: Mapping[str, str]) -> dict[str, str]:
         """The problems to show now: all once revealed, else those of touched fields (and

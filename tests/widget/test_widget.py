@@ -141,6 +141,10 @@ def test_an_edit_shows_only_that_fields_problem_once(session: Session, wsb: Sand
     assert list(messages) == ["Upload"] and "http(s)" in messages["Upload"]
     everything = "\n".join([*html_values(w), w.parts.run_button.tooltip])
     assert everything.count("is not an http(s) URL") == 2  # the field's line and Run's tooltip
+    # The Upload button beside the field is the widget's way to send a local file (validation
+    # says "%lamina upload PATH", for the magics)
+    assert "or pick a file with the Upload button" in messages["Upload"]
+    assert "%lamina upload" not in everything
     assert upload.status is not None and upload.status.value == ""  # no second message
     assert w.parts.run_button.disabled
     upload.input.value = f"{wsb.base_url}/samples/portrait.png"

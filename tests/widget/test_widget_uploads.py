@@ -77,6 +77,9 @@ def test_the_api_edition_takes_no_uploads_and_says_so(wsb: Sandbox) -> None:
         pick(field.upload, ("me.png", png(20, 20), "image/png"))  # a pick that slips through
         wait_until(lambda: "takes no uploads" in field.status.value)  # type: ignore[union-attr]
         assert wsb.stats.upload_urls == before and field.input.value == ""
+        field.input.value = "C:/photos/me.png"  # a local path: no upload to suggest here
+        problem = field.error.value
+        assert "not an http(s) URL" in problem and "upload" not in problem.lower(), problem
     finally:
         s.close()
 
