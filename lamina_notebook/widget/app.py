@@ -27,7 +27,7 @@ from ..render.html import esc, shorten
 from ..render.styles import ERROR_STYLE, STYLE_TAG
 from ..session.results import has_kernel
 from ..validation import quote
-from .controls import ControlPanel
+from .controls import UPLOAD_STYLE, ControlPanel
 from .gallery import GalleryPanel, distinguishing, inputs_line, walk
 from .gridtab import GridPanel
 from .history import HistoryPanel
@@ -133,7 +133,8 @@ class LaminaApp(W.VBox):
         app, ui, session = self.app, self._ui, self.session
         # The header carries the one stylesheet (the theme-aware selected toggle among it).
         self._header = W.HTML(
-            f'{STYLE_TAG}<div class="lamina-title">{esc(shorten(app.name, 200))}</div>'
+            f"{STYLE_TAG}{UPLOAD_STYLE}"
+            f'<div class="lamina-title">{esc(shorten(app.name, 200))}</div>'
             f'<div class="lamina-muted">{esc(shorten(app.description, 1000))}</div>'
         )
         self._controls = ControlPanel(app, self._on_controls, ui.observer)

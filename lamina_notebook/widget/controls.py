@@ -36,6 +36,16 @@ __all__ = [
 #: What a control holds: one string, or a list of strings for a ``multiple`` parameter.
 InputValue = str | list[str]
 
+#: ipywidgets' FileUpload always writes its description with the count of its value, "Upload
+#: file (0)" (the value is emptied after each pick, so the same file can be picked again): the
+#: widget's stylesheet shows the description alone.
+UPLOAD_STYLE = (
+    "<style>.lamina-app .lamina-upload{font-size:0}"
+    ".lamina-app .lamina-upload>i{font-size:var(--jp-widgets-font-size)}"
+    ".lamina-app .lamina-upload::after{font-size:var(--jp-widgets-font-size)}"
+    '.lamina-app .lamina-upload-one::after{content:"Upload file"}'
+    '.lamina-app .lamina-upload-many::after{content:"Upload files"}</style>'
+)
 #: How validation.py suggests uploading a local file (the magic), and how the widget says it.
 UPLOAD_MAGIC_HINT = " (or upload a local file: %lamina upload PATH)"
 UPLOAD_BUTTON_HINT = " (or pick a file with the Upload button)"
@@ -177,12 +187,20 @@ class ParamControl:
                 layout=W.Layout(width="auto", flex="0 0 auto"),
             )
             self.upload.add_class("lamina-upload")
-            self.status = W.HTML("", layout=W.Layout(margin="0 0 0 8px"))
+            self.upload.add_class("lamina-upload-many" if param.multiple else "lamina-upload-one")
+            # One line while there is room: the field grows most, the status keeps at least
+            # 180 px (it wrapped into a narrow column beside a 100% wide field); in a narrow
+            # notebook the status moves under the field instead.
+            self.input.layout.flex = "3 1 320px"
+            self.status = W.HTML(
+                "", layout=W.Layout(margin="0 0 0 8px", flex="1 1 180px", min_width="180px")
+            )
             self.status.add_class("lamina-url-status")
             self.previews = W.HBox([], layout=W.Layout(flex_flow="row wrap", display="none"))
             self.previews.add_class("lamina-previews")
             line = W.HBox(
-                [self.input, self.upload, self.status], layout=W.Layout(align_items="center")
+                [self.input, self.upload, self.status],
+                layout=W.Layout(align_items="center", flex_flow="row wrap"),
             )
             parts = [self.label, line, self.previews]
         parts += [self.help, self.error]

@@ -151,6 +151,21 @@ def test_a_local_photo_picked_in_the_stylizer_is_uploaded_and_stylized(
         field.locator(".lamina-upload").click()
     chooser.value.set_files(str(photo))
     field.locator(".lamina-url-status", has_text="uploaded harbour-at-dusk.jpg").wait_for()
+    # The picker reads as a button, not "Upload file (0)" (ipywidgets writes the value's count,
+    # emptied after each pick), and the status has room for one line beside the field.
+    button = field.locator(".lamina-upload")
+    shown = button.evaluate(
+        "b => { const r = document.createRange();"
+        " r.selectNodeContents([...b.childNodes].find(n => n.nodeType === Node.TEXT_NODE));"
+        " return {count: r.getBoundingClientRect().width,"
+        " label: getComputedStyle(b, '::after').content}; }"
+    )
+    assert shown == {"count": 0, "label": '"Upload file"'}, shown
+    lines = field.locator(".lamina-url-status span").evaluate("s => s.getClientRects().length")
+    assert lines == 1, "the upload status wraps into a narrow column"
+    status_box = field.locator(".lamina-url-status").bounding_box()
+    text_box = field.locator("input[type=text]").bounding_box()
+    assert status_box and text_box and abs(status_box["y"] - text_box["y"]) < 20, "one line"
     preview = field.locator(".lamina-previews img").first
     preview.wait_for()
     ui.page.wait_for_function(IMAGES_LOADED, arg=[field.element_handle(), 1])
