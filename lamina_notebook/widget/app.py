@@ -103,6 +103,8 @@ class LaminaApp(W.VBox):
         self._ui = UI(session.runtime)
         self._syncing = False
         self._runs: list[WidgetRun] = []
+        #: The status each run last had when the History tab was reloaded for it.
+        self._history_status: dict[int, str] = {}
         self._sweeps: list[Sweep] = []
         self._grids: list[GridRun] = []
         self._numbers: dict[int, tuple[int, str]] = {}  # id(run) -> (number, title suffix)
@@ -470,6 +472,15 @@ class LaminaApp(W.VBox):
         self._progress.show(run)
         if sweep is not None:
             sweep.show(run)
+        status = run.handle.execution.status if run.handle is not None else None
+        if status is not None and self._history_status.get(id(run)) != status:
+            # queued -> running: the journal has it, so History's row says it too (not
+            # "queued" until the run ends). A few reloads per run: only on a new status.
+            self._history_status[id(run)] = status
+            try:
+                self._history.refresh(run.client)
+            except Exception as exc:  # the journal is optional for the widget
+                self._ui.show_error(exc)
 
     def _run_finished(self, run: WidgetRun, sweep: Sweep | None) -> None:
         """A run ended with a Result (applied through the UI port): gallery, grid, history."""

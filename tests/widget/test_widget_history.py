@@ -217,3 +217,22 @@ def test_a_run_without_a_thumbnail_gets_no_empty_picture(session: Session, wsb: 
     row = rows_by_id(w)[handle.execution_id]
     images = [c for c in row.box.children[0].children if isinstance(c, W.Image)]
     assert images == [] and "cancelled" in row.info.value
+
+
+def test_a_running_run_reads_running_in_history_before_it_ends(
+    session: Session, wsb: Sandbox
+) -> None:
+    w = LaminaApp("Slow Painter", session=session)
+    w.run(Prompt="an earlier run").result(timeout=60)
+    w.wait(timeout=30)
+    # The newest run's row (reused for the next run) records everything it shows.
+    newest = w.parts.history.rows[0].info
+    shown: list[str] = []
+    newest.observe(lambda c: shown.append(unescape(c["new"])), names="value")
+    handle = w.run(Prompt="a run History follows")
+    handle.result(timeout=60)
+    w.wait(timeout=30)
+    mine = [text for text in shown if handle.execution_id in text]
+    statuses = [s for s in ("queued", "running", "completed") if any(f">{s}<" in t for t in mine)]
+    # Without a click on the tab, the row followed the run: not "queued" until it ended.
+    assert "running" in statuses and statuses[-1] == "completed", mine
