@@ -267,6 +267,9 @@ class _Entry:
     task: asyncio.Task[None] | None = None
     hold: float | None = None  # the hold of the long-poll in flight
     check_wait: bool = False  # a long-poll got 404: is the run or the endpoint missing?
+    # When the last answered poll began: the next is due one spacing later, for the spacing of
+    # the runs watched now (fewer runs, sooner), not only as it was when that poll went out.
+    spaced_from: float | None = None
 
 
 class Watch:
@@ -540,6 +543,8 @@ class Poller:
         long-poll is taken, until one frees or until its plain poll is due."""
         if entry.plain_due > entry.next_due and not self._may_long_poll(entry):
             return entry.plain_due
+        if entry.spaced_from is not None:  # other runs ended since: the spacing shrank
+            return min(entry.next_due, entry.spaced_from + self._spacing(entry))
         return entry.next_due
 
     def _next_entry(self) -> _Entry | None:
@@ -588,8 +593,10 @@ class Poller:
         except asyncio.CancelledError:
             if self._closed:
                 raise
+            entry.spaced_from = None
             entry.next_due = time.monotonic()  # cut short on purpose: ask again at once
         except Exception as exc:
+            entry.spaced_from = None  # a failure's backoff is kept whole
             if hold is not None and _absent(exc):
                 entry.check_wait = True  # is the run missing, or the endpoint? a GET tells
                 entry.next_due = entry.plain_due = time.monotonic()
@@ -599,6 +606,7 @@ class Poller:
             entry.failures = 0
             entry.plain_due = 0.0
             entry.next_due = started + self._spacing(entry)
+            entry.spaced_from = started
             if hold is None and entry.check_wait:
                 entry.check_wait = False  # the run is there: the service lacks the long-poll
                 self.max_long_polls = 0

@@ -300,6 +300,39 @@ def test_poller_is_fair_when_the_budget_is_short() -> None:
     asyncio.run(main())
 
 
+def test_a_run_left_alone_is_polled_at_the_spacing_of_the_runs_still_watched() -> None:
+    """A grid's last runs: polled while 40 were watched, a run's next poll was due one
+    40-run spacing later (5 s here) and kept that date after the other 39 ended, so the
+    end of the grid was seen seconds late; it now moves up to the spacing of those left."""
+    budget = RateBudget(100, 10.0)  # 40 watched: 5 s apart each; one left: 0.125 s
+    polled: dict[str, list[float]] = {}
+
+    async def fetch(eid: str) -> Execution:
+        budget.release()
+        polled.setdefault(eid, []).append(time.monotonic())
+        if eid == "slow":
+            return execution(eid, "running" if len(polled[eid]) == 1 else "completed")
+        await asyncio.sleep(0.1)  # the others end after "slow" was answered, within ~0.5 s
+        return execution(eid, "completed", done=1)
+
+    async def main() -> None:
+        poller = Poller(fetch, budget)
+        watches = [poller.watch("slow", 0.01)]
+        watches += [poller.watch(f"e{i}", 0.01) for i in range(39)]
+        assert poller._min_interval(40) == pytest.approx(5.0)
+        deadline = time.monotonic() + 30
+        while len(polled.get("slow", [])) < 2:
+            assert time.monotonic() < deadline, polled.get("slow")
+            await asyncio.sleep(0.01)
+        first, second = polled["slow"]
+        assert second - first < 2.5, "polled at the spacing of 40 runs, though 39 had ended"
+        for w in watches:
+            w.close()
+        await poller.aclose()
+
+    asyncio.run(main())
+
+
 def test_poller_reports_changes_only_and_ends_on_terminal() -> None:
     script = ["queued", "queued", "running", "running", "completed"]
     changes: list[str] = []
