@@ -17,7 +17,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -190,6 +190,28 @@ def notebook_url(lab: JupyterLab, relpath: str) -> str:
     """`relpath` in a fresh, empty workspace (no tabs restored from an earlier test)."""
     workspace = f"t{secrets.token_hex(6)}"
     return lab.url(f"lab/workspaces/{workspace}/tree/{quote(relpath)}?reset")
+
+
+def sandbox_lab(make_lab: Any, sandbox: Any, root: Path, kernel_config: str) -> JupyterLab:
+    """A lab in `root` whose kernels reach `sandbox` (its key and URL in their environment)."""
+    env = {"LAMINA_API_KEY": sandbox.api_key, "LAMINA_BASE_URL": sandbox.base_url}
+    lab: JupyterLab = make_lab(root, env, ipython_config=kernel_config)
+    return lab
+
+
+def journaled_notebooks(lab: JupyterLab, journal: Path) -> Callable[[str, list[str]], str]:
+    """`make(name, cells)`: a notebook in `lab` whose first cell loads the extension with the
+    journal at `journal` (a test's own) and imports LaminaApp, then `cells`."""
+
+    def make(name: str, cells: list[str]) -> str:
+        setup = (
+            "%load_ext lamina_notebook\n"
+            f"%config LaminaMagics.journal_path = {str(journal)!r}\n"
+            "from lamina_notebook import LaminaApp"
+        )
+        return write_notebook(lab.root_dir / name, [setup, *cells])
+
+    return make
 
 
 def write_notebook(path: Path, cells: list[str]) -> str:

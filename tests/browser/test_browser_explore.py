@@ -20,7 +20,7 @@ from typing import Any
 
 import httpx
 import pytest
-from labdriver import SCREENSHOTS, JupyterLab, write_notebook
+from labdriver import SCREENSHOTS, JupyterLab, journaled_notebooks, sandbox_lab
 from serviceview import estimate, full_ids, run_view
 
 from lamina_notebook.journal import Journal
@@ -54,9 +54,7 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def lab(make_lab: Any, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> JupyterLab:
-    root = tmp_path_factory.mktemp("explore-lab")
-    env = {"LAMINA_API_KEY": sandbox.api_key, "LAMINA_BASE_URL": sandbox.base_url}
-    return make_lab(root, env, ipython_config=KERNEL_CONFIG)
+    return sandbox_lab(make_lab, sandbox, tmp_path_factory.mktemp("explore-lab"), KERNEL_CONFIG)
 
 
 @pytest.fixture
@@ -66,18 +64,9 @@ def journal_path(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def notebook(lab: JupyterLab, journal_path: Path) -> Iterator[Callable[[str, list[str]], str]]:
-    """`notebook(name, cells)`: a notebook in the lab whose first cell loads the extension with
-    this test's own journal; its kernels are shut down after the test."""
-
-    def make(name: str, cells: list[str]) -> str:
-        setup = (
-            "%load_ext lamina_notebook\n"
-            f"%config LaminaMagics.journal_path = {str(journal_path)!r}\n"
-            "from lamina_notebook import LaminaApp"
-        )
-        return write_notebook(lab.root_dir / name, [setup, *cells])
-
-    yield make
+    """`notebook(name, cells)`: a notebook with this test's own journal (labdriver); its
+    kernels are shut down after the test."""
+    yield journaled_notebooks(lab, journal_path)
     lab.shutdown_kernels()
 
 

@@ -15,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from labdriver import REPO, SCREENSHOTS, JupyterLab, write_notebook
+from labdriver import (
+    REPO,
+    SCREENSHOTS,
+    JupyterLab,
+    journaled_notebooks,
+    sandbox_lab,
+)
 from serviceview import full_ids, run_view
 
 from lamina_notebook.sandbox import Sandbox
@@ -41,22 +47,14 @@ def sandbox() -> Iterator[Sandbox]:
 
 @pytest.fixture(scope="module")
 def lab(make_lab: Any, sandbox: Sandbox, tmp_path_factory: pytest.TempPathFactory) -> JupyterLab:
-    root = tmp_path_factory.mktemp("manners-lab")
-    env = {"LAMINA_API_KEY": sandbox.api_key, "LAMINA_BASE_URL": sandbox.base_url}
-    return make_lab(root, env, ipython_config=KERNEL_CONFIG)
+    return sandbox_lab(make_lab, sandbox, tmp_path_factory.mktemp("manners-lab"), KERNEL_CONFIG)
 
 
 @pytest.fixture
 def notebook(lab: JupyterLab, tmp_path: Path) -> Iterator[Callable[[str, list[str]], str]]:
-    """`notebook(name, cells)`: a notebook in the lab whose first cell loads the extension with
-    this test's own journal; its kernels are shut down after the test."""
-
-    def make(name: str, cells: list[str]) -> str:
-        journal = tmp_path / "journal.sqlite3"
-        setup = f"%load_ext lamina_notebook\n%config LaminaMagics.journal_path = {str(journal)!r}"
-        return write_notebook(lab.root_dir / name, [setup, *cells])
-
-    yield make
+    """`notebook(name, cells)`: a notebook with this test's own journal (labdriver); its
+    kernels are shut down after the test."""
+    yield journaled_notebooks(lab, tmp_path / "journal.sqlite3")
     lab.shutdown_kernels()
 
 

@@ -34,7 +34,10 @@ RECORD_PROGRESS = """(app) => {
     const snap = () => app.querySelectorAll('.lamina-progress-row').forEach(row => {
         const bar = row.querySelector('.widget-hprogress .progress-bar');
         if (!bar) return;  // the row's views are still being created
-        const label = [...row.querySelectorAll('.widget-label')].map(l => l.textContent);
+        // the row's texts: status, id and title are HTML (a span with its hover text), the
+        // clock a Label
+        const label = [...row.querySelectorAll('.widget-label, .widget-html-content')]
+            .map(l => l.textContent.trim()).filter(t => t);
         window.__laminaProgress.push({label: label.join(' · '), width: bar.style.width});
     });
     new MutationObserver(snap).observe(app, {subtree: true, childList: true,

@@ -112,7 +112,11 @@ def test_with_a_key_the_same_notebook_uses_the_configured_service(
     assert run.ok, run.error
     assert sandbox.stats.run_creations - before == 2, "both runs must reach the configured service"
     text = run.executed.read_text(encoding="utf-8")
-    assert "runs are real and billed" in text and "Using the Lamina sandbox" not in text
+    nb = nbformat.read(run.executed, as_version=4)
+    shown = " ".join(  # what the cells printed, as read (notes wrap between words)
+        " ".join(o.get("text", "").split()) for c in nb.cells for o in c.get("outputs", [])
+    )
+    assert "runs are real and billed" in shown and "Using the Lamina sandbox" not in shown
     assert sandbox.api_key not in text
 
 
