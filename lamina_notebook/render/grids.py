@@ -61,10 +61,13 @@ def grid_counts(cells: Sequence[CellState]) -> dict[str, int]:
 
 def _summary(cells: Sequence[CellState]) -> str:
     n = grid_counts(cells)
+    # "running" counts the cells whose start went out too; the header says which is which.
+    n["starting"] = sum(c.status == "starting" for c in cells)
+    n["running"] -= n["starting"]
     parts = [f"{n['cells']} cells", f"{n['completed']} completed"]
     if n["reused"]:
         parts[-1] += f" ({n['reused']} reused)"
-    for key in ("running", "waiting", "failed", "unconfirmed"):
+    for key in ("starting", "running", "waiting", "failed", "unconfirmed"):
         if n[key]:
             parts.append(f"{n[key]} {key}")
     return ", ".join(parts)

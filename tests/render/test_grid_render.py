@@ -291,3 +291,14 @@ def test_cost_text_and_html() -> None:
         )
     )
     assert "credits" not in none.split("\n")[0] and "No estimate: 6 runs." in none
+
+
+def test_the_header_tells_starting_cells_from_running_ones() -> None:
+    """Cells whose start went out show "starting"; the header said "10 running" beside them."""
+    spec, cells = complete_grid()
+    cells[0] = CellState(**{**cells[0].__dict__, "status": "starting", "thumb": None})
+    cells[1] = CellState(**{**cells[1].__dict__, "status": "starting", "thumb": None})
+    cells[2] = CellState(**{**cells[2].__dict__, "status": "running", "thumb": None})
+    head = " ".join(check_safe(grid_html(spec, cells)).text)
+    assert "2 starting, 1 running" in head, head
+    assert grid_counts(cells)["running"] == 3  # the counts API is unchanged: all in flight
