@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from render_support import half_done
 
 from lamina_notebook import render
 from lamina_notebook.errors import (
@@ -679,22 +680,7 @@ def test_bundle_through_ipython_formatter_and_nbformat() -> None:
 
 
 def test_progress_text_line() -> None:
-    ex = Execution.from_json(
-        {
-            "executionId": "e5",
-            "status": "running",
-            "outputs": [
-                {
-                    "id": "a",
-                    "label": "A",
-                    "type": "image",
-                    "value": "https://x/a",
-                    "status": "completed",
-                },
-                {"id": "b", "label": "B", "type": "pending", "value": None, "status": "pending"},
-            ],
-        }
-    ).with_app("id", "Photo Stylizer")
+    ex = half_done("e5", "Photo Stylizer")
     line = render.progress_text(ex, 4.2, eta=6.0)
     assert "\n" not in line
     for part in ("Photo Stylizer", "running", "1/2 outputs", "4.2 s", "~6.0 s left", "[######"):
@@ -704,22 +690,7 @@ def test_progress_text_line() -> None:
 
 
 def test_progress_html_draws_one_graphical_bar_and_no_text_bar() -> None:
-    ex = Execution.from_json(
-        {
-            "executionId": "e6",
-            "status": "running",
-            "outputs": [
-                {
-                    "id": "a",
-                    "label": "A",
-                    "type": "image",
-                    "value": "https://x/a",
-                    "status": "completed",
-                },
-                {"id": "b", "label": "B", "type": "pending", "value": None, "status": "pending"},
-            ],
-        }
-    ).with_app("id", "Photo Stylizer")
+    ex = half_done("e6", "Photo Stylizer")
     html = render.progress_html(ex, 4.2, eta=6.0)
     assert html.count('class="lamina-bar"') == 1 and "width:50%" in html
     text = text_of(body_of(html))

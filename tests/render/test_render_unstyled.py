@@ -14,6 +14,7 @@ import re
 from html.parser import HTMLParser
 
 import ipywidgets as W
+from render_support import half_done
 
 from lamina_notebook import render
 from lamina_notebook.journal import JournalEntry
@@ -164,22 +165,7 @@ def test_progress_and_app_info_headings_read_without_css() -> None:
 
 
 def test_progress_reads_without_css_as_one_bar_and_its_facts() -> None:
-    running = Execution.from_json(
-        {
-            "executionId": "89e5c0de",
-            "status": "running",
-            "outputs": [
-                {
-                    "id": "a",
-                    "label": "A",
-                    "type": "image",
-                    "value": "https://x/a",
-                    "status": "completed",
-                },
-                {"id": "b", "label": "B", "type": "pending", "value": None, "status": "pending"},
-            ],
-        }
-    ).with_app("app-t2i", "Text to Image")
+    running = half_done("89e5c0de", "Text to Image", app_id="app-t2i")
     lines = unstyled(render.progress_html(running, 3.0, 5.0)).visible()
     # The styled bar has no text; the facts say the same (no "[####----]" in HTML).
     assert lines == [
