@@ -36,6 +36,24 @@ def until(probe: Callable[[], T | None], timeout: float = 30.0, every: float = 0
         time.sleep(every)
 
 
+def ended(c: httpx.Client, path: str, timeout: float = 60.0) -> dict[str, Any]:
+    """The ``data`` of the run at ``path`` once it has ended (polled; fails after ``timeout``)."""
+
+    def probe() -> dict[str, Any] | None:
+        data: dict[str, Any] = c.get(path).json()["data"]
+        return data if data["status"] in TERMINAL else None
+
+    return until(probe, timeout, every=0.02)
+
+
+def run_app(sb: Any, app: str, inputs: dict[str, Any]) -> dict[str, Any]:
+    """Start ``app`` on ``sb``'s /api edition and return the ended execution's ``data``."""
+    with client(sb, "api") as c:
+        r = c.post(f"/apps/{sb.app_id(app)}/executions", json={"inputs": inputs})
+        assert r.status_code == 202, r.text
+        return ended(c, f"/executions/{r.json()['data']['executionId']}")
+
+
 def run_path(edition: str, run_id: str) -> str:
     return f"/runs/{run_id}" if edition == "v1" else f"/executions/{run_id}"
 

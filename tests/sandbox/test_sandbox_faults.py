@@ -8,6 +8,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
+from sandbox_v1_support import ended, until
 
 from lamina_notebook.sandbox import Sandbox
 
@@ -112,10 +113,7 @@ def test_latency_and_fail_rate_knobs(sb: Sandbox) -> None:
             f"/apps/{sb.app_id('Text to Image')}/executions", json={"inputs": {"Prompt": "x"}}
         )
         assert r.status_code == 202
-        while (d := c.get(f"/executions/{r.json()['data']['executionId']}").json()["data"])[
-            "status"
-        ] not in ("completed", "failed"):
-            time.sleep(0.01)
+        d = ended(c, f"/executions/{r.json()['data']['executionId']}")
     assert d["status"] == "failed" and "fail_rate" in d["errorMessage"]
     assert sb.stats.faults["latency"] >= 2
 
@@ -155,8 +153,7 @@ def test_output_ttl_expires_file_urls() -> None:
             f"/apps/{s.app_id('Text to Image')}/executions", json={"inputs": {"Prompt": "x"}}
         )
         eid = r.json()["data"]["executionId"]
-        while (d := c.get(f"/executions/{eid}").json()["data"])["status"] != "completed":
-            time.sleep(0.01)
-        while (f := httpx.get(d["outputs"][0]["value"])).status_code == 200:
-            time.sleep(0.02)
+        d = ended(c, f"/executions/{eid}")
+        assert d["status"] == "completed", d
+        f = until(lambda: (g := httpx.get(d["outputs"][0]["value"])).status_code != 200 and g)
     assert f.status_code == 404 and "expired" in f.json()["error"]

@@ -3,32 +3,18 @@
 from __future__ import annotations
 
 import io
-import time
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image, ImageChops, ImageStat
+from sandbox_v1_support import run_app
 
 from lamina_notebook.sandbox import Sandbox
 
 
 def run(sb: Any, app: str, inputs: dict[str, str]) -> dict[str, Any]:
-    with httpx.Client(
-        base_url=sb.base_url + "/api",
-        headers={"x-api-key": sb.api_key},
-        trust_env=False,
-        timeout=60,
-    ) as c:
-        r = c.post(f"/apps/{sb.app_id(app)}/executions", json={"inputs": inputs})
-        assert r.status_code == 202, r.text
-        eid = r.json()["data"]["executionId"]
-        while (d := c.get(f"/executions/{eid}").json()["data"])["status"] not in (
-            "completed",
-            "failed",
-        ):
-            time.sleep(0.02)
-    return dict(d)
+    return run_app(sb, app, inputs)
 
 
 def fetch(url: str) -> httpx.Response:

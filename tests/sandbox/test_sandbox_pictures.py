@@ -12,12 +12,12 @@ from __future__ import annotations
 import io
 import itertools
 import random
-import time
 from typing import Any
 
 import httpx
 import pytest
 from PIL import Image, ImageChops, ImageDraw, ImageFilter, ImageStat
+from sandbox_v1_support import run_app
 
 from lamina_notebook.sandbox import catalog, media, motifs, scenes, styles
 from lamina_notebook.sandbox.state import Source
@@ -382,26 +382,13 @@ def test_png_encoding_is_lossless_at_any_size() -> None:
 
 
 def _run_image(sb: Any, inputs: dict[str, str]) -> Image.Image:
-    with httpx.Client(
-        base_url=sb.base_url + "/api",
-        headers={"x-api-key": sb.api_key},
-        trust_env=False,
-        timeout=60,
-    ) as c:
-        r = c.post(f"/apps/{sb.app_id('Text to Image')}/executions", json={"inputs": inputs})
-        assert r.status_code == 202, r.text
-        eid = r.json()["data"]["executionId"]
-        while (d := c.get(f"/executions/{eid}").json()["data"])["status"] not in (
-            "completed",
-            "failed",
-        ):
-            time.sleep(0.02)
-        assert d["status"] == "completed", d
-        out = d["outputs"][0]
-        assert out["mimeType"] == "image/png"
-        r = httpx.get(out["value"], timeout=60, trust_env=False)
-        assert r.status_code == 200
-        return png(r.content)
+    d = run_app(sb, "Text to Image", inputs)
+    assert d["status"] == "completed", d
+    out = d["outputs"][0]
+    assert out["mimeType"] == "image/png"
+    r = httpx.get(out["value"], timeout=60, trust_env=False)
+    assert r.status_code == 200
+    return png(r.content)
 
 
 def test_six_styles_of_a_stormy_night_over_http(sandbox: Any) -> None:
