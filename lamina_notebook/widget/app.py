@@ -567,13 +567,16 @@ class LaminaApp(W.VBox):
     def _journal(self) -> Any:
         return getattr(self.session.client, "journal", None)
 
-    def _plan_sweep(self, param: str, values: list[str] | None, reuse: bool) -> GridPlan:
+    def _plan_sweep(
+        self, param: str, values: list[str] | None, reuse: bool, *, client: Any = None
+    ) -> GridPlan:
         chosen = sweep_values(self.app, param, values)
         p = self.app.parameter(param)
         assert p is not None  # sweep_values checked it
         fixed = {k: v for k, v in self.value.items() if k != p.name}
         spec = GridSpec(self.app.app_id, self.app.name, Axis(p.name, chosen), fixed=fixed)
-        client = self.session.client
+        if client is None:  # given on the loop thread, which must not ask the session
+            client = self.session.client
         return plan(spec, self.app, client.journal, base_url=client.base_url, reuse=reuse)
 
     def _start_planned_sweep(self, grid: GridPlan, cost: Cost | None) -> Sweep:

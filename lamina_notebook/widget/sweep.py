@@ -69,7 +69,10 @@ class Sweep:
     """Runs of one app that differ only in ``param``; ``values[i]`` belongs to ``runs[i]``.
 
     ``spec`` is the sweep as a one-axis grid (for its static copy: headers, legend of the fixed
-    inputs, reused marks); ``cost`` its price as shown before it started.
+    inputs, reused marks); ``cost`` its price as shown before it started. ``on_end(sweep,
+    client)`` (set by the tab showing it) is called through the UI port when every value's run
+    is over, with the client the runs used (the loop thread never asks the session for it);
+    again after a resumed run ends.
     """
 
     def __init__(
@@ -80,6 +83,8 @@ class Sweep:
         self.spec = spec
         self.cost = cost
         self.runs: list[WidgetRun] = []
+        self.on_end: Callable[[Sweep, Any], None] | None = None
+        self._told = False  # on_end was called, and no run was resumed since
         self._cells: list[W.VBox] = [self._cell(v) for v in self.values]
         # As many columns as fit (at least MIN_COLUMN_PX wide each, never wider than a
         # thumbnail needs): the grid wraps instead of overflowing a narrow notebook.
@@ -242,6 +247,22 @@ class Sweep:
                         reused=run.reused,
                     )
                 ]
+        self._check_end(run)
+
+    def over(self) -> bool:
+        """Every value has its run, and every run is over: ended, not started, detached or
+        lost (a reused run of a later value may end before the next value's run exists)."""
+        return len(self.runs) == len(self.values) and all(
+            r.phase in ("ended", "not started", "detached", "lost") for r in self.runs
+        )
+
+    def _check_end(self, run: WidgetRun) -> None:
+        over = self.over()
+        if over and not self._told and self.on_end is not None and run.client is not None:
+            self._told = True
+            self.on_end(self, run.client)
+        elif not over:
+            self._told = False
 
 
 def _status_text(run: WidgetRun) -> str:
@@ -286,8 +307,11 @@ class SweepParts:
 class SweepPanel:
     """The Sweep tab: choose a parameter and its values, see the price, run, watch the grid.
 
-    ``plan_sweep(param, values, reuse)`` plans it from the form's other inputs;
-    ``start_sweep(plan, cost)`` starts the planned runs and returns the Sweep.
+    ``plan_sweep(param, values, reuse, client=None)`` plans it from the form's other inputs
+    (with ``client``'s journal when given, else the session's client); ``start_sweep(plan,
+    cost)`` starts the planned runs and returns the Sweep. When the sweep shown ends, the price
+    line is worked out again: its runs are in the journal now, so running it again (reuse on)
+    costs nothing.
     """
 
     def __init__(
@@ -295,11 +319,14 @@ class SweepPanel:
         session: Session,
         app: App,
         ui: UI,
-        plan_sweep: Callable[[str, list[str], bool], GridPlan],
+        plan_sweep: Callable[..., GridPlan],
         start_sweep: Callable[[GridPlan, Cost], Sweep],
     ) -> None:
+        self.ui = ui
         self.plan_sweep = plan_sweep
         self.start_sweep = start_sweep
+        #: The sweep on the tab (the latest one started).
+        self.current: Sweep | None = None
         params = list(app.parameters or ())
         self.options_params = {p.name: p for p in params if p.type == "options" and p.options}
         self.free_params = {p.name: p for p in params if p.name not in self.options_params}
@@ -388,16 +415,18 @@ class SweepPanel:
         self.lines.layout.display = "none" if param is not None or name is None else ""
 
     def refresh(self) -> None:
-        """Re-price the sweep (the choices or the form's inputs changed)."""
+        """Re-price the sweep (the choices or the form's inputs changed; main thread). Under
+        the UI lock: a sweep that ends re-prices from the loop thread through the UI port."""
         if self.param.value is not None:
-            self.batch.refresh()
+            with self.ui.held():
+                self.batch.refresh()
 
     def chosen_values(self) -> list[str]:
         if self.param.value in self.options_params:
             return list(self.labels.value)
         return [line.strip() for line in self.lines.value.splitlines() if line.strip()]
 
-    def _plan(self) -> GridPlan:
+    def _plan(self, client: Any = None) -> GridPlan:
         name = self.param.value
         if name is None:
             raise ValueError("this app has no inputs to sweep")
@@ -407,7 +436,7 @@ class SweepPanel:
                 f"choose at least one value of {name!r} to sweep"
                 + ("" if name in self.options_params else " (one per line)")
             )
-        return self.plan_sweep(name, values, self.reuse.value)
+        return self.plan_sweep(name, values, self.reuse.value, client=client)
 
     def _run(self) -> None:
         self.batch.request()
@@ -419,7 +448,15 @@ class SweepPanel:
         """Put a new sweep's grid on the tab."""
         title = W.HTML(f"<b>Sweep over {esc(sweep.param)}</b> ({len(sweep.values)} runs)")
         self.area.children = [title, sweep.grid]
+        self.current = sweep
+        sweep.on_end = self._ended
         self.show_note(sweep)
+
+    def _ended(self, sweep: Sweep, client: Any) -> None:
+        """The sweep ended (through the UI port): the price line priced it before it ran; its
+        runs are reused now. Only for the sweep shown (an older one ending changes nothing)."""
+        if sweep is self.current and self.param.value is not None:
+            self.batch.refresh(client)
 
     def show_note(self, sweep: Sweep) -> None:
         """What the sweep does: its runs, and how many were reused (and what that saved)."""
