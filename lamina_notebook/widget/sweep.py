@@ -25,7 +25,7 @@ from ..render.styles import MUTED_STYLE
 from ..session.media import GALLERY_THUMB_PX
 from .batch import BatchParts, BatchPrice, credits_text
 from .gallery import output_tile
-from .ui import first_line
+from .ui import TipText, first_line
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..grids import GridPlan
@@ -101,13 +101,10 @@ class Sweep:
 
     @staticmethod
     def _cell(value: str) -> W.VBox:
-        # Label is text-only, so a hostile option label cannot inject markup.
-        head = W.Label(
-            shorten(value, 60),
-            tooltip=value,
-            style={"font_weight": "bold"},
-            layout=W.Layout(max_width="100%"),
-        )
+        # TipText escapes both (a hostile option label cannot inject markup) and puts the whole
+        # value in the span's title: a Label's tooltip never reaches the page (ipywidgets 8).
+        head = _Head(shorten(value, 60), value, layout=W.Layout(max_width="100%"))
+        head.add_class("lamina-sweep-head")
         status = W.Label("waiting…", layout=W.Layout(max_width="100%"))
         media = W.VBox([], layout=W.Layout(width="100%", min_width="0"))
         cell = W.VBox([head, status, media], layout=W.Layout(min_width="0"))
@@ -263,6 +260,13 @@ class Sweep:
             self.on_end(self, run.client)
         elif not over:
             self._told = False
+
+
+class _Head(TipText):
+    """A cell's head: its value in bold, the whole value on hover."""
+
+    def _html(self) -> str:
+        return f"<b>{super()._html()}</b>"
 
 
 def _status_text(run: WidgetRun) -> str:

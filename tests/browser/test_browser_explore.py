@@ -311,6 +311,13 @@ def test_a_sweep_shows_its_price_then_the_six_styles(
     cells = grid.locator(".lamina-sweep-cell").all_inner_texts()
     labels = [c.split("\n")[0].strip() for c in cells]
     assert labels == list(STYLES), labels
+    # Each head's whole value reaches the page as its span's title (a Label's tooltip would not).
+    tips = grid.locator(".lamina-sweep-head span").evaluate_all("s => s.map(x => x.title)")
+    assert tips == list(STYLES), tips
+    # The price line was worked out again when the sweep ended: every style is reused now.
+    price.filter(has_text=re.compile(r"Run sweep: 0 new runs · 6 reused")).wait_for()
+    price.filter(has_text="about 0 credits").wait_for()  # the estimate follows the count
+    ui.screenshot("explore-sweep-done-price", app.locator(".lamina-sweep-tab"))
     sizes = grid.locator("img").evaluate_all("imgs => imgs.map(i => i.naturalWidth)")
     assert len(sizes) == 6 and min(sizes) >= 256, sizes
     grid.scroll_into_view_if_needed()

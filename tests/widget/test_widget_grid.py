@@ -40,7 +40,8 @@ def test_sweep_over_every_style_fills_the_grid_without_429() -> None:
             assert sb.stats.run_creations == len(labels)
             for value, cell in zip(labels, sweep.grid.children, strict=True):
                 head, status, media = cell.children
-                assert head.value == value and status.value == "completed"
+                assert head.text == value and status.value == "completed"
+                assert f'title="{html_escape(value)}"' in head.value  # on hover, on the page
                 assert isinstance(media.children[0].children[1], W.Image)
             html = sweep._repr_mimebundle_()["text/html"]
             assert all(html_escape(label) in html for label in labels)
