@@ -218,10 +218,17 @@ def test_cancel_all_cancels_three_runs_and_no_output_follows(
     rows = app.locator(".lamina-progress-row")
     # Hover texts reach the page as title attributes (ipywidgets 8 puts a Label's tooltip on its
     # hidden description element): the full run id on the short id, the whole title, the status.
-    tips = rows.evaluate_all(
-        "rows => rows.map(r => ['id', 'title', 'status'].map(c => r.querySelector("
-        "'.lamina-progress-' + c + ' .widget-html-content > span')?.title))"
+    # The spans are redrawn as each run's state arrives (a row's id can show before its status
+    # has a hover text): wait until every row has all three, then read them.
+    read_tips = (
+        "app => [...app.querySelectorAll('.lamina-progress-row')].map(r => "
+        "['id', 'title', 'status'].map(c => r.querySelector("
+        "'.lamina-progress-' + c + ' .widget-html-content > span')?.title || ''))"
     )
+    ui.page.wait_for_function(
+        f"app => ({read_tips})(app).every(t => t.every(x => x))", arg=app.element_handle()
+    )
+    tips = ui.eval(read_tips, app.element_handle())
     assert [tip[0] for tip in tips] == ids, tips
     assert all("Style=" in (tip[1] or "") and tip[2] for tip in tips), tips
     for row in rows.all():
