@@ -103,7 +103,7 @@ class Sweep:
     def _cell(value: str) -> W.VBox:
         # TipText escapes both (a hostile option label cannot inject markup) and puts the whole
         # value in the span's title: a Label's tooltip never reaches the page (ipywidgets 8).
-        head = _Head(shorten(value, 60), value, layout=W.Layout(max_width="100%"))
+        head = TipText(shorten(value, 60), value, bold=True, layout=W.Layout(max_width="100%"))
         head.add_class("lamina-sweep-head")
         status = W.Label("waiting…", layout=W.Layout(max_width="100%"))
         media = W.VBox([], layout=W.Layout(width="100%", min_width="0"))
@@ -260,13 +260,6 @@ class Sweep:
             self.on_end(self, run.client)
         elif not over:
             self._told = False
-
-
-class _Head(TipText):
-    """A cell's head: its value in bold, the whole value on hover."""
-
-    def _html(self) -> str:
-        return f"<b>{super()._html()}</b>"
 
 
 def _status_text(run: WidgetRun) -> str:

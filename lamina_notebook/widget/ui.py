@@ -51,15 +51,25 @@ class TipText(W.HTML):
     which stays hidden without a description, so the browser gets no ``title`` at all. This
     widget writes its text as an escaped ``<span title="...">`` instead: ``text`` is what shows,
     ``tip`` what shows on hover (both plain text; ``value`` is the HTML). ``monospace`` sets the
-    text in the code font (ids).
+    text in the code font (ids), ``bold`` in bold (headings).
     """
 
     def __init__(
-        self, text: str = "", tip: str = "", *, monospace: bool = False, **kwargs: Any
+        self,
+        text: str = "",
+        tip: str = "",
+        *,
+        monospace: bool = False,
+        bold: bool = False,
+        **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
         self._text, self._tip = text, tip
-        self._style = _TIP_STYLE + (";font-family:" + _MONO if monospace else "")
+        self._style = (
+            _TIP_STYLE
+            + (";font-family:" + _MONO if monospace else "")
+            + (";font-weight:bold" if bold else "")
+        )
         self.value = self._html()
 
     @property
